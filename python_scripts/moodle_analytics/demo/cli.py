@@ -1,0 +1,167 @@
+"""moodle-demo-data: generate a realistic Moodle database for the project.
+
+Writes Moodle's own tables (mdl_ prefix, Moodle's column names and types) into
+a DuckDB file, optionally also as Parquet or CSV files, and keeps the designed
+truth about every learner-course in a separate file for evaluating risk scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from moodle_analytics.demo.config import ConfigError, DemoConfig, learners_for_target_rows
+
+
+def parse_as_of(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO date or time: {text!r} (e.g. 2026-10-22T12:00)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = DemoConfig()
+    parser = argparse.ArgumentParser(
+        prog="moodle-demo-data",
+        description=__doc__.split("\n\n")[1].replace("\n", " "),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    out = parser.add_argument_group("where to write")
+    out.add_argument(
+        "--duckdb",
+        type=Path,
+        default=Path("data/moodle_source.duckdb"),
+        help="DuckDB file to (re)create with the Moodle tables",
+    )
+    out.add_argument("--schema", default="public", help="schema of the Moodle tables")
+    out.add_argument("--prefix", default="mdl_", help="Moodle table prefix")
+    out.add_argument(
+        "--parquet-dir", type=Path, help="also write every table as <prefix><table>.parquet here"
+    )
+    out.add_argument(
+        "--csv-dir", type=Path, help="also write every table as <prefix><table>.csv here"
+    )
+    out.add_argument(
+        "--ground-truth",
+        type=Path,
+        default=Path("data/demo_ground_truth.csv"),
+        help="CSV of each learner-course's designed trajectory and outcome",
+    )
+    size = parser.add_argument_group("size and calendar")
+    size.add_argument("--seed", type=positive_int, default=defaults.seed)
+    size.add_argument(
+        "--as-of",
+        type=parse_as_of,
+        default=defaults.as_of,
+        help="moment the database is a snapshot of (UTC)",
+    )
+    size.add_argument(
+        "--terms", type=positive_int, default=defaults.terms, help="terms, the last one running"
+    )
+    size.add_argument(
+        "--weeks", type=positive_int, default=defaults.weeks_per_term, help="weeks per term"
+    )
+    size.add_argument(
+        "--current-week",
+        type=positive_int,
+        default=defaults.current_week,
+        help="course week of the running term at the as-of moment",
+    )
+    size.add_argument("--courses-per-term", type=positive_int, default=defaults.courses_per_term)
+    size.add_argument(
+        "--learners-per-course", type=positive_int, default=defaults.learners_per_course
+    )
+    size.add_argument(
+        "--target-log-rows",
+        type=positive_int,
+        help="size the site for about this many log rows (overrides --learners-per-course)",
+    )
+    size.add_argument(
+        "--anomalies",
+        type=positive_int,
+        default=defaults.anomalies_per_kind,
+        help="bad log rows injected per kind (0 for a clean log)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on for large sites when writing to a terminal)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    learners = args.learners_per_course
+    if args.target_log_rows:
+        learners = learners_for_target_rows(args.target_log_rows, args.terms, args.courses_per_term)
+    try:
+        config = DemoConfig(
+            seed=args.seed,
+            as_of=args.as_of,
+            terms=args.terms,
+            weeks_per_term=args.weeks,
+            current_week=args.current_week,
+            courses_per_term=args.courses_per_term,
+            learners_per_course=learners,
+            anomalies_per_kind=args.anomalies,
+        )
+    except ConfigError as error:
+        parser.error(str(error))
+    for path in (args.duckdb, args.ground_truth):
+        if path.exists() and path.is_dir():
+            parser.error(f"{path} is a directory, expected a file path")
+    args.duckdb.parent.mkdir(parents=True, exist_ok=True)
+    from moodle_analytics.demo.generate import generate
+    from moodle_analytics.moodle_sink import MoodleDuckDBWriter
+
+    progress = args.progress
+    if progress is None:
+        progress = sys.stderr.isatty() and learners * args.courses_per_term * args.terms > 20000
+    try:
+        result = generate(
+            config, args.duckdb, prefix=args.prefix, schema=args.schema, progress=progress
+        )
+    except (ValueError, OSError) as error:
+        print(f"moodle-demo-data: error: {error}", file=sys.stderr)
+        return 2
+    args.ground_truth.parent.mkdir(parents=True, exist_ok=True)
+    result.ground_truth.to_csv(args.ground_truth, index=False)
+    result.anomalies.to_csv(
+        args.ground_truth.with_name(args.ground_truth.stem + "_anomalies.csv"), index=False
+    )
+    if args.parquet_dir or args.csv_dir:
+        writer = MoodleDuckDBWriter.reopen(args.duckdb, prefix=args.prefix, schema=args.schema)
+        if args.parquet_dir:
+            writer.export(args.parquet_dir, "parquet")
+        if args.csv_dir:
+            writer.export(args.csv_dir, "csv")
+        writer.close()
+    log_rows = result.row_counts["logstore_standard_log"]
+    print(
+        f"moodle-demo-data: {log_rows:,} log rows, {len(result.ground_truth):,} learner-courses "
+        f"in {result.seconds:.1f} s -> {args.duckdb}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
