@@ -32,6 +32,7 @@ class EventType:
     is_learner_write: bool
     cognitive_depth: int | None
     social_breadth: int | None
+    counts_as_activity: bool
 
 
 def _optional_int(text: str) -> int | None:
@@ -60,5 +61,6 @@ def load_event_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, EventType]:
                 is_learner_write=row["is_learner_write"] == "true",
                 cognitive_depth=_optional_int(row["cognitive_depth"]),
                 social_breadth=_optional_int(row["social_breadth"]),
+                counts_as_activity=row["counts_as_activity"] == "true",
             )
     return events

@@ -1,0 +1,23 @@
+{#- Names of the codes Moodle stores as numbers or letters, for decode(). -#}
+
+{% macro crud_names() -%}
+    {{ return({'c': 'create', 'r': 'read', 'u': 'update', 'd': 'delete'}) }}
+{%- endmacro %}
+
+{% macro education_level_names() -%}
+    {{ return({0: 'other', 1: 'teaching', 2: 'participating'}) }}
+{%- endmacro %}
+
+{% macro context_level_names() -%}
+    {{ return({10: 'system', 30: 'user', 40: 'category', 50: 'course', 70: 'module', 80: 'block'}) }}
+{%- endmacro %}
+
+{% macro completion_state_names() -%}
+    {{ return({0: 'incomplete', 1: 'complete', 2: 'complete_pass', 3: 'complete_fail'}) }}
+{%- endmacro %}
+
+{#- COMPLETION_CRITERIA_TYPE_* constants of Moodle's completion API. -#}
+{% macro completion_criteria_names() -%}
+    {{ return({1: 'self', 2: 'date', 3: 'unenrol', 4: 'activity', 5: 'duration', 6: 'grade',
+               7: 'role', 8: 'course'}) }}
+{%- endmacro %}

@@ -1,0 +1,268 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='log_event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set session_gap_seconds = var('session_gap_minutes') * 60 %}
+
+with
+
+classified_events as (
+
+    select * from {{ ref('int_log_events_classified') }}
+
+),
+
+event_catalogue as (
+
+    select * from {{ ref('moodle_event_catalogue') }}
+
+),
+
+course_learners as (
+
+    select * from {{ ref('int_course_learners') }}
+
+),
+
+new_learner_events as (
+
+    select *
+    from classified_events
+    where
+        disposition = 'used'
+        {% if is_incremental() %}
+            and loaded_at > (
+                select coalesce(max(source_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+                from {{ this }}
+            )
+        {% endif %}
+
+),
+
+described as (
+
+    select
+        new_learner_events.log_event_id,
+        new_learner_events.learner_course_id,
+        course_learners.learner_id,
+        new_learner_events.user_id,
+        new_learner_events.course_id,
+        new_learner_events.course_module_id,
+        new_learner_events.object_id,
+        new_learner_events.event_name,
+        new_learner_events.object_table,
+        new_learner_events.crud,
+        new_learner_events.completion_state,
+        -- Events the catalogue does not know fall back on Moodle's own codes.
+        event_catalogue.event_name is not null as is_known_event,
+        coalesce(
+            event_catalogue.activity_type,
+            case
+                when substring(new_learner_events.component, 1, 4) = 'mod_'
+                    then substring(new_learner_events.component, 5)
+                else 'course'
+            end
+        ) as activity_type,
+        coalesce(
+            event_catalogue.analytics_action,
+            case when new_learner_events.crud = 'r' then 'view' else 'write' end
+        ) as analytics_action,
+        coalesce(
+            event_catalogue.is_learner_write,
+            new_learner_events.crud in ('c', 'u') and new_learner_events.education_level = 2
+        ) as is_learner_write,
+        coalesce(
+            event_catalogue.counts_as_activity,
+            new_learner_events.education_level = 2
+        ) as counts_as_activity,
+        event_catalogue.cognitive_depth,
+        event_catalogue.social_breadth,
+        new_learner_events.created_at,
+        {{ week_number('course_learners.week_one_starts_at', 'new_learner_events.created_at') }}
+            as raw_week_number,
+        new_learner_events.loaded_at as source_loaded_at,
+        cast(null as {{ dbt.type_timestamp() }}) as stored_session_started_at,
+        false as is_context
+
+    from new_learner_events
+    inner join course_learners
+        on new_learner_events.learner_course_id = course_learners.learner_course_id
+    left join event_catalogue
+        on new_learner_events.event_name = event_catalogue.event_name
+
+),
+
+{% if is_incremental() %}
+
+    -- Sessions are rebuilt from each learner-course's first new event on; the
+    -- stored events within one session gap before it give the context.
+    first_new_events as (
+
+        select
+            learner_course_id,
+            min(created_at) as first_new_at
+
+        from described
+        group by learner_course_id
+
+    ),
+
+    stored_events as (
+
+        select
+            stored.log_event_id,
+            stored.learner_course_id,
+            stored.learner_id,
+            stored.user_id,
+            stored.course_id,
+            stored.course_module_id,
+            stored.object_id,
+            stored.event_name,
+            stored.object_table,
+            stored.crud,
+            stored.completion_state,
+            stored.is_known_event,
+            stored.activity_type,
+            stored.analytics_action,
+            stored.is_learner_write,
+            stored.counts_as_activity,
+            stored.cognitive_depth,
+            stored.social_breadth,
+            stored.created_at,
+            stored.course_week_number as raw_week_number,
+            stored.source_loaded_at,
+            stored.session_started_at as stored_session_started_at,
+            stored.created_at < first_new_events.first_new_at as is_context
+
+        from {{ this }} as stored
+        inner join first_new_events
+            on stored.learner_course_id = first_new_events.learner_course_id
+        left join described
+            on stored.log_event_id = described.log_event_id
+        where
+            stored.created_at
+            >= {{ add_seconds('first_new_events.first_new_at', -session_gap_seconds) }}
+            and described.log_event_id is null
+
+    ),
+
+    events_to_sessionize as (
+
+        select * from described
+        union all
+        select * from stored_events
+
+    ),
+
+{% else %}
+
+    events_to_sessionize as (
+
+        select * from described
+
+    ),
+
+{% endif %}
+
+gaps as (
+
+    select
+        *,
+        {{ seconds_between(
+            'lag(created_at) over (partition by learner_course_id order by created_at, log_event_id)',
+            'created_at'
+        ) }} as seconds_since_previous
+
+    from events_to_sessionize
+
+),
+
+flagged as (
+
+    select
+        *,
+        coalesce(seconds_since_previous > {{ session_gap_seconds }}, true) as is_session_start
+
+    from gaps
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(case when is_session_start then 1 else 0 end) over (
+            partition by learner_course_id
+            order by created_at, log_event_id
+            rows between unbounded preceding and current row
+        ) as session_number
+
+    from flagged
+
+),
+
+sessionized as (
+
+    select
+        *,
+        -- A context event carries the true start of a session that began
+        -- before the window.
+        min(coalesce(stored_session_started_at, created_at)) over (
+            partition by learner_course_id, session_number
+        ) as session_started_at
+
+    from numbered
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        log_event_id,
+        learner_course_id,
+        {{ composite_key(['learner_course_id', 'case when raw_week_number < 1 then 1 else raw_week_number end']) }}
+            as learner_week_id,
+        learner_id,
+        user_id,
+        course_id,
+        course_module_id,
+        object_id,
+        ---------- strings
+        event_name,
+        object_table,
+        crud,
+        activity_type,
+        analytics_action,
+        ---------- numerics
+        -- Activity between enrolment and the course start counts in week 1.
+        case when raw_week_number < 1 then 1 else raw_week_number end as course_week_number,
+        completion_state,
+        cognitive_depth,
+        social_breadth,
+        case when is_session_start then 0 else seconds_since_previous end
+            as seconds_since_previous_event,
+        ---------- booleans
+        is_known_event,
+        is_learner_write,
+        counts_as_activity,
+        is_session_start,
+        ---------- timestamps
+        created_at,
+        cast(created_at as date) as event_date,
+        session_started_at,
+        source_loaded_at,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+            as loaded_at
+
+    from sessionized
+    where not is_context
+
+)
+
+select * from final

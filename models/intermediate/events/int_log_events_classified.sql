@@ -1,0 +1,144 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='log_event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+log_events as (
+
+    select * from {{ ref('stg_moodle__log_events') }}
+
+),
+
+users as (
+
+    select * from {{ ref('stg_moodle__users') }}
+
+),
+
+courses as (
+
+    select * from {{ ref('stg_moodle__courses') }}
+
+),
+
+course_learners as (
+
+    select * from {{ ref('int_course_learners') }}
+
+),
+
+new_log_events as (
+
+    select *
+    from log_events
+    {% if is_incremental() %}
+        -- New ids, plus a lookback window of time for rows written late.
+        where
+            log_event_id > (select coalesce(max(log_event_id), 0) from {{ this }})
+            or created_at >= (
+                select {{ add_seconds('max(created_at)', -var('incremental_lookback_days') * 86400) }}
+                from {{ this }}
+            )
+    {% endif %}
+
+),
+
+-- A site's log has one row per id; an export glued together twice does not.
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by log_event_id order by created_at, event_name, user_id
+        ) as copy_number,
+        count(*) over (partition by log_event_id) as copies
+
+    from new_log_events
+
+),
+
+judged as (
+
+    select
+        numbered.*,
+        course_learners.learner_course_id,
+        case
+            when
+                numbered.created_at < cast('2000-01-01' as {{ dbt.type_timestamp() }})
+                or numbered.created_at > {{ add_seconds(now_utc(), var('future_event_tolerance_days') * 86400) }}
+                then 'invalid_time'
+            when numbered.user_id > 0 and users.user_id is null then 'unknown_user'
+            when numbered.course_id > 0 and courses.course_id is null then 'unknown_course'
+            when numbered.created_at > {{ as_of() }} then 'after_as_of'
+            when numbered.user_id = 0 then 'not_logged_in'
+            when numbered.is_anonymous then 'anonymous'
+            when numbered.is_logged_in_as then 'logged_in_as'
+            when coalesce(numbered.course_id, 0) = 0 or courses.is_site_front_page then 'site_level'
+            when course_learners.learner_course_id is null and users.is_deleted then 'deleted_user'
+            when course_learners.learner_course_id is null then 'not_a_learner'
+            when
+                numbered.created_at < course_learners.enrolled_at
+                or numbered.created_at >= course_learners.enrolment_ends_at
+                then 'outside_enrolment'
+            when numbered.created_at >= course_learners.course_ends_at then 'after_course_end'
+            else 'learner_event'
+        end as reason
+
+    from numbered
+    left join users
+        on numbered.user_id = users.user_id
+    left join courses
+        on numbered.course_id = courses.course_id
+    left join course_learners
+        on
+            numbered.user_id = course_learners.user_id
+            and numbered.course_id = course_learners.course_id
+    where numbered.copy_number = 1
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        log_event_id,
+        user_id,
+        course_id,
+        learner_course_id,
+        case when context_level = 70 then context_instance_id end as course_module_id,
+        object_id,
+        ---------- strings
+        event_name,
+        component,
+        object_table,
+        crud,
+        origin,
+        case
+            when reason = 'learner_event' then 'used'
+            when reason in ('invalid_time', 'unknown_user', 'unknown_course', 'outside_enrolment')
+                then 'quarantined'
+            else 'excluded'
+        end as disposition,
+        reason,
+        ---------- numerics
+        education_level,
+        completion_state,
+        copies,
+        ---------- timestamps
+        created_at,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+            as loaded_at
+
+    from judged
+    -- Rows after the as-of moment are not known yet: a later run takes them.
+    where reason <> 'after_as_of'
+
+)
+
+select * from final

@@ -1,0 +1,73 @@
+with
+
+log_events as (
+
+    select * from {{ ref('stg_moodle__log_events') }}
+
+),
+
+classified_events as (
+
+    select * from {{ ref('int_log_events_classified') }}
+
+),
+
+quarantine as (
+
+    select * from {{ ref('fct_log_quarantine') }}
+
+),
+
+-- Rows that are not yet known at the as-of moment are left for a later run.
+not_yet_known as (
+
+    select
+        'pending' as disposition,
+        'after_as_of' as reason,
+        count(*) as log_rows
+    from log_events
+    where
+        created_at > {{ as_of() }}
+        and created_at >= cast('2000-01-01' as {{ dbt.type_timestamp() }})
+        and created_at <= {{ add_seconds(now_utc(), var('future_event_tolerance_days') * 86400) }}
+
+),
+
+dispositions as (
+
+    select
+        disposition,
+        reason,
+        count(*) as log_rows
+    from classified_events
+    where disposition <> 'quarantined'
+    group by disposition, reason
+    union all
+    select
+        'quarantined',
+        reason,
+        sum(quarantined_rows)
+    from quarantine
+    group by reason
+    union all
+    select * from not_yet_known
+    where log_rows > 0
+
+),
+
+final as (
+
+    select
+        ---------- strings
+        disposition,
+        reason,
+        ---------- numerics
+        cast(log_rows as bigint) as log_rows,
+        cast(sum(log_rows) over () as bigint) as accounted_log_rows,
+        cast((select count(*) from log_events) as bigint) as raw_log_rows
+
+    from dispositions
+
+)
+
+select * from final
