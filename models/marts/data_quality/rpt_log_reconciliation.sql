@@ -58,6 +58,8 @@ dispositions as (
 final as (
 
     select
+        ---------- ids
+        {{ composite_key(['disposition', 'reason']) }} as reconciliation_line_id,
         ---------- strings
         disposition,
         reason,
