@@ -29,10 +29,10 @@ activity_deadlines as (
         course_id,
         course_module_id,
         module_name,
-        'completion_expected',
-        'completion_settings',
-        2,
-        completion_expected_at
+        'completion_expected' as deadline_type,
+        'completion_settings' as deadline_source,
+        2 as source_priority,
+        completion_expected_at as due_at
     from activities
     where completion_expected_at is not null
 
@@ -93,7 +93,8 @@ final as (
 
     select
         ---------- ids
-        {{ composite_key(['course_id', "coalesce(course_module_id, 0)", 'deadline_type', timestamp_to_epoch('due_at')]) }}
+        {%- set due_epoch = timestamp_to_epoch('due_at') %}
+        {{ composite_key(['course_id', 'coalesce(course_module_id, 0)', 'deadline_type', due_epoch]) }}
             as deadline_id,
         course_id,
         course_module_id,

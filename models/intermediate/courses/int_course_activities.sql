@@ -84,22 +84,58 @@ instances as (
         cut_off_at
     from assignments
     union all
-    select 'quiz', quiz_id, quiz_name, opens_at, closes_at, cast(null as {{ dbt.type_timestamp() }})
+    select
+        'quiz' as module_name,
+        quiz_id as instance_id,
+        quiz_name as activity_name,
+        opens_at,
+        closes_at as due_at,
+        cast(null as {{ dbt.type_timestamp() }}) as cut_off_at
     from quizzes
     union all
-    select 'forum', forum_id, forum_name, null, due_at, cut_off_at
+    select
+        'forum' as module_name,
+        forum_id as instance_id,
+        forum_name as activity_name,
+        null as opens_at,
+        due_at,
+        cut_off_at
     from forums
     union all
-    select 'feedback', feedback_id, feedback_name, opens_at, closes_at, null
+    select
+        'feedback' as module_name,
+        feedback_id as instance_id,
+        feedback_name as activity_name,
+        opens_at,
+        closes_at as due_at,
+        null as cut_off_at
     from feedbacks
     union all
-    select 'page', page_id, page_name, null, null, null
+    select
+        'page' as module_name,
+        page_id as instance_id,
+        page_name as activity_name,
+        null as opens_at,
+        null as due_at,
+        null as cut_off_at
     from pages
     union all
-    select 'resource', resource_id, resource_name, null, null, null
+    select
+        'resource' as module_name,
+        resource_id as instance_id,
+        resource_name as activity_name,
+        null as opens_at,
+        null as due_at,
+        null as cut_off_at
     from resources
     union all
-    select 'url', url_id, url_name, null, null, null
+    select
+        'url' as module_name,
+        url_id as instance_id,
+        url_name as activity_name,
+        null as opens_at,
+        null as due_at,
+        null as cut_off_at
     from urls
 
 ),
@@ -132,7 +168,8 @@ final as (
         -- Types whose table the project does not read still get a name.
         coalesce(
             instances.activity_name,
-            {{ dbt.concat(['modules.module_name', "' '", dbt.safe_cast('course_modules.instance_id', dbt.type_string())]) }}
+            {%- set instance_text = dbt.safe_cast('course_modules.instance_id', dbt.type_string()) %}
+            {{ dbt.concat(['modules.module_name', "' '", instance_text]) }}
         ) as activity_name,
         ---------- numerics
         course_sections.section_number,

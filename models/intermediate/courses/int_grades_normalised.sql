@@ -38,13 +38,13 @@ scaled as (
         case
             when grade_items.grade_max > grade_items.grade_min
                 then (grades.final_grade - grade_items.grade_min)
-                / (grade_items.grade_max - grade_items.grade_min)
+                    / (grade_items.grade_max - grade_items.grade_min)
         end as raw_share,
         case
             when grade_items.grade_pass > grade_items.grade_min
                 and grade_items.grade_max > grade_items.grade_min
                 then (grade_items.grade_pass - grade_items.grade_min)
-                / (grade_items.grade_max - grade_items.grade_min)
+                    / (grade_items.grade_max - grade_items.grade_min)
         end as set_pass_share
 
     from grades

@@ -23,7 +23,7 @@ final as (
         {% if var('as_of') -%}
             cast('{{ var("as_of") }}' as {{ dbt.type_timestamp() }})
         {%- else -%}
-            newest_event_at
+        newest_event_at
         {%- endif %} as as_of_at,
         newest_event_at
 

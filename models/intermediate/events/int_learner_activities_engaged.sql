@@ -17,30 +17,29 @@ learner_events as (
 
 {% if is_incremental() %}
 
-    -- Learner-activities with rewritten events are aggregated again from all their events.
-    changed_activities as (
+-- Learner-activities with rewritten events are aggregated again from all their events.
+changed_activities as (
 
-        select distinct learner_course_id, course_module_id
-        from learner_events
-        where
-            course_module_id is not null
-            and loaded_at > (
-                select coalesce(max(source_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-                from {{ this }}
-            )
+    select distinct
+        learner_course_id,
+        course_module_id
+    from learner_events
+    where
+        course_module_id is not null
+        and loaded_at > {{ incremental_watermark('source_loaded_at') }}
 
-    ),
+),
 
-    events_in_scope as (
+events_in_scope as (
 
-        select learner_events.*
-        from learner_events
-        inner join changed_activities
-            on
-                learner_events.learner_course_id = changed_activities.learner_course_id
-                and learner_events.course_module_id = changed_activities.course_module_id
+    select learner_events.*
+    from learner_events
+    inner join changed_activities
+        on
+            learner_events.learner_course_id = changed_activities.learner_course_id
+            and learner_events.course_module_id = changed_activities.course_module_id
 
-    ),
+),
 
 {% else %}
 
@@ -61,7 +60,7 @@ final as (
         learner_course_id,
         course_module_id,
         ---------- numerics
-        sum(case when counts_as_activity and crud = 'r' then 1 else 0 end) as views,
+        sum(case when counts_as_activity and crud = 'r' then 1 else 0 end) as view_events,
         sum(case when is_learner_write then 1 else 0 end) as writes,
         max(cognitive_depth) as cognitive_depth,
         max(social_breadth) as social_breadth,

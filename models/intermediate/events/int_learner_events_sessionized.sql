@@ -36,10 +36,7 @@ new_learner_events as (
     where
         disposition = 'used'
         {% if is_incremental() %}
-            and loaded_at > (
-                select coalesce(max(source_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-                from {{ this }}
-            )
+        and loaded_at > {{ incremental_watermark('source_loaded_at') }}
         {% endif %}
 
 ),
@@ -99,65 +96,65 @@ described as (
 
 {% if is_incremental() %}
 
-    -- Sessions are rebuilt from each learner-course's first new event on; the
-    -- stored events within one session gap before it give the context.
-    first_new_events as (
+-- Sessions are rebuilt from each learner-course's first new event on; the
+-- stored events within one session gap before it give the context.
+first_new_events as (
 
-        select
-            learner_course_id,
-            min(created_at) as first_new_at
+    select
+        learner_course_id,
+        min(created_at) as first_new_at
 
-        from described
-        group by learner_course_id
+    from described
+    group by learner_course_id
 
-    ),
+),
 
-    stored_events as (
+stored_events as (
 
-        select
-            stored.log_event_id,
-            stored.learner_course_id,
-            stored.learner_id,
-            stored.user_id,
-            stored.course_id,
-            stored.course_module_id,
-            stored.object_id,
-            stored.event_name,
-            stored.object_table,
-            stored.crud,
-            stored.completion_state,
-            stored.is_known_event,
-            stored.activity_type,
-            stored.analytics_action,
-            stored.is_learner_write,
-            stored.counts_as_activity,
-            stored.cognitive_depth,
-            stored.social_breadth,
-            stored.created_at,
-            stored.course_week_number as raw_week_number,
-            stored.source_loaded_at,
-            stored.session_started_at as stored_session_started_at,
-            stored.created_at < first_new_events.first_new_at as is_context
+    select
+        stored_events_table.log_event_id,
+        stored_events_table.learner_course_id,
+        stored_events_table.learner_id,
+        stored_events_table.user_id,
+        stored_events_table.course_id,
+        stored_events_table.course_module_id,
+        stored_events_table.object_id,
+        stored_events_table.event_name,
+        stored_events_table.object_table,
+        stored_events_table.crud,
+        stored_events_table.completion_state,
+        stored_events_table.is_known_event,
+        stored_events_table.activity_type,
+        stored_events_table.analytics_action,
+        stored_events_table.is_learner_write,
+        stored_events_table.counts_as_activity,
+        stored_events_table.cognitive_depth,
+        stored_events_table.social_breadth,
+        stored_events_table.created_at,
+        stored_events_table.course_week_number as raw_week_number,
+        stored_events_table.source_loaded_at,
+        stored_events_table.session_started_at as stored_session_started_at,
+        stored_events_table.created_at < first_new_events.first_new_at as is_context
 
-        from {{ this }} as stored
-        inner join first_new_events
-            on stored.learner_course_id = first_new_events.learner_course_id
-        left join described
-            on stored.log_event_id = described.log_event_id
-        where
-            stored.created_at
-            >= {{ add_seconds('first_new_events.first_new_at', -session_gap_seconds) }}
-            and described.log_event_id is null
+    from {{ this }} as stored_events_table
+    inner join first_new_events
+        on stored_events_table.learner_course_id = first_new_events.learner_course_id
+    left join described
+        on stored_events_table.log_event_id = described.log_event_id
+    where
+        stored_events_table.created_at
+        >= {{ add_seconds('first_new_events.first_new_at', -session_gap_seconds) }}
+        and described.log_event_id is null
 
-    ),
+),
 
-    events_to_sessionize as (
+events_to_sessionize as (
 
-        select * from described
-        union all
-        select * from stored_events
+    select * from described
+    union all
+    select * from stored_events
 
-    ),
+),
 
 {% else %}
 

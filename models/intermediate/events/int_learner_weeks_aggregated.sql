@@ -23,26 +23,23 @@ activities as (
 
 {% if is_incremental() %}
 
-    -- Learner-weeks with rewritten events are aggregated again from all their events.
-    changed_weeks as (
+-- Learner-weeks with rewritten events are aggregated again from all their events.
+changed_weeks as (
 
-        select distinct learner_week_id
-        from learner_events
-        where loaded_at > (
-            select coalesce(max(source_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
-        )
+    select distinct learner_week_id
+    from learner_events
+    where loaded_at > {{ incremental_watermark('source_loaded_at') }}
 
-    ),
+),
 
-    events_in_scope as (
+events_in_scope as (
 
-        select learner_events.*
-        from learner_events
-        inner join changed_weeks
-            on learner_events.learner_week_id = changed_weeks.learner_week_id
+    select learner_events.*
+    from learner_events
+    inner join changed_weeks
+        on learner_events.learner_week_id = changed_weeks.learner_week_id
 
-    ),
+),
 
 {% else %}
 
@@ -138,9 +135,6 @@ final as (
         events_per_week.seconds_on_task,
         events_per_week.distinct_activities,
         events_per_week.activities_completed,
-        coalesce(submissions_per_week.submissions, 0) as submissions,
-        coalesce(submissions_per_week.submissions_on_time, 0) as submissions_on_time,
-        coalesce(submissions_per_week.submissions_late, 0) as submissions_late,
         events_per_week.quiz_attempts,
         events_per_week.forum_discussions_started,
         events_per_week.forum_posts,
@@ -149,7 +143,10 @@ final as (
         events_per_week.social_breadth,
         events_per_week.first_activity_at,
         events_per_week.last_activity_at,
-        events_per_week.source_loaded_at
+        events_per_week.source_loaded_at,
+        coalesce(submissions_per_week.submissions, 0) as submissions,
+        coalesce(submissions_per_week.submissions_on_time, 0) as submissions_on_time,
+        coalesce(submissions_per_week.submissions_late, 0) as submissions_late
 
     from events_per_week
     left join submissions_per_week

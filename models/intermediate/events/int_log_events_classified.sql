@@ -38,13 +38,11 @@ new_log_events as (
     select *
     from log_events
     {% if is_incremental() %}
-        -- New ids, plus a lookback window of time for rows written late.
-        where
-            log_event_id > (select coalesce(max(log_event_id), 0) from {{ this }})
-            or created_at >= (
-                select {{ add_seconds('max(created_at)', -var('incremental_lookback_days') * 86400) }}
-                from {{ this }}
-            )
+    -- New ids, plus a lookback window of time for rows written late.
+    where
+        log_event_id > {{ incremental_watermark('log_event_id', empty_value=0) }}
+        or created_at
+        >= {{ add_seconds(incremental_watermark('created_at'), -var('incremental_lookback_days') * 86400) }}
     {% endif %}
 
 ),

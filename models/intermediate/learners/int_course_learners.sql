@@ -87,7 +87,7 @@ learner_roles as (
         min(assigned_at) as role_assigned_at
 
     from course_role_holders
-    where role_short_name in ('{{ var("learner_role_shortnames") | join("', '") }}')
+    where role_short_name in {{ sql_list(var('learner_role_shortnames')) }}
     group by user_id, course_id
 
 ),
@@ -99,7 +99,7 @@ staff_roles as (
         course_id
 
     from course_role_holders
-    where role_short_name in ('{{ var("staff_role_shortnames") | join("', '") }}')
+    where role_short_name in {{ sql_list(var('staff_role_shortnames')) }}
 
 ),
 
@@ -109,8 +109,8 @@ enrolments as (
         user_enrolments.user_id,
         enrolment_methods.course_id,
         enrolment_methods.enrolment_plugin,
-        coalesce(user_enrolments.starts_at, user_enrolments.created_at) as starts_at,
         user_enrolments.ends_at,
+        coalesce(user_enrolments.starts_at, user_enrolments.created_at) as starts_at,
         user_enrolments.is_suspended or not enrolment_methods.is_enabled as is_inactive,
         row_number() over (
             partition by user_enrolments.user_id, enrolment_methods.course_id

@@ -41,7 +41,7 @@ course_staff as (
         on contexts.context_instance_id = courses.course_id
     where
         contexts.context_level = 50
-        and roles.role_short_name in ('{{ var("staff_role_shortnames") | join("', '") }}')
+        and roles.role_short_name in {{ sql_list(var('staff_role_shortnames')) }}
 
 ),
 

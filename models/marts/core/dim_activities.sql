@@ -16,7 +16,8 @@ final as (
         module_name as activity_type,
         activity_name,
         -- The link Moodle uses for every activity, relative to the site's address.
-        {{ dbt.concat(["'/mod/'", 'module_name', "'/view.php?id='", dbt.safe_cast('course_module_id', dbt.type_string())]) }}
+        {%- set id_text = dbt.safe_cast('course_module_id', dbt.type_string()) %}
+        {{ dbt.concat(["'/mod/'", 'module_name', "'/view.php?id='", id_text]) }}
             as activity_url_path,
         ---------- numerics
         cast(section_number as integer) as section_number,

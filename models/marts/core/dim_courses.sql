@@ -104,7 +104,7 @@ final as (
         {% if var('include_pii') -%}
             teachers.teacher_full_names as teacher_names,
         {%- else -%}
-            cast(null as {{ dbt.type_string() }}) as teacher_names,
+        cast(null as {{ dbt.type_string() }}) as teacher_names,
         {%- endif %}
         case
             when courses.starts_at is null and courses.ends_at is null then 'self_paced'

@@ -33,17 +33,17 @@ final as (
         {% if var('include_pii') -%}
             learners.user_id as moodle_user_id,
         {%- else -%}
-            cast(null as bigint) as moodle_user_id,
+        cast(null as bigint) as moodle_user_id,
         {%- endif %}
         ---------- strings
         {% if var('include_pii') -%}
             {{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }} as full_name,
             users.email,
         {%- else -%}
-            cast(null as {{ dbt.type_string() }}) as full_name,
-            cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as full_name,
+        cast(null as {{ dbt.type_string() }}) as email,
         {%- endif %}
-        users.language,
+        users.preferred_language,
         ---------- numerics
         cast(learners.courses_enrolled as integer) as courses_enrolled,
         ---------- booleans

@@ -1,7 +1,7 @@
 {%- set definition = var('dropout_definition') %}
 {%- set known_conditions = ['inactive_last_quarter', 'not_completed', 'below_pass_grade'] %}
 {%- for condition in definition %}
-    {%- if condition not in known_conditions %}
+{%- if condition not in known_conditions %}
         {{ exceptions.raise_compiler_error(
             "dropout_definition: unknown condition '" ~ condition ~ "'; use any of " ~ known_conditions | join(', ')
         ) }}
@@ -184,7 +184,9 @@ joined as (
         courses.has_completion_tracking,
         -- Course length in whole weeks from week 1 to the (effective) end.
         cast(
-            ceiling({{ seconds_between('course_learners.week_one_starts_at', 'course_learners.course_ends_at') }} / 604800.0)
+            ceiling(
+                {{ seconds_between('course_learners.week_one_starts_at', 'course_learners.course_ends_at') }} / 604800.0
+            )
             as integer
         ) as course_weeks,
         course_learners.course_ends_at <= {{ as_of() }} as is_outcome_known,
@@ -300,8 +302,8 @@ final as (
         is_below_pass_grade,
         case
             when is_outcome_known then
-                {%- for condition in definition %}
-                    {{ 'is_' ~ condition }}{% if not loop.last %} or{% endif %}
+            {%- for condition in definition %}
+                {{ 'is_' ~ condition }}{% if not loop.last %} or{% endif %}
                 {%- endfor %}
         end as is_dropout,
         ---------- timestamps

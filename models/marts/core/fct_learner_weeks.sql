@@ -95,6 +95,8 @@ weeks as (
         spine.week_ends_at,
         course_learners.enrolled_at,
         tracked_activities.tracked_activities,
+        weekly_activity.last_activity_at,
+        quiz_scores_per_week.quiz_average_score,
         coalesce(weekly_activity.events, 0) as events,
         coalesce(weekly_activity.read_events, 0) as read_events,
         coalesce(weekly_activity.write_events, 0) as write_events,
@@ -111,8 +113,6 @@ weeks as (
         coalesce(weekly_activity.forum_posts, 0) as forum_posts,
         coalesce(weekly_activity.cognitive_depth, 0) as cognitive_depth,
         coalesce(weekly_activity.social_breadth, 0) as social_breadth,
-        weekly_activity.last_activity_at,
-        quiz_scores_per_week.quiz_average_score,
         coalesce(quiz_scores_per_week.quiz_attempts_scored, 0) as quiz_attempts_scored
 
     from spine
@@ -127,7 +127,9 @@ weeks as (
 
 ),
 
-{%- set so_far = 'over (partition by learner_course_id order by course_week_number rows between unbounded preceding and current row)' %}
+{%- set so_far -%}
+over (partition by learner_course_id order by course_week_number rows between unbounded preceding and current row)
+{%- endset %}
 
 cumulative as (
 

@@ -106,12 +106,12 @@ final as (
         -- Ranks among finished courses (1 = lowest dropout, highest grade).
         cast(
             case when course_status = 'finished' then
-                rank() over (partition by course_status order by dropout_rate)
+                    rank() over (partition by course_status order by dropout_rate)
             end as integer
         ) as dropout_rank,
         cast(
             case when course_status = 'finished' then
-                rank() over (partition by course_status order by average_grade_share desc)
+                    rank() over (partition by course_status order by average_grade_share desc)
             end as integer
         ) as grade_rank
 

@@ -45,17 +45,29 @@ final as (
         {% if var('include_pii') -%}
             max({{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }}) as teacher_name,
         {%- else -%}
-            cast(null as {{ dbt.type_string() }}) as teacher_name,
+        cast(null as {{ dbt.type_string() }}) as teacher_name,
         {%- endif %}
         ---------- numerics
         cast(count(distinct teachers.course_id) as integer) as courses_taught,
         cast(count(learner_courses.learner_course_id) as integer) as learners_taught,
         cast(
-            avg(case when learner_courses.is_outcome_known then case when learner_courses.is_completed then 1.0 else 0.0 end end)
+            avg(
+                case
+                    when
+                        learner_courses.is_outcome_known
+                        then case when learner_courses.is_completed then 1.0 else 0.0 end
+                end
+            )
             as {{ type_double() }}
         ) as completion_rate,
         cast(
-            avg(case when learner_courses.is_outcome_known then case when learner_courses.is_dropout then 1.0 else 0.0 end end)
+            avg(
+                case
+                    when
+                        learner_courses.is_outcome_known
+                        then case when learner_courses.is_dropout then 1.0 else 0.0 end
+                end
+            )
             as {{ type_double() }}
         ) as dropout_rate,
         cast(avg(learner_courses.final_grade_share) as {{ type_double() }}) as average_grade_share,

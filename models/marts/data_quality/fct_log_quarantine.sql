@@ -22,8 +22,8 @@ quarantined as (
     -- Every copy of an id beyond the first.
     select
         log_event_id,
-        'duplicate_id',
-        copies - 1,
+        'duplicate_id' as reason,
+        copies - 1 as quarantined_rows,
         user_id,
         course_id,
         event_name,

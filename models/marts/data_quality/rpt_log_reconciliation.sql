@@ -44,9 +44,9 @@ dispositions as (
     group by disposition, reason
     union all
     select
-        'quarantined',
+        'quarantined' as disposition,
         reason,
-        sum(quarantined_rows)
+        sum(quarantined_rows) as log_rows
     from quarantine
     group by reason
     union all

@@ -21,8 +21,8 @@ renamed as (
         email,
         city,
         country as country_code,
-        lang as language,
-        timezone,
+        lang as preferred_language,
+        timezone as preferred_timezone,
         ---------- booleans
         deleted = 1 as is_deleted,
         suspended = 1 as is_suspended,

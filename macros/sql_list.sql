@@ -1,0 +1,4 @@
+{#- A list of text values as SQL, for `in`: ['student', 'x'] -> ('student', 'x'). -#}
+{% macro sql_list(values) -%}
+    ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}

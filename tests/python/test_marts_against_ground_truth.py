@@ -1,0 +1,105 @@
+"""The marts reproduce what the demo generator designed, which the models never see.
+
+The ground truth file says, per learner-course, how the generator designed it
+to go (steady, fading out after a given week, never starting); these tests
+check the marts against it, not against the models' own logic.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def truth(built_demo) -> pd.DataFrame:
+    frame = pd.read_csv(built_demo.ground_truth)
+    frame["learner_course_id"] = (
+        frame["user_id"].astype(str) + "-" + frame["course_id"].astype(str)
+    )
+    return frame
+
+
+@pytest.fixture(scope="module")
+def learner_weeks(built_demo) -> pd.DataFrame:
+    return built_demo.frame(
+        "select learner_course_id, course_week_number, events, is_active, "
+        "days_inactive_at_week_end, is_complete_week from analytics_marts.fct_learner_weeks"
+    )
+
+
+@pytest.fixture(scope="module")
+def learner_courses(built_demo) -> pd.DataFrame:
+    return built_demo.frame("select * from analytics_marts.fct_learner_courses")
+
+
+def test_the_learners_are_exactly_the_designed_learners(truth, learner_courses):
+    # Moodle removes a deleted user's enrolments, and a learner who was also
+    # given a teacher role in the course is staff there.
+    expected = set(
+        truth.loc[~truth.is_deleted_user & ~truth.is_staff_in_course, "learner_course_id"]
+    )
+    assert set(learner_courses.learner_course_id) == expected
+
+
+def test_a_fading_learner_has_no_events_after_the_designed_last_week(truth, learner_weeks):
+    fading = truth[(truth.trajectory == "fade_out") & truth.course_finished & (truth.term_index >= 0)]
+    assert len(fading) > 50
+    weeks = learner_weeks.merge(fading, on="learner_course_id")
+    after = weeks[weeks.course_week_number > weeks.last_active_week]
+    last = weeks[weeks.course_week_number == weeks.last_active_week]
+    assert (after.events == 0).all()
+    assert (last.events > 0).all()
+    assert last.learner_course_id.nunique() == len(fading)
+
+
+def test_inactivity_grows_by_a_week_each_week_after_a_learner_stops(truth, learner_weeks):
+    fading = truth[(truth.trajectory == "fade_out") & truth.course_finished & (truth.term_index >= 0)]
+    weeks = learner_weeks.merge(fading, on="learner_course_id").sort_values(
+        ["learner_course_id", "course_week_number"]
+    )
+    silent = weeks[weeks.course_week_number > weeks.last_active_week]
+    growth = silent.groupby("learner_course_id").days_inactive_at_week_end.diff().dropna()
+    assert len(growth) > 100
+    assert (growth == 7).all()
+    first_silent_week = silent.groupby("learner_course_id").days_inactive_at_week_end.first()
+    assert first_silent_week.between(7, 13).all()
+
+
+def test_learners_who_never_start_have_no_activity_and_are_dropouts(truth, learner_weeks, learner_courses):
+    never = truth[truth.trajectory == "never_start"]
+    assert len(never) > 20
+    weeks = learner_weeks[learner_weeks.learner_course_id.isin(never.learner_course_id)]
+    assert (weeks.events == 0).all()
+    finished = learner_courses[
+        learner_courses.learner_course_id.isin(never.learner_course_id)
+        & learner_courses.is_outcome_known
+    ]
+    assert finished.is_dropout.all()
+    assert finished.first_activity_at.isna().all()
+
+
+def test_the_dropout_label_matches_the_designed_outcome(truth, learner_courses):
+    finished = learner_courses[learner_courses.is_outcome_known].merge(truth, on="learner_course_id")
+    assert len(finished) > 500
+    agreement = (finished.is_dropout == finished.designed_dropout).mean()
+    assert agreement == 1.0, finished[finished.is_dropout != finished.designed_dropout]
+
+
+def test_quarantine_catches_each_injected_anomaly(built_demo):
+    anomalies = pd.read_csv(
+        built_demo.ground_truth.with_name(built_demo.ground_truth.stem + "_anomalies.csv")
+    )
+    quarantined = built_demo.frame(
+        "select log_event_id, reason from analytics_marts.fct_log_quarantine"
+    )
+    expected_reason = {
+        "time_zero": "invalid_time",
+        "time_in_future": "invalid_time",
+        "unknown_user": "unknown_user",
+        "unknown_course": "unknown_course",
+        "outside_enrolment": "outside_enrolment",
+    }
+    merged = anomalies.merge(quarantined, left_on="log_id", right_on="log_event_id", how="left")
+    assert len(anomalies) == 25
+    assert (merged.reason == merged.anomaly.map(expected_reason)).all()
