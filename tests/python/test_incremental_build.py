@@ -19,7 +19,8 @@ def hold_back_log_rows(source, held_back_file) -> int:
     (rows written late: their ids are older than rows already processed)."""
     with duckdb.connect(str(source)) as connection:
         newest = connection.execute(
-            "select max(timecreated) from public.mdl_logstore_standard_log where timecreated < 2000000000"
+            "select max(timecreated) from public.mdl_logstore_standard_log "
+            "where timecreated < 2000000000"
         ).fetchone()[0]
         condition = (
             f"(timecreated > {newest - 86400} and timecreated < 2000000000)"

@@ -14,9 +14,7 @@ import pytest
 @pytest.fixture(scope="module")
 def truth(built_demo) -> pd.DataFrame:
     frame = pd.read_csv(built_demo.ground_truth)
-    frame["learner_course_id"] = (
-        frame["user_id"].astype(str) + "-" + frame["course_id"].astype(str)
-    )
+    frame["learner_course_id"] = frame["user_id"].astype(str) + "-" + frame["course_id"].astype(str)
     return frame
 
 
@@ -42,8 +40,13 @@ def test_the_learners_are_exactly_the_designed_learners(truth, learner_courses):
     assert set(learner_courses.learner_course_id) == expected
 
 
+def finished_fading(truth: pd.DataFrame) -> pd.DataFrame:
+    """Fading learners of finished term courses (not the self-paced one)."""
+    return truth[(truth.trajectory == "fade_out") & truth.course_finished & (truth.term_index >= 0)]
+
+
 def test_a_fading_learner_has_no_events_after_the_designed_last_week(truth, learner_weeks):
-    fading = truth[(truth.trajectory == "fade_out") & truth.course_finished & (truth.term_index >= 0)]
+    fading = finished_fading(truth)
     assert len(fading) > 50
     weeks = learner_weeks.merge(fading, on="learner_course_id")
     after = weeks[weeks.course_week_number > weeks.last_active_week]
@@ -54,7 +57,7 @@ def test_a_fading_learner_has_no_events_after_the_designed_last_week(truth, lear
 
 
 def test_inactivity_grows_by_a_week_each_week_after_a_learner_stops(truth, learner_weeks):
-    fading = truth[(truth.trajectory == "fade_out") & truth.course_finished & (truth.term_index >= 0)]
+    fading = finished_fading(truth)
     weeks = learner_weeks.merge(fading, on="learner_course_id").sort_values(
         ["learner_course_id", "course_week_number"]
     )
@@ -66,7 +69,9 @@ def test_inactivity_grows_by_a_week_each_week_after_a_learner_stops(truth, learn
     assert first_silent_week.between(7, 13).all()
 
 
-def test_learners_who_never_start_have_no_activity_and_are_dropouts(truth, learner_weeks, learner_courses):
+def test_learners_who_never_start_have_no_activity_and_are_dropouts(
+    truth, learner_weeks, learner_courses
+):
     never = truth[truth.trajectory == "never_start"]
     assert len(never) > 20
     weeks = learner_weeks[learner_weeks.learner_course_id.isin(never.learner_course_id)]
@@ -80,7 +85,8 @@ def test_learners_who_never_start_have_no_activity_and_are_dropouts(truth, learn
 
 
 def test_the_dropout_label_matches_the_designed_outcome(truth, learner_courses):
-    finished = learner_courses[learner_courses.is_outcome_known].merge(truth, on="learner_course_id")
+    known = learner_courses[learner_courses.is_outcome_known]
+    finished = known.merge(truth, on="learner_course_id")
     assert len(finished) > 500
     agreement = (finished.is_dropout == finished.designed_dropout).mean()
     assert agreement == 1.0, finished[finished.is_dropout != finished.designed_dropout]
