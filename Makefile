@@ -10,14 +10,18 @@ DATA := data
 DBT := $(BIN)/dbt
 SOURCE_DB := $(DATA)/moodle_source.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help run test venv spark-venv demo-data build docs lint pytest clean
+PG_ENV := $(DATA)/postgres.env
+
+.PHONY: help run test venv spark-venv system-packages demo-data build docs lint pytest clean
+.PHONY: pg-start pg-load pg-build pg-status pg-stop
 
 help:
 	@echo "make run    set up, generate demo Moodle data, dbt build, docs site and dashboard"
 	@echo "make test   set up, lint, and run every test (PostgreSQL, Spark and browser included)"
 	@echo "make docs   regenerate the dbt docs site"
-	@echo "make lint   sqlfluff and ruff"
+	@echo "make lint   ruff and sqlfluff"
 	@echo "make clean  remove the virtual environment, data and build output"
 
 # The virtual environment is rebuilt whenever the pins change.
@@ -36,7 +40,18 @@ $(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.txt
 
 spark-venv: $(BIN)/.installed-spark
 
-$(SOURCE_DB): $(BIN)/.installed
+# PostgreSQL (the tests start a private server) and Chromium (rendering
+# checks) come from Debian; installed only when missing.
+system-packages:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(SOURCE_DB): | $(BIN)/.installed
 	mkdir -p $(DATA)
 	$(BIN)/moodle-demo-data --duckdb $(SOURCE_DB) --ground-truth $(DATA)/demo_ground_truth.csv
 
@@ -46,17 +61,35 @@ build: demo-data
 	$(DBT) build
 
 run: build
-	@echo "Done: warehouse $(DATA)/moodle_analytics.duckdb"
+	@echo
+	@echo "Warehouse: $(DATA)/moodle_analytics.duckdb"
 
-lint: venv
+lint: venv demo-data
 	$(BIN)/ruff check python_scripts tests models
 	$(BIN)/ruff format --check python_scripts tests models
-	$(BIN)/sqlfluff lint models tests analyses macros
+	$(BIN)/sqlfluff lint models macros tests --processes 2
 
-pytest: venv
+pytest: venv spark-venv system-packages
 	$(BIN)/pytest
 
-test: venv lint pytest
+test: lint pytest
+
+# A private PostgreSQL server on 127.0.0.1; connection settings in $(PG_ENV).
+pg-start: venv system-packages
+	$(BIN)/moodle-pg status --env-file $(PG_ENV) >/dev/null || $(BIN)/moodle-pg start --env-file $(PG_ENV)
+
+pg-load: pg-start demo-data
+	$(BIN)/moodle-pg load --duckdb $(SOURCE_DB) --replace --env-file $(PG_ENV)
+
+pg-build: pg-load
+	source $(PG_ENV) && DBT_TARGET=postgres $(DBT) build
+
+pg-status: venv
+	$(BIN)/moodle-pg status --env-file $(PG_ENV)
+
+pg-stop: venv
+	$(BIN)/moodle-pg stop --env-file $(PG_ENV)
 
 clean:
-	rm -rf $(VENV) $(DATA) target logs artifacts
+	if [ -x $(BIN)/moodle-pg ]; then $(BIN)/moodle-pg stop --env-file $(PG_ENV) || true; fi
+	rm -rf $(VENV) $(DATA) target logs artifacts site

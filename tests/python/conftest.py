@@ -6,6 +6,9 @@ import pytest
 
 from dbt_project import Workspace, generate_demo
 
+# The private PostgreSQL server fixtures.
+pytest_plugins = ["postgres_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def built_demo(tmp_path_factory) -> Workspace:

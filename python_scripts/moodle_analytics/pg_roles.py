@@ -1,0 +1,209 @@
+"""Database roles around the Moodle tables.
+
+* reader: SELECT on the Moodle tables and nothing else, read-only by default; for
+  builds that read the source from outside (DuckDB attaching PostgreSQL) and as a
+  group role for a builder.
+* builder: a reader that may also create schemas in the database, for a dbt build
+  writing its analytics schemas next to the Moodle tables it must never change.
+* BI reader: SELECT on the analytics schemas once they exist (grant_bi_access),
+  never on the Moodle schema.
+
+Each function takes an open psycopg2 connection to the Moodle database, run by a
+superuser or the owner of the objects, and commits. Roles are cluster-wide;
+privileges are per database. Reloading the Moodle tables (pg_load with replace)
+drops their grants: call create_reader_role again afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+
+from psycopg2 import sql
+
+from moodle_analytics.moodle_tables import MOODLE_TABLES
+
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+class RoleError(RuntimeError):
+    pass
+
+
+def _ident(name: str) -> sql.Identifier:
+    if not ROLE_NAME.fullmatch(name):
+        raise RoleError(f"{name!r} must be lowercase letters, digits and _")
+    return sql.Identifier(name)
+
+
+def _ensure_login_role(cursor, role: str, password: str | None) -> str:
+    """Create the role or reset its password; returns the password."""
+    password = password or secrets.token_urlsafe(24)
+    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+    verb = "ALTER" if cursor.fetchone() else "CREATE"
+    cursor.execute(
+        sql.SQL(
+            "{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+            "NOBYPASSRLS INHERIT PASSWORD %s"
+        ).format(sql.SQL(verb), _ident(role)),
+        (password,),
+    )
+    cursor.execute(
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(cursor.connection.get_dsn_parameters()["dbname"]), _ident(role)
+        )
+    )
+    return password
+
+
+def _set_read_only(cursor, role: str) -> None:
+    # Belt and braces: privileges already forbid writes; this also stops temp tables.
+    cursor.execute(
+        sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(_ident(role))
+    )
+
+
+def moodle_tables_present(cursor, schema: str, prefix: str) -> list[str]:
+    cursor.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+        (schema,),
+    )
+    names = {row[0] for row in cursor.fetchall()}
+    return [prefix + table for table in MOODLE_TABLES if prefix + table in names]
+
+
+def create_reader_role(
+    conn,
+    role: str = "moodle_reader",
+    password: str | None = None,
+    *,
+    schema: str = "public",
+    prefix: str = "mdl_",
+    read_only: bool = True,
+) -> str:
+    """LOGIN role with SELECT on the Moodle tables only; returns its password.
+
+    Any other privilege the role held in ``schema`` is revoked, so running this again
+    after a reload leaves exactly SELECT on the Moodle tables.
+    """
+    with conn.cursor() as cursor:
+        password = _ensure_login_role(cursor, role, password)
+        tables = moodle_tables_present(cursor, schema, prefix)
+        if not tables:
+            raise RoleError(f"no Moodle tables {schema}.{prefix}* in this database; load first")
+        cursor.execute(
+            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(
+                sql.Identifier(schema), _ident(role)
+            )
+        )
+        cursor.execute(
+            sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(sql.Identifier(schema), _ident(role))
+        )
+        cursor.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), _ident(role))
+        )
+        cursor.execute(
+            sql.SQL("GRANT SELECT ON {} TO {}").format(
+                sql.SQL(", ").join(sql.Identifier(schema, table) for table in tables),
+                _ident(role),
+            )
+        )
+        if read_only:
+            _set_read_only(cursor, role)
+    conn.commit()
+    return password
+
+
+def create_build_role(
+    conn,
+    role: str = "moodle_builder",
+    password: str | None = None,
+    *,
+    reader_role: str = "moodle_reader",
+) -> str:
+    """LOGIN role that reads the Moodle tables through ``reader_role`` and may create
+    schemas (and so own the analytics schemas dbt creates), but cannot write the
+    Moodle tables. Create the reader role first. Returns the password."""
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (reader_role,))
+        if cursor.fetchone() is None:
+            raise RoleError(f"reader role {reader_role!r} does not exist; create it first")
+        password = _ensure_login_role(cursor, role, password)
+        database = sql.Identifier(conn.get_dsn_parameters()["dbname"])
+        cursor.execute(
+            sql.SQL("GRANT CREATE, TEMPORARY ON DATABASE {} TO {}").format(database, _ident(role))
+        )
+        cursor.execute(sql.SQL("GRANT {} TO {}").format(_ident(reader_role), _ident(role)))
+    conn.commit()
+    return password
+
+
+def create_bi_role(
+    conn,
+    role: str = "moodle_bi",
+    password: str | None = None,
+    *,
+    moodle_schema: str = "public",
+    analytics_schemas: Iterable[str] = (),
+) -> str:
+    """LOGIN role for dashboards: no access to the Moodle schema; SELECT on the given
+    analytics schemas (or later, through grant_bi_access). Returns the password.
+
+    The Moodle tables grant nothing to PUBLIC; pg_load (private_schema) also revokes
+    PUBLIC's USAGE on their schema, so this role cannot even list them.
+    """
+    with conn.cursor() as cursor:
+        password = _ensure_login_role(cursor, role, password)
+        moodle = sql.Identifier(moodle_schema)
+        cursor.execute(
+            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(moodle, _ident(role))
+        )
+        cursor.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(moodle, _ident(role)))
+        _set_read_only(cursor, role)
+    conn.commit()
+    schemas = list(analytics_schemas)
+    if schemas:
+        grant_bi_access(conn, role, schemas, moodle_schema=moodle_schema)
+    return password
+
+
+def grant_bi_access(
+    conn,
+    role: str,
+    schemas: Iterable[str],
+    *,
+    moodle_schema: str = "public",
+    owner: str | None = None,
+) -> None:
+    """SELECT on every table and view in ``schemas``, now and when rebuilt.
+
+    dbt replaces its tables on every run, which drops their grants; default
+    privileges for the schema's owner (or ``owner``, the role dbt builds as) give the
+    new tables the same SELECT.
+    """
+    schemas = list(schemas)
+    if moodle_schema in schemas:
+        raise RoleError(f"{moodle_schema} holds the Moodle tables; the BI role must not read it")
+    with conn.cursor() as cursor:
+        for schema in schemas:
+            cursor.execute(
+                "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s",
+                (schema,),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                raise RoleError(f"schema {schema!r} does not exist yet; build the marts first")
+            target = sql.Identifier(schema)
+            cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(target, _ident(role)))
+            cursor.execute(
+                sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+                    target, _ident(role)
+                )
+            )
+            cursor.execute(
+                sql.SQL(
+                    "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}"
+                ).format(sql.Identifier(owner or row[0]), target, _ident(role))
+            )
+    conn.commit()
