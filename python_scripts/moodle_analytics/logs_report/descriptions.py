@@ -32,8 +32,7 @@ TEMPLATES: dict[str, str] = {
         "The user with id '{userid}' has logged in as the user with id '{relateduserid}'."
     ),
     "\\core\\event\\user_login_failed": (
-        "Login failed for the username '{other_username}' for the reason with id "
-        "'{other_reason}'."
+        "Login failed for the username '{other_username}' for the reason with id '{other_reason}'."
     ),
     "\\core\\event\\dashboard_viewed": "The user with id '{userid}' has viewed their dashboard",
     "\\core\\event\\user_profile_viewed": (
@@ -178,8 +177,7 @@ TEMPLATES: dict[str, str] = {
     "\\mod_quiz\\event\\course_module_viewed": VIEWED_ACTIVITY,
     "\\mod_quiz\\event\\course_module_instance_list_viewed": INSTANCE_LIST_VIEWED,
     "\\mod_quiz\\event\\attempt_started": (
-        "The user with id '{relateduserid}' has started the attempt with id '{objectid}' "
-        + IN_QUIZ
+        "The user with id '{relateduserid}' has started the attempt with id '{objectid}' " + IN_QUIZ
     ),
     "\\mod_quiz\\event\\attempt_viewed": (
         "The user with id '{userid}' has viewed " + BELONGING_TO + " " + IN_QUIZ

@@ -193,7 +193,7 @@ def parse_other(text: object) -> dict:
 
 def context_names(frame: pd.DataFrame) -> pd.Series:
     """The Event context column: 'Course: <full name>', 'Quiz: <name>', 'System', ..."""
-    level = frame["context_level_found"]
+    level = frame["context_level_found"].astype("float64")  # NaN: the context is gone
     course_name = "Course: " + frame["context_course"].fillna("")
     front_page = (level == 50) & (frame["contextinstanceid"] == 1)
     module_label = frame["context_module"].map(
@@ -225,79 +225,88 @@ def _pseudonyms(frame: pd.DataFrame) -> dict[int, str]:
     }
 
 
+def _column(frame: pd.DataFrame, name: str) -> list:
+    """A column as a Python list with None for SQL NULL (ids as int)."""
+    series = frame[name]
+    if pd.api.types.is_numeric_dtype(series):
+        return [None if pd.isna(v) else int(v) for v in series.astype("float64").tolist()]
+    return [v if isinstance(v, str) else None for v in series.astype(object).tolist()]
+
+
 def render_rows(frame: pd.DataFrame, options: ExportOptions) -> list[list[str]]:
     """Rows of the download (header first) from read_source_log's frame."""
     catalogue: dict[str, EventType] = load_event_catalogue()
     if not options.include_anonymous:
         frame = frame[frame["anonymous"] == 0]
     frame = frame.reset_index(drop=True)
-    if options.mask_names == "pseudonym":
-        pseudonym = _pseudonyms(frame)
+    pseudonym = _pseudonyms(frame) if options.mask_names == "pseudonym" else {}
 
-        def name_of(user_id, _name) -> str:
-            return "-" if pd.isna(user_id) else pseudonym.get(int(user_id), "-")
-    elif options.mask_names == "dash":
-
-        def name_of(_user_id, _name) -> str:
+    def name_of(user_id: int | None, name: str | None) -> str:
+        if options.mask_names == "dash" or user_id is None:
             return "-"
-    else:
+        if options.mask_names == "pseudonym":
+            return pseudonym.get(user_id, "-")
+        return name if name is not None else "-"
 
-        def name_of(_user_id, name) -> str:
-            return name if isinstance(name, str) else "-"
-
-    times = format_times(frame["timecreated"], options.time_format, options.timezone)
-    contexts = context_names(frame)
+    times = format_times(frame["timecreated"], options.time_format, options.timezone).tolist()
+    if options.mask_names:
+        # A user's own context names them too.
+        user_context = frame["context_level_found"] == 30
+        frame.loc[user_context, "context_user"] = [
+            name_of(int(u), None) for u in frame.loc[user_context, "contextinstanceid"]
+        ]
+    contexts = context_names(frame).tolist()
+    columns = {
+        name: _column(frame, name)
+        for name in (
+            "eventname", "component", "objecttable", "other", "origin", "ip", "user_name",
+            "related_name", "real_name", "course_shortname", "userid", "relateduserid",
+            "realuserid", "courseid", "contextlevel", "contextinstanceid", "objectid",
+        )
+    }  # fmt: skip
     rows: list[list[str]] = []
-    for index, row in enumerate(frame.itertuples(index=False)):
-        event = catalogue.get(row.eventname)
-        user_name = name_of(row.userid, row.user_name)
-        if not pd.isna(row.realuserid) and options.mask_names != "dash":
-            user_name = f"{name_of(row.realuserid, row.real_name)} as {user_name}"
-        affected = "-" if pd.isna(row.relateduserid) else name_of(row.relateduserid, row.related_name)
+    for index in range(len(frame)):
+        row = {name: values[index] for name, values in columns.items()}
+        event = catalogue.get(row["eventname"])
+        user_name = name_of(row["userid"], row["user_name"])
+        if row["realuserid"] is not None and options.mask_names != "dash":
+            user_name = f"{name_of(row['realuserid'], row['real_name'])} as {user_name}"
         values = {
-            "userid": row.userid,
-            "relateduserid": row.relateduserid,
-            "courseid": row.courseid,
-            "cmid": row.contextinstanceid if row.contextlevel == 70 else None,
-            "objectid": row.objectid,
-            "objecttable": row.objecttable,
-            "modname": row.component.removeprefix("mod_"),
-            "eventname": row.eventname,
+            "userid": row["userid"],
+            "relateduserid": row["relateduserid"],
+            "courseid": row["courseid"],
+            "cmid": row["contextinstanceid"] if row["contextlevel"] == 70 else None,
+            "objectid": row["objectid"],
+            "objecttable": row["objecttable"],
+            "modname": (row["component"] or "").removeprefix("mod_"),
+            "eventname": row["eventname"],
         }
-        values.update({f"other_{k}": v for k, v in parse_other(row.other).items()})
-        template = TEMPLATES.get(row.eventname, FALLBACK_TEMPLATE)
+        values.update({f"other_{k}": v for k, v in parse_other(row["other"]).items()})
+        template = TEMPLATES.get(row["eventname"], FALLBACK_TEMPLATE)
         if event is None:
-            component, name = row.component, row.eventname
+            component, name = row["component"], row["eventname"]
         else:
             component = event.component_display_name
-            name = options.event_names.get(row.eventname, event.display_name)
-        course = (
-            row.course_shortname
-            if isinstance(row.course_shortname, str) and row.courseid
-            else "-"
-        )
+            name = options.event_names.get(row["eventname"], event.display_name)
+        course = row["course_shortname"] if row["course_shortname"] and row["courseid"] else "-"
         rows.append(
             [
                 course,
                 times[index],
                 user_name,
-                affected,
+                name_of(row["relateduserid"], row["related_name"]),
                 contexts[index],
                 component,
                 name,
-                render(template, {k: v for k, v in values.items() if not _missing(v)}),
-                row.origin if isinstance(row.origin, str) else "",
-                row.ip if isinstance(row.ip, str) else "",
+                render(template, values),
+                row["origin"] or "",
+                row["ip"] or "",
             ]
         )
     all_headers = [COURSE_HEADER, *COLUMN_HEADERS.values()]
     wanted = list(options.columns) if options.columns is not None else options.header()
     positions = [all_headers.index(header) for header in wanted]
     return [wanted] + [[row[p] for p in positions] for row in rows]
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
 
 
 def write_report(rows: list[list[str]], path: str | Path, options: ExportOptions) -> None:

@@ -50,7 +50,7 @@ HEADER_ALIASES: dict[str, str] = {
     "cours": "course",
 }
 
-# The three formats Moodle versions write (see the module docstring of load.py).
+# The three formats Moodle versions write (see times.py).
 TIME_FORMAT_NO_YEAR = "%d %b, %H:%M"  # Moodle up to 2.9
 TIME_FORMAT_MINUTES = "%d/%m/%y, %H:%M"  # Moodle 3.0 to 3.11
 TIME_FORMAT_SECONDS = "%d/%m/%y, %H:%M:%S"  # Moodle 4.0 and later
@@ -117,7 +117,6 @@ MODULE_BY_DISPLAY_NAME: dict[str, str] = {
     "devoir": "assign",
     "test": "quiz",
     "fichier": "resource",
-    "forum": "forum",
     "dossier": "folder",
     "leçon": "lesson",
     "outil externe": "lti",
