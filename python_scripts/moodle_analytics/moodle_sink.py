@@ -64,7 +64,12 @@ class MoodleDuckDBWriter:
     """Creates the Moodle tables in one DuckDB schema and appends chunks to them."""
 
     def __init__(
-        self, path: str | Path, prefix: str = "mdl_", schema: str = "public", create: bool = True
+        self,
+        path: str | Path,
+        prefix: str = "mdl_",
+        schema: str = "public",
+        create: bool = True,
+        memory_limit: str | None = None,
     ):
         if not re.fullmatch(r"[a-z][a-z0-9_]*", prefix):
             raise ValueError(f"table prefix {prefix!r} must be lowercase letters, digits, _")
@@ -73,6 +78,10 @@ class MoodleDuckDBWriter:
         self.prefix = prefix
         self.schema = schema
         self.connection = duckdb.connect(str(path))
+        # DuckDB keeps written blocks cached up to its memory limit (most of the
+        # RAM by default); a long run of appends can ask for a lower one.
+        if memory_limit:
+            self.connection.execute(f"SET memory_limit = '{memory_limit}'")
         if not create:
             return
         self.connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
@@ -92,17 +101,32 @@ class MoodleDuckDBWriter:
         """Append rows; columns the frame lacks take Moodle's default."""
         if len(frame) == 0:
             return
-        known = [name for name, *_ in MOODLE_TABLES[table]]
         columns = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+        defaults = column_defaults(table)
+        # Rows built without a column take its default, as an INSERT would.
+        if isinstance(frame, pd.DataFrame):
+            fill = {c: defaults[c] for c in columns if defaults.get(c) is not None}
+            if fill and frame[list(fill)].isna().any().any():
+                frame = frame.fillna(fill)
+        self.connection.register("chunk", frame)
+        try:
+            self._insert(table, columns, "chunk")
+        finally:
+            self.connection.unregister("chunk")
+
+    def append_parquet(self, table: str, paths: list[str | Path], columns: list[str]) -> None:
+        """Append the rows of Parquet files that hold `columns` of the table."""
+        if not paths:
+            return
+        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+        self._insert(table, columns, f"read_parquet([{files}])")
+
+    def _insert(self, table: str, columns: list[str], source: str) -> None:
+        known = [name for name, *_ in MOODLE_TABLES[table]]
         unknown = set(columns) - set(known)
         if unknown:
             raise ValueError(f"{table}: columns not in Moodle's schema: {sorted(unknown)}")
         defaults = column_defaults(table)
-        # Rows built without a column take its default, as an INSERT would.
-        if isinstance(frame, pd.DataFrame):
-            fill = {c: defaults[c] for c in columns if defaults[c] is not None}
-            if fill and frame[list(fill)].isna().any().any():
-                frame = frame.fillna(fill)
         select = []
         for name in known:
             if name in columns:
@@ -113,13 +137,14 @@ class MoodleDuckDBWriter:
                 select.append(f"'{defaults[name]}' AS \"{name}\"")
             else:
                 select.append(f'{defaults[name]} AS "{name}"')
-        self.connection.register("chunk", frame)
-        try:
-            self.connection.execute(
-                f"INSERT INTO {self.table_name(table)} SELECT {', '.join(select)} FROM chunk"
-            )
-        finally:
-            self.connection.unregister("chunk")
+        self.connection.execute(
+            f"INSERT INTO {self.table_name(table)} SELECT {', '.join(select)} FROM {source}"
+        )
+
+    def checkpoint(self) -> None:
+        """Settle appended rows into the file now: a checkpoint's memory grows with what
+        it has to settle, so a long run of appends checkpoints every so often."""
+        self.connection.execute("CHECKPOINT")
 
     def row_counts(self) -> dict[str, int]:
         return {

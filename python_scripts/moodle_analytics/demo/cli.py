@@ -8,6 +8,7 @@ truth about every learner-course in a separate file for evaluating risk scores.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,9 +36,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad arguments give one line on stderr (not the whole usage) and status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = DemoConfig()
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="moodle-demo-data",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -112,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     learners = args.learners_per_course
     if args.target_log_rows:
-        learners = learners_for_target_rows(args.target_log_rows, args.terms, args.courses_per_term)
+        learners = learners_for_target_rows(
+            args.target_log_rows, args.terms, args.courses_per_term, args.weeks
+        )
     try:
         config = DemoConfig(
             seed=args.seed,
@@ -129,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     for path in (args.duckdb, args.ground_truth):
         if path.exists() and path.is_dir():
             parser.error(f"{path} is a directory, expected a file path")
+    # Checked before any work: the same rules the writer applies.
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", args.prefix):
+        parser.error(f"--prefix {args.prefix!r} must be lowercase letters, digits and _")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.schema):
+        parser.error(f"--schema {args.schema!r} must be lowercase letters, digits and _")
     args.duckdb.parent.mkdir(parents=True, exist_ok=True)
     from moodle_analytics.demo.generate import generate
     from moodle_analytics.moodle_sink import MoodleDuckDBWriter

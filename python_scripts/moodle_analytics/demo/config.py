@@ -8,9 +8,13 @@ from datetime import UTC, datetime, timedelta
 WEEK = 7 * 24 * 3600
 DAY = 24 * 3600
 
-# Log rows one learner-course produces over a whole term at the default
-# behaviour mix; measured on the generator, used only to size --target-log-rows.
-LOG_ROWS_PER_LEARNER_COURSE = 240
+# Log rows of a site, fitted on the generator at the default behaviour mix and
+# used only to size --target-log-rows: per site week (visitors, admin), per
+# course (staff, setup) and per learner-course of a 14-week term. Seeds differ
+# by a few per cent around this.
+LOG_ROWS_PER_SITE_WEEK = 40
+LOG_ROWS_PER_COURSE = 300
+LOG_ROWS_PER_LEARNER_COURSE = 236
 
 
 class ConfigError(ValueError):
@@ -76,7 +80,12 @@ class DemoConfig:
         ]
 
 
-def learners_for_target_rows(target_rows: int, terms: int, courses_per_term: int) -> int:
+def learners_for_target_rows(
+    target_rows: int, terms: int, courses_per_term: int, weeks_per_term: int = 14
+) -> int:
     """Learners per course that give about target_rows log rows."""
-    learner_courses = target_rows / LOG_ROWS_PER_LEARNER_COURSE
-    return max(5, round(learner_courses / (terms * courses_per_term)))
+    courses = terms * courses_per_term
+    fixed = LOG_ROWS_PER_SITE_WEEK * 26 * terms + LOG_ROWS_PER_COURSE * courses
+    # The self-paced course takes half a course's learners on top.
+    per_learner = LOG_ROWS_PER_LEARNER_COURSE * (courses + 0.5) * weeks_per_term / 14
+    return max(5, round(max(target_rows - fixed, 0) / per_learner))

@@ -1,7 +1,15 @@
-"""Generate a whole demo Moodle site into a DuckDB file (and optionally files)."""
+"""Generate a whole demo Moodle site into a DuckDB file (and optionally files).
+
+The log goes to DuckDB in chunks on a second thread while the simulation
+runs; activity tables are spooled to Parquet files beside the database and
+loaded at the end; the rest (people, courses, settings) is small and written
+last. Memory therefore does not grow with the number of log rows.
+"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +20,7 @@ import pandas as pd
 from moodle_analytics.demo.config import WEEK, DemoConfig
 from moodle_analytics.demo.simulate import Simulation
 from moodle_analytics.demo.site import build_site
+from moodle_analytics.demo.tables import BackgroundWriter, ParquetSpool
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 from moodle_analytics.moodle_tables import MOODLE_TABLES
 
@@ -37,33 +46,42 @@ def generate(
     site_rng, play_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2)
     )
-    site = build_site(config, site_rng)
+    duckdb_path = Path(duckdb_path)
     writer = MoodleDuckDBWriter(duckdb_path, prefix=prefix, schema=schema)
-    simulation = Simulation(
-        site, lambda frame: writer.append("logstore_standard_log", frame), play_rng
-    )
-    total_weeks = (config.as_of_epoch - site.site_created_at) // WEEK + 1
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=int(total_weeks), unit="week", desc="simulating")
-
-        def report(weeks: int, rows: int) -> None:
-            bar.update(weeks)
-            bar.set_postfix(log_rows=f"{rows:,}")
-
-    simulation.run(report if bar else None)
-    if bar:
-        bar.close()
-    for table in MOODLE_TABLES:
-        if table == "logstore_standard_log":
-            continue
-        rows = site.tables.get(table, [])
-        if rows:
-            writer.append(table, pd.DataFrame(rows))
-    counts = writer.row_counts()
-    writer.close()
+    spool_dir = Path(tempfile.mkdtemp(prefix=".moodle-demo-spool-", dir=duckdb_path.parent))
+    background = None
+    try:
+        site = build_site(config, site_rng)
+        # One core simulates, the other inserts the log; more DuckDB threads
+        # would only compete with the simulation.
+        writer.connection.execute("SET threads = 1")
+        # Appends need little; a low limit keeps DuckDB from caching written blocks.
+        writer.connection.execute("SET memory_limit = '128MB'")
+        background = BackgroundWriter(writer)
+        spool = ParquetSpool(spool_dir)
+        simulation = Simulation(
+            site,
+            lambda frame: background.append("logstore_standard_log", frame),
+            spool.write,
+            play_rng,
+        )
+        run_simulation(simulation, site.site_created_at, config, progress)
+        background.close()
+        background = None
+        writer.connection.execute("RESET threads")
+        writer.connection.execute("SET memory_limit = '512MB'")
+        spool.load_into(writer)
+        for table in MOODLE_TABLES:
+            if table in site.frames:
+                writer.append(table, site.frames[table])
+            elif site.tables.get(table):
+                writer.append(table, pd.DataFrame(site.tables[table]))
+        counts = writer.row_counts()
+    finally:
+        if background is not None:
+            background.abandon()
+        writer.close()
+        shutil.rmtree(spool_dir, ignore_errors=True)
     return GenerationResult(
         row_counts=counts,
         seconds=time.perf_counter() - started,
@@ -72,51 +90,69 @@ def generate(
     )
 
 
+def run_simulation(simulation: Simulation, origin: int, config: DemoConfig, progress: bool) -> None:
+    if not progress:
+        simulation.run()
+        return
+    from tqdm import tqdm
+
+    total_weeks = (config.as_of_epoch - origin) // WEEK + 1
+    with tqdm(total=int(total_weeks), unit="week", desc="simulating") as bar:
+
+        def report(weeks: int, rows: int) -> None:
+            bar.update(weeks)
+            bar.set_postfix(log_rows=f"{rows:,}", refresh=False)
+
+        simulation.run(report)
+
+
 def ground_truth(simulation: Simulation) -> pd.DataFrame:
     """Each learner-course's designed trajectory and outcome, kept out of Moodle's tables."""
     lc = simulation.lc
-    courses = simulation.courses
-    as_of = simulation.as_of
-    rows = []
-    for i in range(simulation.n_lc):
-        course = courses[int(lc["course_id"][i])]
-        user = int(lc["user_id"][i])
-        finished = bool(course.end_at) and course.end_at <= as_of
-        total = simulation.grades.get((course.course_grade_item_id, user))
-        grade_share = None if total is None else total["finalgrade"] / course.course_grademax
-        trajectory = str(lc["trajectory"][i])
-        if trajectory == "never_start":
-            outcome = "never_started"
-        elif trajectory == "fade_out":
-            outcome = "dropped_out"
-        elif not finished:
-            outcome = "in_progress"
-        elif (
-            grade_share is not None
-            and grade_share * course.course_grademax >= course.course_gradepass
-        ):
-            outcome = "passed"
-        else:
-            outcome = "failed"
-        rows.append(
+    courses = pd.DataFrame(
+        [
             {
-                "user_id": user,
-                "course_id": course.id,
-                "course_idnumber": course.idnumber,
-                "term_index": course.term_index,
-                "enrol_method": str(lc["enrol_method"][i]),
-                "trajectory": trajectory,
-                "designed_dropout": trajectory in ("fade_out", "never_start"),
-                "last_active_week": int(lc["last_active_week"][i]),
-                "first_week": int(lc["first_week"][i]),
-                "latent_engagement": round(float(lc["engagement"][i]), 4),
-                "latent_ability": round(float(lc["ability"][i]), 4),
-                "outcome": outcome,
-                "course_finished": finished,
-                "is_deleted_user": user in simulation.deleted_users,
-                "is_suspended_user": user in simulation.suspended_users,
-                "is_enrolment_suspended": i in simulation.suspended_lc,
-                "is_staff_in_course": i == simulation.promoted_lc,
+                "course_id": c.id,
+                "course_idnumber": c.idnumber,
+                "term_index": c.term_index,
+                "course_finished": bool(c.end_at) and c.end_at <= simulation.as_of,
+                "grademax": c.course_grademax,
+                "gradepass": c.course_gradepass,
             }
-        )
-    return pd.DataFrame(rows)
+            for c in simulation.courses.values()
+        ]
+    ).set_index("course_id")
+    course = courses.loc[lc["course_id"]].reset_index()
+    trajectory = lc["trajectory"].astype(str)
+    total = simulation.lc_total
+    share = total / course["grademax"].to_numpy()
+    passed = ~np.isnan(share) & (share * course["grademax"].to_numpy() >= course["gradepass"])
+    finished = course["course_finished"].to_numpy(dtype=bool)
+    outcome = np.select(
+        [trajectory == "never_start", trajectory == "fade_out", ~finished, passed],
+        ["never_started", "dropped_out", "in_progress", "passed"],
+        default="failed",
+    )
+    users = lc["user_id"].astype(np.int64)
+    lc_index = np.arange(simulation.n_lc)
+    return pd.DataFrame(
+        {
+            "user_id": users,
+            "course_id": lc["course_id"].astype(np.int64),
+            "course_idnumber": course["course_idnumber"].to_numpy(dtype=object),
+            "term_index": course["term_index"].to_numpy(dtype=np.int64),
+            "enrol_method": lc["enrol_method"].astype(str),
+            "trajectory": trajectory,
+            "designed_dropout": np.isin(trajectory, ["fade_out", "never_start"]),
+            "last_active_week": lc["last_active_week"].astype(np.int64),
+            "first_week": lc["first_week"].astype(np.int64),
+            "latent_engagement": np.round(lc["engagement"].astype(float), 4),
+            "latent_ability": np.round(lc["ability"].astype(float), 4),
+            "outcome": outcome,
+            "course_finished": finished,
+            "is_deleted_user": np.isin(users, list(simulation.deleted_users)),
+            "is_suspended_user": np.isin(users, list(simulation.suspended_users)),
+            "is_enrolment_suspended": simulation.lc_suspended_at > 0,
+            "is_staff_in_course": lc_index == simulation.promoted_lc,
+        }
+    )

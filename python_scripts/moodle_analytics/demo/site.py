@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 
 from moodle_analytics.demo.config import DAY, WEEK, DemoConfig
+from moodle_analytics.demo.tables import RowBuffer
 
 GUEST_USER_ID = 1
 ADMIN_USER_ID = 2
@@ -68,6 +70,25 @@ LAST_NAMES = [
 ]  # fmt: skip
 
 TRAJECTORIES = ("steady", "fade_out", "never_start")
+
+# Tables with a row per person or per enrolment grow with the site; they are
+# kept as column tuples (RowBuffer) rather than one dict per row.
+LEARNER_SCALE_COLUMNS = {
+    "user": (
+        "id", "auth", "confirmed", "mnethostid", "username", "password", "idnumber",
+        "firstname", "lastname", "email", "city", "country", "lang", "timezone", "lastip",
+        "secret", "theme", "description", "timecreated", "timemodified",
+    ),
+    "user_enrolments": (
+        "id", "status", "enrolid", "userid", "timestart", "timeend", "modifierid",
+        "timecreated", "timemodified",
+    ),
+    "role_assignments": (
+        "id", "roleid", "contextid", "userid", "timemodified", "modifierid", "component",
+        "itemid", "sortorder",
+    ),
+    "context": ("id", "contextlevel", "instanceid", "path", "depth", "locked"),
+}  # fmt: skip
 
 
 def term_code(start_epoch: int) -> str:
@@ -138,6 +159,12 @@ class IdSequence:
         self._next[table] = value + 1
         return value
 
+    def take(self, table: str, count: int) -> np.ndarray:
+        """The next `count` ids, in order."""
+        first = self._next.get(table, 1)
+        self._next[table] = first + count
+        return np.arange(first, first + count, dtype=np.int64)
+
     def peek(self, table: str) -> int:
         return self._next.get(table, 1)
 
@@ -149,10 +176,11 @@ class IdSequence:
 class Site:
     config: DemoConfig
     ids: IdSequence
+    # tables with a row per course, activity or setting: lists of row dicts
     tables: dict[str, list[dict]]
+    # tables with a row per person or enrolment (LEARNER_SCALE_COLUMNS), ids 1, 2, ...
+    frames: dict[str, pd.DataFrame]
     courses: list[Course]
-    users: dict[int, dict]
-    user_context: dict[int, int]
     admin_ids: list[int]
     manager_ids: list[int]
     teacher_ids: list[int]
@@ -175,30 +203,38 @@ class SiteBuilder:
         self.rng = rng
         self.ids = IdSequence()
         self.tables: dict[str, list[dict]] = {}
+        self.buffers = {
+            table: RowBuffer(table, columns) for table, columns in LEARNER_SCALE_COLUMNS.items()
+        }
         self.context_paths: dict[int, str] = {}
         self.course_created_at: dict[int, int] = {}
-        self.users: dict[int, dict] = {}
-        self.user_context: dict[int, int] = {}
         self.courses: list[Course] = []
         self.term_starts = config.term_starts()
         self.site_created_at = self.term_starts[0] - 10 * WEEK
 
     # ---------------------------------------------------------------- helpers
     def add(self, table: str, row: dict) -> dict:
-        self.tables.setdefault(table, []).append(row)
+        buffer = self.buffers.get(table)
+        if buffer is not None:
+            buffer.add(*(row[column] for column in buffer.columns))
+        else:
+            self.tables.setdefault(table, []).append(row)
         return row
 
-    def new_context(self, level: int, instance: int, parent_path: str, depth: int) -> int:
+    def new_context(self, level: int, instance: int, parent_path: str) -> int:
+        """A context under the one at parent_path; its depth is the length of its path."""
         context_id = self.ids.next("context")
-        self.context_paths[context_id] = f"{parent_path}/{context_id}"
+        path = f"{parent_path}/{context_id}"
+        if level != 30:  # nothing lives under a user's context here
+            self.context_paths[context_id] = path
         self.add(
             "context",
             {
                 "id": context_id,
                 "contextlevel": level,
                 "instanceid": instance,
-                "path": self.context_paths[context_id],
-                "depth": depth,
+                "path": path,
+                "depth": path.count("/"),
                 "locked": 0,
             },
         )
@@ -214,13 +250,17 @@ class SiteBuilder:
         self.add_categories()
         self.add_courses()
         learner_courses = self.plan_enrolments()
+        frames = {table: buffer.to_frame() for table, buffer in self.buffers.items()}
+        self.buffers.clear()
+        for table, frame in frames.items():
+            # Rows were added in id order from 1, so a row's position is its id - 1.
+            assert (frame["id"].to_numpy() == np.arange(1, len(frame) + 1)).all(), table
         return Site(
             config=self.config,
             ids=self.ids,
             tables=self.tables,
+            frames=frames,
             courses=self.courses,
-            users=self.users,
-            user_context=self.user_context,
             admin_ids=[ADMIN_USER_ID],
             manager_ids=self.manager_ids,
             teacher_ids=self.teacher_ids,
@@ -258,7 +298,7 @@ class SiteBuilder:
         self.new_user("admin", "Admin", "User", created, email="admin@example.edu")
         # The front page is course 1, in category 0, format "site".
         self.ids.next("course")
-        front_context = self.new_context(50, SITE_COURSE_ID, "/1", 2)
+        front_context = self.new_context(50, SITE_COURSE_ID, "/1")
         self.add(
             "course",
             {
@@ -313,9 +353,8 @@ class SiteBuilder:
             "timecreated": created_at,
             "timemodified": created_at,
         }
-        self.users[user_id] = row
         self.add("user", row)
-        self.user_context[user_id] = self.new_context(30, user_id, "/1", 2)
+        self.new_context(30, user_id, "/1")
         return user_id
 
     def person(self, created_at: int) -> int:
@@ -363,9 +402,7 @@ class SiteBuilder:
             )
             depth = 1 if parent is None else 2
             self.ids.next("course_categories")
-            self.category_context[index] = self.new_context(
-                40, index, parent_context_path, depth + 1
-            )
+            self.category_context[index] = self.new_context(40, index, parent_context_path)
             self.add(
                 "course_categories",
                 {
@@ -464,7 +501,7 @@ class SiteBuilder:
         created = (start or self.term_starts[0]) - 4 * WEEK
         self.course_created_at[course_id] = created
         context_id = self.new_context(
-            50, course_id, self.context_path(self.category_context[category]), 3
+            50, course_id, self.context_path(self.category_context[category])
         )
         course = Course(
             id=course_id,
@@ -628,7 +665,7 @@ class SiteBuilder:
         def add(module: str, section: int, name: str, **settings) -> Activity:
             instance_id = self.ids.next(module)
             cm_id = self.ids.next("course_modules")
-            context_id = self.new_context(70, cm_id, self.context_path(course.context_id), 4)
+            context_id = self.new_context(70, cm_id, self.context_path(course.context_id))
             activity = Activity(
                 cm_id=cm_id,
                 course_id=course.id,
@@ -682,6 +719,23 @@ class SiteBuilder:
 
         for activity in course.activities:
             self.add_activity_rows(course, activity, section_ids, created)
+        # Completion asks for every assignment handed in (the self-paced course
+        # has none: its quizzes); the course grade is added when it settles.
+        if course.has_completion:
+            required = [a for a in course.activities if a.module == "assign"] or [
+                a for a in course.activities if a.module == "quiz"
+            ]
+            for activity in required:
+                self.add(
+                    "course_completion_criteria",
+                    {
+                        "id": self.ids.next("course_completion_criteria"),
+                        "course": course.id,
+                        "criteriatype": 4,  # activity completion
+                        "module": activity.module,
+                        "moduleinstance": activity.cm_id,
+                    },
+                )
         for section, section_id in section_ids.items():
             self.add(
                 "course_sections",
@@ -790,17 +844,6 @@ class SiteBuilder:
                 "downloadcontent": 1,
             },
         )
-        if tracked and module in ("assign", "quiz"):
-            self.add(
-                "course_completion_criteria",
-                {
-                    "id": self.ids.next("course_completion_criteria"),
-                    "course": course.id,
-                    "criteriatype": 4,  # activity completion
-                    "module": module,
-                    "moduleinstance": activity.cm_id,
-                },
-            )
         self.add_calendar_events(course, activity, expected)
 
     def add_calendar_events(self, course: Course, activity: Activity, expected: int) -> None:
@@ -926,9 +969,14 @@ class SiteBuilder:
         for term_index in range(config.terms):
             start = self.term_starts[term_index]
             taken_this_term: dict[int, int] = {}
-            for course in term_courses[term_index]:
-                size = max(5, round(config.learners_per_course * rng.uniform(0.75, 1.25)))
+            # Course sizes vary by up to a quarter, but a term holds as many
+            # learner-courses as asked for, so --target-log-rows stays close.
+            spread = rng.uniform(0.75, 1.25, len(term_courses[term_index]))
+            spread /= spread.mean()
+            for course, share in zip(term_courses[term_index], spread, strict=True):
+                size = max(5, round(config.learners_per_course * share))
                 chosen: list[int] = []
+                chosen_set: set[int] = set()
                 stage = self.programme_stage(course.code)
                 if stage and stage[1] > 0:
                     previous_code = PROGRAMME_COURSES[stage[0]][stage[1] - 1][0]
@@ -937,7 +985,10 @@ class SiteBuilder:
                     for user_id in continuing:
                         if len(chosen) < size * 0.7 and rng.random() < 0.65:
                             chosen.append(user_id)
-                returning = [u for u in pool if u not in chosen and taken_this_term.get(u, 0) < 2]
+                            chosen_set.add(user_id)
+                returning = [
+                    u for u in pool if u not in chosen_set and taken_this_term.get(u, 0) < 2
+                ]
                 rng.shuffle(returning)
                 for user_id in returning:
                     if len(chosen) >= size * 0.5:
@@ -955,23 +1006,23 @@ class SiteBuilder:
         # The self-paced course takes learners at any time.
         open_course = next(c for c in self.courses if c.is_self_paced)
         first, last = self.term_starts[0], config.as_of_epoch - 2 * WEEK
+        joined_open: set[int] = set()
         for _ in range(max(5, config.learners_per_course // 2)):
             user_id = (
                 pool[int(rng.integers(len(pool)))] if rng.random() < 0.5 else new_learner(first)
             )
             joined = int(rng.integers(first, last))
+            if user_id in joined_open:  # drawn twice: one enrolment per course
+                continue
+            joined_open.add(user_id)
             records.append(
                 self.design_learner_course(open_course, user_id, learner_ability[user_id], joined)
             )
-        # Remove duplicates (a learner drawn twice for the self-paced course).
-        seen, unique = set(), []
-        for record in records:
-            if (record[0], record[1]) not in seen:
-                seen.add((record[0], record[1]))
-                unique.append(record)
+        unique = records
         columns = [
             "user_id", "course_id", "enrol_method", "trajectory", "last_active_week",
             "engagement", "ability", "enrolled_at", "first_week", "ue_id", "is_mobile_user",
+            "enrol_start", "enrol_end", "ra_id",
         ]  # fmt: skip
         arrays = {name: np.array([r[i] for r in unique]) for i, name in enumerate(columns)}
         self.learner_ability = learner_ability
@@ -1023,10 +1074,10 @@ class SiteBuilder:
             end = course.start_at + (weeks + 4) * WEEK
         elif rng.random() < 0.1:
             end = 2147483647
-        ue_id, _ = self.enrol(course, user_id, method, STUDENT_ROLE_ID, start, end, enrolled_at)
+        ue_id, ra_id = self.enrol(course, user_id, method, STUDENT_ROLE_ID, start, end, enrolled_at)
         return (
             user_id, course.id, method, trajectory, last_week, engagement, ability,
-            enrolled_at, first_week, ue_id, bool(rng.random() < 0.2),
+            enrolled_at, first_week, ue_id, bool(rng.random() < 0.2), start, end, ra_id,
         )  # fmt: skip
 
 
