@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from moodle_analytics.logs_report.export import (
     ExportOptions,
     export_logs_report,
 )
-from moodle_analytics.logs_report.load import ImportOptions, import_logs
+from moodle_analytics.logs_report.load import ImportOptions, build_parser, import_logs
 from moodle_analytics.logs_report.load import main as import_main
 from moodle_analytics.logs_report.report_format import (
     TIME_FORMAT_MINUTES,
@@ -550,3 +550,160 @@ def test_command_line(tmp_path: Path, capsys):
     start, end = loaded.rows("SELECT startdate, enddate FROM public.mdl_course")[0]
     assert (start, end) == (1740355200, 1751241600)  # Monday 24 Feb 2025, 30 Jun 2025 UTC
     assert (tmp_path / "out_rejects.csv").read_text().startswith("file,line,reason,raw")
+
+
+def synthetic_download(
+    path: Path, courses: dict[int, list[tuple[int, datetime]]], timezone: str
+) -> Path:
+    """A course-viewed row per (user, local time) of each course, newest first."""
+    rows = []
+    for course, visits in courses.items():
+        for user, moment in visits:
+            rows.append(
+                (
+                    moment,
+                    [
+                        moment.strftime("%d/%m/%y, %H:%M:%S"),
+                        f"Learner {user}",
+                        "-",
+                        f"Course: Course {course}",
+                        "System",
+                        "Course viewed",
+                        f"The user with id '{user}' viewed the course with id '{course}'.",
+                        "web",
+                        "10.0.0.1",
+                    ],
+                )
+            )
+    rows.sort(key=lambda row: row[0].replace(tzinfo=ZoneInfo(timezone)), reverse=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(list(REORDERED_HEADER))
+        writer.writerows(row for _, row in rows)
+    return path
+
+
+REORDERED_HEADER = (
+    "Time", "User full name", "Affected user", "Event context", "Component", "Event name",
+    "Description", "Origin", "IP address",
+)  # fmt: skip
+
+
+def weekly(users: range, first_monday: datetime, weeks: int) -> list[tuple[int, datetime]]:
+    """Each user views the course on Tuesday 10:00 of each week."""
+    return [
+        (user, first_monday + timedelta(days=7 * week + 1, hours=10))
+        for user in users
+        for week in range(weeks)
+    ]
+
+
+def test_course_dates_end_of_past_terms_self_paced_courses_and_overrides(tmp_path: Path):
+    paris = "Europe/Paris"
+    # Last autumn's course runs 14 weeks over the change to winter time, with one
+    # late visit; this winter's course is in week 6; learners of a self-paced
+    # course start every other week.
+    autumn, winter = datetime(2025, 9, 8), datetime(2026, 1, 12)
+    courses = {
+        11: [*weekly(range(100, 108), autumn, 14), (100, autumn + timedelta(weeks=17))],
+        12: weekly(range(200, 208), winter, 6),
+        13: [
+            visit
+            for number, user in enumerate(range(300, 310))
+            for visit in weekly(range(user, user + 1), autumn + timedelta(weeks=2 * number), 3)
+        ],
+    }
+    download = synthetic_download(tmp_path / "courses.csv", courses, paris)
+    loaded, totals = load([download], tmp_path / "loaded.duckdb", timezone=paris)
+
+    def midnight(day: datetime) -> int:
+        return int(day.replace(tzinfo=ZoneInfo(paris)).timestamp())
+
+    dates = {
+        row[0]: row[1:]
+        for row in loaded.rows("SELECT id, startdate, enddate, format FROM public.mdl_course")
+    }
+    # 14 weeks of 7 x 24 hours: not the local midnight an hour later.
+    assert dates[11] == (midnight(autumn), midnight(autumn) + 14 * WEEK, "weeks")
+    assert dates[12] == (midnight(winter), 0, "weeks")
+    assert dates[13] == (0, 0, "topics")
+    # The running course is followed for as many weekly sections as the ended one.
+    sections = dict(
+        loaded.rows(
+            "SELECT course, count(*) FROM public.mdl_course_sections WHERE section > 0 GROUP BY 1"
+        )
+    )
+    assert sections == {11: 14, 12: 14}
+    assert any("self-paced" in line for line in totals.course_dates)
+
+    # Dates given win, for one course by name or for all; a name that fits no
+    # course is an error.
+    loaded, _ = load(
+        [download],
+        tmp_path / "given.duckdb",
+        timezone=paris,
+        course_ends={"Course 12": date(2026, 3, 30)},
+        course_starts={"13": date(2025, 9, 1)},
+    )
+    dates = {
+        row[0]: row[1:]
+        for row in loaded.rows("SELECT id, startdate, enddate FROM public.mdl_course")
+    }
+    assert dates[12] == (midnight(winter), midnight(winter) + 11 * WEEK)
+    assert dates[13][0] == midnight(datetime(2025, 9, 1))  # dated: no longer self-paced
+    with pytest.raises(ValueError, match="names no course"):
+        load([download], tmp_path / "wrong.duckdb", course_ends={"Course 99": date(2026, 3, 30)})
+
+
+def test_gradebook_goes_to_the_course_of_its_learners(tmp_path: Path):
+    # Two offerings of one course name the same activity; their learners differ.
+    downloads = []
+    for course, cm, people in ((9, 501, ("Ann Lee", "Bo Chen")), (10, 601, ("Cy Dunn", "Di Fox"))):
+        lines = [HAND_WRITTEN.splitlines()[0]]
+        for number, name in enumerate(people):
+            user = course * 10 + number
+            lines += [
+                f'"0{number + 1}/03/25, 10:05",{name},-,Quiz: Quiz 1,Quiz,Course module viewed,'
+                f"The user with id '{user}' viewed the 'quiz' activity with course module id "
+                f"'{cm}'.,web,10.0.0.1",
+                f'"0{number + 1}/03/25, 10:00",{name},-,Course: Algebra,System,Course viewed,'
+                f"The user with id '{user}' viewed the course with id '{course}'.,web,10.0.0.1",
+            ]
+        downloads.append(tmp_path / f"course_{course}.csv")
+        downloads[-1].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    header = '"First name","Last name","Email address","Quiz: Quiz 1 (Real)"\n'
+    second = tmp_path / "second.csv"
+    second.write_text(header + "Cy,Dunn,cy@example.edu,7\nDi,Fox,di@example.edu,9\n")
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(header + "Ed,Gray,ed@example.edu,5\n")
+    loaded, totals = load(downloads, tmp_path / "loaded.duckdb", grades=[second, unknown])
+    assert loaded.rows("SELECT DISTINCT courseid FROM public.mdl_grade_items") == [(10,)]
+    assert any("fits courses 9, 10 equally" in note for note in totals.notes)
+    # Named, the gradebook of people the log never shows goes where it is told.
+    loaded, _ = load(
+        downloads,
+        tmp_path / "named.duckdb",
+        grades=[second, unknown],
+        grade_courses={str(unknown): "9"},
+    )
+    assert loaded.rows("SELECT DISTINCT courseid FROM public.mdl_grade_items ORDER BY 1") == [
+        (9,),
+        (10,),
+    ]
+
+
+def test_command_line_course_dates_gradebook_courses_and_dbt_vars():
+    args = build_parser().parse_args(
+        [
+            "a.csv",
+            "--course-end", "2026-06-30",
+            "--course-end", "ALG101=2026-05-29",
+            "--grades", "ALG101=grades.csv",
+            "--vars", "{weeks_when_no_end_date: 12}",
+        ]
+    )  # fmt: skip
+    assert args.course_end == [(None, date(2026, 6, 30)), ("ALG101", date(2026, 5, 29))]
+    assert args.grades == [("ALG101", Path("grades.csv"))]
+    assert args.vars == {"weeks_when_no_end_date": 12}
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["a.csv", "--vars", "[1, 2]"])

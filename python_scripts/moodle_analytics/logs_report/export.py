@@ -9,7 +9,8 @@ CRLF line endings, a UTF-8 byte order mark, reordered columns, user names
 masked as "-" or replaced by pseudonyms, and event names in another language.
 
 Used by the tests to write fixture downloads from a demo database, and by
-anyone who wants to try moodle-logs-import on a database they already have:
+anyone who wants to try moodle-logs-import on a database they already have
+(export_gradebook writes a course's gradebook export, for --grades):
 
     python -m moodle_analytics.logs_report.export --duckdb data/moodle_source.duckdb \
         --course 2 --out course2_logs.csv
@@ -332,6 +333,92 @@ def export_logs_report(
     return len(rows) - 1
 
 
+GRADEBOOK_PERSON_HEADERS = (
+    "First name", "Last name", "ID number", "Institution", "Department", "Email address",
+)  # fmt: skip
+DOWNLOADED_HEADER = "Last downloaded from this course"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+          "August", "September", "October", "November", "December")  # fmt: skip
+
+
+def export_gradebook(
+    database: str | Path | duckdb.DuckDBPyConnection,
+    path: str | Path,
+    course_id: int,
+    timezone: str = "UTC",
+    downloaded_at: int | None = None,
+    schema: str = "public",
+    prefix: str = "mdl_",
+) -> int:
+    """Write a course's gradebook as Grades > Export > Plain text file does (real values,
+    a row per student); returns the number of students. downloaded_at (epoch
+    seconds; default: the course's newest log row) fills the last column."""
+    if not isinstance(database, duckdb.DuckDBPyConnection):
+        with duckdb.connect(str(database), read_only=True) as connection:
+            return export_gradebook(
+                connection, path, course_id, timezone, downloaded_at, schema, prefix
+            )
+    connection = database
+
+    def t(table: str) -> str:
+        return f'"{schema}"."{prefix}{table}"'
+
+    items = connection.execute(
+        f"SELECT id, itemtype, itemmodule, itemname FROM {t('grade_items')} "
+        "WHERE courseid = ? AND gradetype = 1 ORDER BY itemtype = 'course', sortorder, id",
+        [course_id],
+    ).fetchall()
+    students = connection.execute(
+        f"""
+        SELECT DISTINCT u.id, u.firstname, u.lastname, u.idnumber, u.institution,
+            u.department, u.email
+        FROM {t("role_assignments")} ra
+        JOIN {t("context")} x ON x.id = ra.contextid AND x.contextlevel = 50
+        JOIN {t("user")} u ON u.id = ra.userid
+        WHERE x.instanceid = ? AND ra.roleid = 5 AND u.deleted = 0
+        ORDER BY u.lastname, u.firstname, u.id
+        """,
+        [course_id],
+    ).fetchall()
+    grades = {
+        (item, user): value
+        for item, user, value in connection.execute(
+            f"SELECT g.itemid, g.userid, g.finalgrade FROM {t('grade_grades')} g "
+            f"JOIN {t('grade_items')} i ON i.id = g.itemid WHERE i.courseid = ?",
+            [course_id],
+        ).fetchall()
+    }
+    if downloaded_at is None:
+        downloaded_at = connection.execute(
+            f"SELECT max(timecreated) FROM {t('logstore_standard_log')} WHERE courseid = ?",
+            [course_id],
+        ).fetchone()[0]
+    local = pd.Timestamp(int(downloaded_at or 0), unit="s", tz="UTC").tz_convert(timezone)
+    # As Moodle writes it: no leading zero on the day and the hour, English names.
+    downloaded = (
+        f"{WEEKDAYS[local.weekday()]}, {local.day} {MONTHS[local.month - 1]} {local.year}, "
+        f"{(local.hour - 1) % 12 + 1}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+    )
+
+    def item_header(itemtype: str, module: str | None, name: str | None) -> str:
+        if itemtype == "course":
+            return "Course total (Real)"
+        if itemtype == "mod" and module:
+            return f"{MODULE_DISPLAY_NAMES.get(module, module.capitalize())}: {name} (Real)"
+        return f"{name} (Real)"
+
+    header = [*GRADEBOOK_PERSON_HEADERS, *(item_header(*item[1:]) for item in items)]
+    rows = [[*header, DOWNLOADED_HEADER]]
+    for user, *person in students:
+        values = [grades.get((item[0], user)) for item in items]
+        cells = ["-" if value is None else f"{float(value):.2f}" for value in values]
+        rows.append([*(text or "" for text in person), *cells, downloaded])
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_MINIMAL).writerows(rows)
+    return len(students)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m moodle_analytics.logs_report.export",
@@ -348,7 +435,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bom", action="store_true", help="start with a UTF-8 byte order mark")
     parser.add_argument("--mask-names", choices=MASKS, help="hide user names")
     parser.add_argument("--french", action="store_true", help="a few event names in French")
+    parser.add_argument(
+        "--gradebook-out",
+        type=Path,
+        help="also write the course's gradebook export (for moodle-logs-import --grades)",
+    )
     args = parser.parse_args(argv)
+    if args.gradebook_out and args.course is None:
+        parser.error("--gradebook-out needs --course")
     options = ExportOptions(
         time_format=args.time_format,
         timezone=args.timezone,
@@ -362,6 +456,12 @@ def main(argv: list[str] | None = None) -> int:
         args.duckdb, args.out, args.course, options, schema=args.schema, prefix=args.prefix
     )
     print(f"wrote {count:,} rows to {args.out}")
+    if args.gradebook_out:
+        students = export_gradebook(
+            args.duckdb, args.gradebook_out, args.course, args.timezone,
+            schema=args.schema, prefix=args.prefix,
+        )  # fmt: skip
+        print(f"wrote the gradebook of {students:,} students to {args.gradebook_out}")
     return 0
 
 

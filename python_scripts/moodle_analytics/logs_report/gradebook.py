@@ -3,7 +3,8 @@
 Columns: "First name", "Last name", "ID number", "Institution", "Department",
 "Email address", one column per grade item ("Quiz: Quiz 1 (Real)",
 "Assignment: Assignment 1 (Real)", "Course total (Real)", ...) and "Last
-downloaded from this course". A grade of "-" is no grade.
+downloaded from this course" (when the export was made, which dates the
+grades). A grade of "-" is no grade.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from moodle_analytics.logs_report.reading import decode
@@ -25,7 +27,9 @@ PERSON_COLUMNS = {
     "department": "department",
     "email address": "email",
 }
-IGNORED_COLUMNS = {"last downloaded from this course"}
+DOWNLOADED_COLUMN = "last downloaded from this course"
+# Moodle's strftimedatetime, as in "Monday, 10 March 2025, 10:00 AM" (English).
+DOWNLOADED_FORMATS = ("%A, %d %B %Y, %I:%M %p", "%A, %d %B %Y, %H:%M")
 ITEM_HEADER = re.compile(r"^(?P<item>.+?)\s*\((?P<display>Real|Percentage|Letter)\)$")
 COURSE_TOTAL = re.compile(r"^course total$", re.IGNORECASE)
 CATEGORY_TOTAL = re.compile(r"total$", re.IGNORECASE)
@@ -56,6 +60,17 @@ class Gradebook:
     columns: list[GradeColumn]
     people: list[GradedPerson]
     skipped_columns: list[str]
+    # When the file was downloaded (local time of the exporting user), if it says.
+    downloaded_at: datetime | None = None
+
+
+def parse_downloaded(text: str) -> datetime | None:
+    for pattern in DOWNLOADED_FORMATS:
+        try:
+            return datetime.strptime(" ".join(text.split()), pattern)
+        except ValueError:
+            continue
+    return None
 
 
 def parse_grade(text: str) -> float | None:
@@ -76,6 +91,7 @@ def read_gradebook(path: str | Path) -> Gradebook:
         return Gradebook(str(path), [], [], [])
     header = rows[0]
     person_positions: dict[str, int] = {}
+    downloaded_position = None
     grade_positions: list[tuple[int, GradeColumn]] = []
     skipped: list[str] = []
     for position, text in enumerate(header):
@@ -83,7 +99,8 @@ def read_gradebook(path: str | Path) -> Gradebook:
         if key in PERSON_COLUMNS:
             person_positions[PERSON_COLUMNS[key]] = position
             continue
-        if key in IGNORED_COLUMNS:
+        if key == DOWNLOADED_COLUMN:
+            downloaded_position = position
             continue
         match = ITEM_HEADER.match(text.strip())
         if not match:
@@ -106,6 +123,7 @@ def read_gradebook(path: str | Path) -> Gradebook:
             column = GradeColumn(text, "manual", None, item, display)
         grade_positions.append((position, column))
     people = []
+    downloads = []
     for row in rows[1:]:
 
         def cell(position: int, row=row) -> str:
@@ -114,7 +132,11 @@ def read_gradebook(path: str | Path) -> Gradebook:
         person = GradedPerson({key: cell(pos) for key, pos in person_positions.items()})
         person.grades = [parse_grade(cell(position)) for position, _ in grade_positions]
         people.append(person)
-    return Gradebook(str(path), [column for _, column in grade_positions], people, skipped)
+        if downloaded_position is not None:
+            downloads.append(parse_downloaded(cell(downloaded_position)))
+    columns = [column for _, column in grade_positions]
+    downloaded_at = max((moment for moment in downloads if moment), default=None)
+    return Gradebook(str(path), columns, people, skipped, downloaded_at)
 
 
 def inferred_grademax(values: list[float | None], display: str) -> float:

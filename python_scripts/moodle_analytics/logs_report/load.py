@@ -25,6 +25,16 @@ get the student role and an enrolment starting at their first event;
 teachers get the editingteacher role. People in a --grades file are learners
 too when no roster is given.
 
+Course dates: a course starts on the Monday of the week its learners start
+(--course-start to set it) and, when its learners stopped taking part at
+least 4 weeks before the newest row of the downloads (last term's course
+downloaded with this term's), ends on the Monday after their last week
+(--course-end to set it); otherwise it is running and has no end date. A
+course whose learners start at their own times is self-paced and has neither.
+Give the downloads of past terms with the running one: the risk models train
+on the courses whose outcome is known; with one term the rule-based score is
+used. --build then runs `dbt build` on the tables written.
+
 Robustness: BOM, CR/LF/CRLF, reordered columns, quoted commas and quotes,
 masked names ("-"), unknown or localised event names (kept as
 \\unknown\\event\\<component>__<name>, counted), newest-first order and rows
@@ -45,13 +55,16 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import numpy as np
 import pandas as pd
+import yaml
 
+from moodle_analytics.logs_report.build import run_dbt_build
 from moodle_analytics.logs_report.events import (
     EventMapper,
     classify_unknown,
@@ -97,6 +110,13 @@ INSTANCE_REQUIRED = {
     "url": {"externalurl": ""},
 }
 HALF_YEAR_SECONDS = 183 * 24 * 3600
+# A course whose learners stopped taking part this long before the newest row
+# of the downloads has ended (see learner_weeks); a shorter pause is a break.
+FINISHED_AFTER_SECONDS = 28 * 24 * 3600
+WEEK_SECONDS = 7 * 24 * 3600
+# Learners who first take part within this many weeks of the start started together.
+SELF_PACED_WEEKS = 3
+EARLIEST_PLAUSIBLE_EPOCH = 946684800  # 2000-01-01: earlier times are clock errors
 NEWS_FORUM_NAMES = {"announcements", "news forum", "site announcements"}
 TEXT_COLUMNS = (
     "time", "user", "affected", "context", "component", "event", "description", "origin", "ip",
@@ -109,10 +129,17 @@ class ImportOptions:
     timezone: str = "UTC"
     year: int | None = None
     term_start: date | None = None
+    # Start and end dates of every course (None: inferred, see learner_weeks),
+    # and of courses named by id, short name or full name.
     course_start: date | None = None
     course_end: date | None = None
+    course_starts: dict[str, date] = field(default_factory=dict)
+    course_ends: dict[str, date] = field(default_factory=dict)
     roster: Path | None = None
     grades: Sequence[Path] = ()
+    # Gradebook path (as given in grades) -> its course (id, short or full name),
+    # for gradebooks that name no course by their people or activities alone.
+    grade_courses: dict[str, str] = field(default_factory=dict)
     # Grade item name (as in the gradebook, "Course total" for the total) -> value.
     grade_max: dict[str, float] = field(default_factory=dict)
     grade_pass: dict[str, float] = field(default_factory=dict)
@@ -138,6 +165,7 @@ class ImportTotals:
     rejects_path: Path | None = None
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    course_dates: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
 
@@ -151,6 +179,7 @@ class ImportTotals:
             f"courses {self.courses}, users {self.users}, learners {self.learners}, "
             f"teachers {self.teachers}, grades {self.grades}",
         ]
+        lines += [f"  {line}" for line in self.course_dates]
         for name, count in self.unknown_event_names.most_common(10):
             lines.append(f"  unknown: {name} ({count:,})")
         for reject in self.rejects[:20]:
@@ -206,6 +235,7 @@ class LogsReportImport:
         self.mapper = EventMapper()
         self.tables: dict[str, pd.DataFrame] = {}
         self.next_synthetic_user = 0
+        self.ids_by_seen_name: dict[str, set[int]] = {}
 
     # ------------------------------------------------------------------ read
     def read(self) -> pd.DataFrame:
@@ -345,6 +375,8 @@ class LogsReportImport:
         pairs = pairs[pairs["id"] > 0]
         id_by_name = _unique_map(pairs, "name", "id")
         ids_by_name = pairs.groupby("name")["id"].agg(set).to_dict()
+        # Every name each id goes by (a pseudonym in one download, the name in another).
+        self.ids_by_seen_name = {name: {int(i) for i in ids} for name, ids in ids_by_name.items()}
         name_by_id = _mode_map(pairs, "id", "name")
 
         related = frame["d_relateduserid"].copy()
@@ -578,7 +610,7 @@ class LogsReportImport:
             for course, people in grade_people.items():
                 learners[course] |= people
         self.build_tables(frame, courses, modules, names, masked_ids, learners, teachers)
-        self.build_grades(gradebooks, courses, modules)
+        self.build_grades(gradebooks, courses, modules, int(self.newest_plausible_epoch(frame)))
         self.write(duckdb_path)
         self.count(frame, courses, learners, teachers)
         self.totals.seconds = time.perf_counter() - started
@@ -599,18 +631,44 @@ class LogsReportImport:
         self.user_details: dict[int, dict] = {}
         people_by_course: dict[int, set[int]] = {}
         id_by_name: dict[str, int | None] = {}
+        ids_by_name: dict[str, set[int]] = {}
         for user, name in names.items():
             id_by_name[name] = None if name in id_by_name else user
+            ids_by_name.setdefault(name, set()).add(user)
+        # A name an id also goes by, where it is the only id to.
+        for name, ids in self.ids_by_seen_name.items():
+            ids_by_name.setdefault(name, set()).update(ids)
+            if name not in id_by_name:
+                id_by_name[name] = next(iter(ids)) if len(ids) == 1 else None
         # The log holds no e-mail addresses; one gradebook's serve the next.
         id_by_email: dict[str, int] = {}
-        for book in gradebooks:
-            course = self.gradebook_course(book, courses, modules)
+        seen = pd.concat(
+            [
+                frame[["courseid", "userid"]],
+                frame[["courseid", "relateduserid"]]
+                .dropna()
+                .rename(columns={"relateduserid": "userid"})
+                .astype({"userid": "int64"}),
+            ]
+        )
+        seen_by_course = seen.groupby("courseid")["userid"].agg(set).to_dict()
+        for path, book in zip(self.options.grades, gradebooks, strict=True):
+            given = self.options.grade_courses.get(str(path))
+            if given is not None:
+                course = next(iter(self.course_dates(courses, None, {given: date.min})))
+            else:
+                course = self.gradebook_course(book, courses, modules, seen_by_course, id_by_name)
             self.gradebook_courses.append(course)
             users = []
+            unmatched = 0
             for person in book.people:
                 email = person.fields.get("email", "").casefold()
                 user = id_by_email.get(email) if email else None
                 user = user if user is not None else id_by_name.get(person.full_name)
+                if user is None and person.full_name in id_by_name and course is not None:
+                    # Namesakes: the one in the gradebook's course.
+                    here = ids_by_name[person.full_name] & seen_by_course.get(course, set())
+                    user = next(iter(here)) if len(here) == 1 else None
                 if user is None and person.full_name in id_by_name:
                     self.totals.notes.append(
                         f"{book.path}: {person.full_name!r} fits several users; skipped"
@@ -621,6 +679,7 @@ class LogsReportImport:
                     user = self.synthetic_user_id(frame)
                     names[user] = person.full_name
                     id_by_name[person.full_name] = user
+                    unmatched += 1
                 self.user_details[user] = person.fields
                 if email:
                     id_by_email[email] = user
@@ -628,23 +687,45 @@ class LogsReportImport:
                 if course is not None:
                     people_by_course.setdefault(course, set()).add(user)
             self.gradebook_users.append(users)
+            if unmatched:
+                self.totals.notes.append(
+                    f"{book.path}: {unmatched} of {len(book.people)} people are nowhere in the "
+                    "downloads by name (masked names?); kept as learners never seen in the log"
+                )
         return people_by_course
 
-    def gradebook_course(self, book: Gradebook, courses, modules) -> int | None:
-        """The course of a gradebook: the only one, else the one whose activities it names."""
+    def gradebook_course(
+        self, book: Gradebook, courses, modules, seen_by_course, id_by_name
+    ) -> int | None:
+        """The course of a gradebook: the only one, else the one in whose log most of
+        its people appear (this term's offering of a course names the same activities
+        as last term's, but not the same learners), then whose activities it names."""
         teaching = [c for c in courses if c != SITE_COURSE_ID] or list(courses)
         if len(teaching) == 1:
             return teaching[0]
         items = {(c.module, c.name) for c in book.columns if c.itemtype == "mod"}
-        scores = {
-            course: len(items & set(zip(rows["module"], rows["name"], strict=True)))
-            for course, rows in modules.groupby("course")
-        }
-        best = max(scores.items(), key=lambda kv: kv[1], default=(None, 0))
-        if best[1] == 0:
-            self.totals.notes.append(f"{book.path}: no course's activities match; skipped")
+        people = {id_by_name.get(person.full_name) for person in book.people} - {None}
+        scores = {}
+        for course in teaching:
+            rows = modules[modules["course"] == course]
+            named = len(items & set(zip(rows["module"], rows["name"], strict=True)))
+            scores[course] = (len(people & seen_by_course.get(course, set())), named)
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        best, score = ranked[0]
+        if score == (0, 0):
+            self.totals.notes.append(
+                f"{book.path}: no course's learners or activities match; skipped "
+                "(give it as --grades COURSE=FILE)"
+            )
             return None
-        return int(best[0])
+        if len(ranked) > 1 and ranked[1][1] == score:
+            tied = ", ".join(str(course) for course, value in ranked if value == score)
+            self.totals.notes.append(
+                f"{book.path}: fits courses {tied} equally; skipped "
+                "(give it as --grades COURSE=FILE)"
+            )
+            return None
+        return int(best)
 
     def build_tables(self, frame, courses, modules, names, masked_ids, learners, teachers):
         user_ids = set(names) | masked_ids
@@ -749,24 +830,65 @@ class LogsReportImport:
 
     def course_rows(self, frame, courses, learners) -> dict[int, int]:
         """Course and enrolment method rows; returns course id -> start date."""
-        options, tz = self.options, self.options.timezone
-        first_learner_event = self.first_learner_events(frame, learners)
-        end = local_midnight_epoch(options.course_end, tz) if options.course_end else 0
+        tz = self.options.timezone
+        starts = self.course_dates(courses, self.options.course_start, self.options.course_starts)
+        ends = self.course_dates(courses, self.options.course_end, self.options.course_ends)
+        weeks = self.learner_weeks(frame, learners)
+        newest = self.newest_plausible_epoch(frame)
         course_rows, enrol_rows = [], []
         course_start: dict[int, int] = {}
         for course, info in courses.items():
-            seen = frame.loc[frame["courseid"] == course, "epoch"]
+            seen = self.plausible_epochs(frame.loc[frame["courseid"] == course, "epoch"])
             site = course == SITE_COURSE_ID
-            start = 0
-            if site:
-                pass
-            elif options.course_start:
-                start = local_midnight_epoch(options.course_start, tz)
-            else:
-                first = first_learner_event.get(course, seen.min() if len(seen) else None)
-                start = monday_of_week_epoch(first, tz) if first is not None else 0
-            course_start[course] = start
+            start, end = 0, 0
+            start_source = end_source = "given"
+            course_weeks = weeks.get(course)
+            self_paced = (
+                not site
+                and course not in starts
+                and course not in ends
+                and course_weeks is not None
+                and course_weeks.is_self_paced
+            )
+            if not site and not self_paced:
+                if course in starts:
+                    start = local_midnight_epoch(starts[course], tz)
+                else:
+                    start_source = "inferred"
+                    first = course_weeks.first_epoch if course_weeks else None
+                    first = first if first is not None else (seen.min() if len(seen) else None)
+                    start = monday_of_week_epoch(first, tz) if first is not None else 0
+                if course in ends:
+                    end = local_midnight_epoch(ends[course], tz)
+                elif course_weeks and newest - course_weeks.end_epoch >= FINISHED_AFTER_SECONDS:
+                    end_source = "inferred"
+                    end = course_weeks.end_epoch
+                if end and end <= start:
+                    raise ValueError(
+                        f"course {course} ({info['fullname']}): end {_local_date(end, tz)} "
+                        f"is not after its start {_local_date(start, tz)}"
+                    )
+                end = _whole_weeks_end(start, end)
+                self.totals.course_dates.append(
+                    f"course {course} ({info['fullname']}): starts {_local_date(start, tz)} "
+                    f"({start_source}), "
+                    + (
+                        # (An end moved by _whole_weeks_end is within an hour of midnight.)
+                        f"ends {_local_date(end + 3600, tz)} ({end_source})"
+                        if end
+                        else "no end date (running; pass --course-end if it has ended)"
+                    )
+                )
+            elif self_paced:
+                self.totals.course_dates.append(
+                    f"course {course} ({info['fullname']}): self-paced, each learner's week 1 "
+                    f"is their own ({course_weeks.learners_starting_together} of "
+                    f"{course_weeks.learners} learners started within {SELF_PACED_WEEKS} weeks "
+                    "of the first; pass --course-start to date it)"
+                )
             created = int(seen.min()) if len(seen) else start
+            # People listed but never seen are enrolled from the start (or the first row).
+            course_start[course] = start or created
             course_rows.append(
                 {
                     "id": course,
@@ -775,9 +897,9 @@ class LogsReportImport:
                     "fullname": info["fullname"],
                     "shortname": info["shortname"],
                     "summary": "",
-                    "format": "site" if site else "weeks",
+                    "format": "site" if site else ("topics" if self_paced else "weeks"),
                     "startdate": start,
-                    "enddate": 0 if site else end,
+                    "enddate": end,
                     "timecreated": created,
                     "timemodified": created,
                 }
@@ -796,10 +918,110 @@ class LogsReportImport:
                 )
         self.tables["course"] = pd.DataFrame(course_rows)
         self.tables["enrol"] = pd.DataFrame(enrol_rows)
+        self.planned_weeks = self.weeks_planned(self.tables["course"])
         return course_start
 
+    def weeks_planned(self, course_table: pd.DataFrame) -> dict[int, int]:
+        """Course -> its number of weekly sections: the weeks from start to end, and for a
+        running course as many as the import's ended courses have (their median), as
+        this term's offering of a course usually runs as long as last term's. Moodle
+        follows a course without an end date for one week per section."""
+        teaching = course_table[course_table["format"] == "weeks"]
+        dated = teaching[(teaching["enddate"] > 0) & (teaching["startdate"] > 0)]
+        tz = self.options.timezone
+        weeks = {
+            int(row.id): _weeks_between(int(row.startdate), int(row.enddate), tz)
+            for row in dated.itertuples()
+        }
+        if weeks:
+            typical = int(np.median(list(weeks.values())))
+            running = teaching.loc[teaching["enddate"] == 0, "id"]
+            weeks.update(dict.fromkeys((int(c) for c in running), typical))
+            names = ", ".join(str(c) for c in running)
+            if names:
+                self.totals.course_dates.append(
+                    f"course(s) {names} without an end date: followed for {typical} weeks "
+                    "(the length of the ended courses)"
+                )
+        return weeks
+
+    def course_dates(
+        self, courses: dict[int, dict], default: date | None, named: dict[str, date]
+    ) -> dict[int, date]:
+        """Course id -> the date given for it (by id, short or full name), else default."""
+        dates = {course: default for course in courses if default is not None}
+        for key, day in named.items():
+            matches = [
+                course
+                for course, info in courses.items()
+                if key in (str(course), info["shortname"], info["fullname"])
+            ]
+            if not matches:
+                known = ", ".join(f"{c} ({i['shortname']})" for c, i in courses.items())
+                raise ValueError(f"{key!r} names no course of the downloads; courses: {known}")
+            dates.update(dict.fromkeys(matches, day))
+        return dates
+
+    @staticmethod
+    def plausible_epochs(epochs: pd.Series) -> pd.Series:
+        """Times that are not clock errors: after 2000 and not beyond tomorrow."""
+        return epochs[(epochs >= EARLIEST_PLAUSIBLE_EPOCH) & (epochs <= time.time() + 86400)]
+
+    def newest_plausible_epoch(self, frame: pd.DataFrame) -> float:
+        """When the downloads were made, at the latest: the newest plausible row."""
+        epochs = self.plausible_epochs(frame["epoch"])
+        return float(epochs.max()) if len(epochs) else 0.0
+
+    def learner_weeks(self, frame, learners) -> dict[int, CourseWeeks]:
+        """Course -> when its learners start and stop taking part.
+
+        Weeks run Monday to Sunday in --timezone. The course starts with the
+        first participating (edulevel 2) learner event of the first week in
+        which a quarter of the learners (at least two) take part, with a
+        tenth as many events as the busiest week: enrolling beforehand or
+        stray early visits (or clock errors) do not move the start. It ends at
+        the Monday after the last week in which a fifth as many learners as
+        in the busiest week (at least two) take part, with a tenth as many
+        events as the busiest week: a few late visits (to see a grade) do not
+        move the end, and a course that loses most of its learners still
+        ends when the rest stop. A course of at least five learners of whom
+        fewer than half first take part within three weeks of that start is
+        self-paced: each learner starts at their own time."""
+        result = {}
+        tz = self.options.timezone
+        participating = frame[(frame["e_edulevel"] == 2) & (frame["epoch"] > 0)]
+        for course, people in learners.items():
+            in_course = (participating["courseid"] == course) & participating["userid"].isin(people)
+            rows = participating.loc[in_course, ["userid", "epoch"]]
+            if rows.empty:
+                continue
+            local = pd.to_datetime(rows["epoch"], unit="s", utc=True).dt.tz_convert(tz)
+            offset = local.dt.tz_localize(None) - pd.Timestamp(0)
+            # Weeks counted from Monday 29 Dec 1969, in local time.
+            week = ((offset // pd.Timedelta(days=1) + 3) // 7).to_numpy()
+            weeks = rows.groupby(week)["userid"].agg(["nunique", "size"]).sort_index()
+            busy = weeks["size"] * 10 >= weeks["size"].max()
+            most = int(weeks["nunique"].max())
+            learners_to_start = min(max(2, -(-len(people) // 4)), most)
+            learners_to_go_on = min(max(2, -(-most // 5)), most)
+            first_week = weeks.index[(busy & (weeks["nunique"] >= learners_to_start)).to_numpy()][0]
+            last_week = weeks.index[(busy & (weeks["nunique"] >= learners_to_go_on)).to_numpy()][-1]
+            monday_after = date(1969, 12, 29) + timedelta(days=7 * (int(last_week) + 1))
+            # A cohort starts together; in a self-paced course most learners start
+            # long after the first ones.
+            first_weeks = pd.Series(week).groupby(rows["userid"].to_numpy()).min()
+            starting_together = int((first_weeks < first_week + SELF_PACED_WEEKS).sum())
+            result[course] = CourseWeeks(
+                first_epoch=int(rows["epoch"][week == first_week].min()),
+                end_epoch=local_midnight_epoch(monday_after, tz),
+                learners=len(first_weeks),
+                learners_starting_together=starting_together,
+            )
+        return result
+
     def activity_rows(self, courses, modules, course_start) -> None:
-        """modules, course_modules, one section per course and the module instance rows."""
+        """modules, course_modules, sections (0 and one per planned week) and the module
+        instance rows."""
         module_ids = {name: i + 1 for i, name in enumerate(MODULE_NAMES)}
         for name in sorted(set(modules["module"]) - set(module_ids)):
             module_ids[name] = len(module_ids) + 1
@@ -821,6 +1043,20 @@ class LogsReportImport:
                     "timemodified": course_start.get(course, 0),
                 }
             )
+        # A weekly course has a section per week (activities stay in section 0:
+        # the download does not say where they are).
+        for course, weeks in sorted(self.planned_weeks.items()):
+            for number in range(1, weeks + 1):
+                sections.append(
+                    {
+                        "id": len(sections) + 1,
+                        "course": course,
+                        "section": number,
+                        "summary": "",
+                        "sequence": "",
+                        "timemodified": course_start.get(course, 0),
+                    }
+                )
         self.tables["course_sections"] = pd.DataFrame(sections)
         instances: dict[str, list[dict]] = {}
         cm_rows = []
@@ -922,33 +1158,6 @@ class LogsReportImport:
         first = both.groupby(["courseid", "userid"])["epoch"].min()
         return {(int(c), int(u)): int(e) for (c, u), e in first.items()}
 
-    def first_learner_events(self, frame, learners) -> dict[int, int]:
-        """Course -> when its learners start: the first participating (edulevel 2)
-        learner event of the first week (Monday to Sunday, in --timezone) in which a
-        quarter of the learners (at least two) participate, with a tenth as many
-        events as the busiest week. Enrolling beforehand or stray early visits (or
-        clock errors) do not move the start."""
-        result = {}
-        tz = self.options.timezone
-        participating = frame[(frame["e_edulevel"] == 2) & (frame["epoch"] > 0)]
-        for course, people in learners.items():
-            in_course = (participating["courseid"] == course) & participating["userid"].isin(people)
-            rows = participating.loc[in_course, ["userid", "epoch"]]
-            if rows.empty:
-                continue
-            local = pd.to_datetime(rows["epoch"], unit="s", utc=True).dt.tz_convert(tz)
-            offset = local.dt.tz_localize(None) - pd.Timestamp(0)
-            # Weeks counted from Monday 29 Dec 1969, in local time.
-            week = (offset // pd.Timedelta(days=1) + 3) // 7
-            weeks = rows.groupby(week.to_numpy())["userid"].agg(["nunique", "size"]).sort_index()
-            learners_needed = min(max(2, -(-len(people) // 4)), int(weeks["nunique"].max()))
-            started = (weeks["nunique"] >= learners_needed) & (
-                weeks["size"] * 10 >= weeks["size"].max()
-            )
-            first_week = weeks.index[started.to_numpy()][0]
-            result[course] = int(rows["epoch"][week.to_numpy() == first_week].min())
-        return result
-
     def log_table(self, frame: pd.DataFrame, context_of) -> pd.DataFrame:
         frame = frame.sort_values(["epoch", "order"], ascending=[True, False], kind="stable")
         frame = frame.reset_index(drop=True)
@@ -1031,7 +1240,17 @@ class LogsReportImport:
             }
         )
 
-    def build_grades(self, gradebooks: list[Gradebook], courses, modules) -> None:
+    def grades_known_at(self, book: Gradebook, newest_row: int) -> int:
+        """When a gradebook's grades were known: when it was downloaded (in
+        --timezone), else when the newest row of the log downloads was written."""
+        if book.downloaded_at is None:
+            return newest_row
+        moment = pd.Timestamp(book.downloaded_at).tz_localize(
+            self.options.timezone, ambiguous=True, nonexistent="shift_forward"
+        )
+        return int(moment.timestamp())
+
+    def build_grades(self, gradebooks: list[Gradebook], courses, modules, newest_row) -> None:
         categories, items, grades = [], [], []
         for book, course, users in zip(
             gradebooks, self.gradebook_courses, self.gradebook_users, strict=True
@@ -1039,6 +1258,7 @@ class LogsReportImport:
             if course is None:
                 continue
             created = int(self.tables["course"].set_index("id").loc[course, "timecreated"])
+            graded = self.grades_known_at(book, newest_row)
             category = len(categories) + 1
             categories.append(
                 {
@@ -1100,6 +1320,8 @@ class LogsReportImport:
                             "finalgrade": value,
                             "rawgrademax": grademax,
                             "aggregationstatus": "used",
+                            "timecreated": graded,
+                            "timemodified": graded,
                         }
                     )
         self.tables["grade_categories"] = pd.DataFrame(categories)
@@ -1138,6 +1360,46 @@ class LogsReportImport:
         totals.learners = sum(len(p) for p in learners.values())
         totals.teachers = sum(len(p) for p in teachers.values())
         assert totals.read == totals.loaded + totals.duplicates + totals.rejected
+
+
+@dataclass(frozen=True)
+class CourseWeeks:
+    """When a course's learners start (first event) and stop (end of the week)."""
+
+    first_epoch: int
+    end_epoch: int
+    learners: int = 0
+    learners_starting_together: int = 0
+
+    @property
+    def is_self_paced(self) -> bool:
+        return self.learners >= 5 and 2 * self.learners_starting_together < self.learners
+
+
+def _local_date(epoch: float, timezone: str) -> str:
+    return pd.Timestamp(int(epoch), unit="s", tz="UTC").tz_convert(timezone).date().isoformat()
+
+
+def _whole_weeks_end(start: int, end: int) -> int:
+    """An end a whole number of weeks after the start, give or take the hour a change
+    of summer time adds or takes, moved to exactly that many weeks (of 7 x 24 hours):
+    the marts count course weeks in such weeks, and a course from a winter Monday to
+    a summer Monday would otherwise end one hour into an extra week."""
+    if not end or not start:
+        return end
+    weeks = round((end - start) / WEEK_SECONDS)
+    exact = start + weeks * WEEK_SECONDS
+    return exact if weeks >= 1 and abs(end - exact) <= 3600 else end
+
+
+def _weeks_between(start: int, end: int, timezone: str) -> int:
+    """Whole weeks (rounded up) between two times, in local dates: a change to or
+    from summer time does not add a week."""
+    days = (
+        date.fromisoformat(_local_date(end, timezone))
+        - date.fromisoformat(_local_date(start, timezone))
+    ).days
+    return max(1, -(-days // 7))
 
 
 def _pick(candidates: set[int], actor: float) -> float:
@@ -1204,6 +1466,36 @@ def _timezone(text: str) -> str:
     return text
 
 
+def _course_date(text: str) -> tuple[str | None, date]:
+    """'2025-09-01' (every course) or 'COURSE=2025-09-01' (id, short or full name)."""
+    name, _, value = text.rpartition("=")
+    return (name.strip() or None, _date(value.strip()))
+
+
+def _split_course_dates(values: list[tuple[str | None, date]]) -> tuple[date | None, dict]:
+    """The bare date (the last one given) and the dates of named courses."""
+    bare = [day for name, day in values if name is None]
+    return (bare[-1] if bare else None), {name: day for name, day in values if name}
+
+
+def _dbt_vars(text: str) -> dict:
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise argparse.ArgumentTypeError(f"--vars is not YAML: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"--vars must be a mapping, e.g. '{{key: 1}}': {text!r}")
+    return value
+
+
+def _grades_file(text: str) -> tuple[str | None, Path]:
+    """'grades.csv' or 'COURSE=grades.csv'."""
+    if Path(text).is_file() or "=" not in text:
+        return (None, Path(text))
+    course, _, path = text.partition("=")
+    return (course.strip() or None, Path(path))
+
+
 def _grade_setting(text: str) -> tuple[str, float]:
     """'Quiz 1=10' or '10' (the course total)."""
     name, _, value = text.rpartition("=")
@@ -1216,11 +1508,12 @@ def _grade_setting(text: str) -> tuple[str, float]:
 
 
 EXAMPLE = """\
-example:
+examples:
+  moodle-logs-import logs_ALG101_2024FA.csv logs_ALG101_2025SP.csv --timezone Europe/Paris \\
+      --grades ALG101_2025SP_grades.csv --grade-pass 50 --build
   moodle-logs-import logs_ALG101_20250301-1200.csv logs_ALG101_20250601-0900.csv \\
-      --timezone Europe/Paris --course-start 2025-02-24 --course-end 2025-06-27 \\
-      --grades ALG101_grades.csv --grade-pass 50
-  make build   # dbt runs on data/moodle_source.duckdb"""
+      --timezone Europe/Paris --course-start 2025-02-24 --course-end ALG101=2025-06-27
+  make logs-report FILES="a.csv b.csv" TIMEZONE=Europe/Paris   # import, build, dashboard"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1228,7 +1521,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="moodle-logs-import",
         description=paragraphs[1],
-        epilog="\n\n".join([*paragraphs[3:5], EXAMPLE]),
+        epilog="\n\n".join([*paragraphs[3:6], EXAMPLE]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", type=Path, help="Logs report downloads (CSV)")
@@ -1263,11 +1556,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     when.add_argument(
         "--course-start",
-        type=_date,
-        help="course start date (default: the Monday of the first week in which a quarter "
-        "of the learners take part, so that early enrolments and stray visits do not count)",
+        type=_course_date,
+        action="append",
+        default=[],
+        metavar="[COURSE=]DATE",
+        help="course start date; COURSE= (id, short or full name) sets one course's, and "
+        "may be repeated (default: the Monday of the first week in which a quarter of the "
+        "learners take part, so that early enrolments and stray visits do not count)",
     )
-    when.add_argument("--course-end", type=_date, help="course end date (default: none)")
+    when.add_argument(
+        "--course-end",
+        type=_course_date,
+        action="append",
+        default=[],
+        metavar="[COURSE=]DATE",
+        help="course end date, as --course-start (default: the Monday after the last week "
+        "in which a fifth as many learners as at the busiest take part, for a course whose "
+        "learners stopped at least 4 weeks before the newest row of the downloads, e.g. last "
+        "term's course downloaded with this term's; else none: the course is running)",
+    )
     people = parser.add_argument_group("people and grades")
     people.add_argument(
         "--roster",
@@ -1277,10 +1584,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     people.add_argument(
         "--grades",
-        type=Path,
+        type=_grades_file,
         action="append",
         default=[],
-        help="gradebook export (Grades > Export > Plain text file); may be repeated",
+        metavar="[COURSE=]FILE",
+        help="gradebook export (Grades > Export > Plain text file); may be repeated; its "
+        "course is the one whose learners it lists, or COURSE= (id, short or full name)",
     )
     people.add_argument(
         "--grade-max",
@@ -1306,23 +1615,60 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: <duckdb name>_rejects.csv beside the DuckDB file)",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the totals line")
+    build = parser.add_argument_group("build")
+    build.add_argument(
+        "--build",
+        action="store_true",
+        help="then run `dbt build --full-refresh` on the tables written and report each "
+        "course's learners and how risk was scored",
+    )
+    build.add_argument(
+        "--dbt-output",
+        action="store_true",
+        help="show every line dbt prints (default: its problems and outcome; the rest is "
+        "in logs/dbt.log)",
+    )
+    build.add_argument(
+        "--project-dir",
+        type=Path,
+        help="dbt project to build (default: the one this command comes with)",
+    )
+    build.add_argument(
+        "--vars",
+        type=_dbt_vars,
+        default={},
+        metavar="YAML",
+        help="dbt variables for the build, as dbt's --vars, e.g. '{weeks_when_no_end_date: 12}'",
+    )
+    build.add_argument(
+        "--warehouse",
+        type=Path,
+        help="DuckDB file dbt builds into (default: $MOODLE_ANALYTICS_DUCKDB, else "
+        "data/moodle_analytics.duckdb in the project)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for path in [*args.files, *args.grades, *([args.roster] if args.roster else [])]:
+    grades = [path for _, path in args.grades]
+    for path in [*args.files, *grades, *([args.roster] if args.roster else [])]:
         if not path.is_file():
             parser.error(f"no such file: {path}")
+    course_start, course_starts = _split_course_dates(args.course_start)
+    course_end, course_ends = _split_course_dates(args.course_end)
     options = ImportOptions(
         timezone=args.timezone,
         year=args.year,
         term_start=args.term_start,
-        course_start=args.course_start,
-        course_end=args.course_end,
+        course_start=course_start,
+        course_end=course_end,
+        course_starts=course_starts,
+        course_ends=course_ends,
         roster=args.roster,
-        grades=args.grades,
+        grades=grades,
+        grade_courses={str(path): course for course, path in args.grades if course},
         grade_max=dict(args.grade_max),
         grade_pass=dict(args.grade_pass),
         rejects=args.rejects,
@@ -1337,7 +1683,30 @@ def main(argv: list[str] | None = None) -> int:
     summary = totals.summary()
     print(summary.splitlines()[0] if args.quiet else summary)
     print(f"moodle-logs-import: tables written to {args.duckdb}; rejects in {totals.rejects_path}")
-    return 0 if totals.loaded or not totals.read else 1
+    if not totals.loaded and totals.read:
+        return 1
+    if not args.build:
+        return 0
+    try:
+        result = run_dbt_build(
+            args.duckdb,
+            project=args.project_dir,
+            warehouse=args.warehouse,
+            schema=args.schema,
+            prefix=args.prefix,
+            variables=args.vars,
+            brief=not args.dbt_output,
+        )
+    except (OSError, duckdb.Error) as error:
+        print(f"moodle-logs-import: error: {error}", file=sys.stderr)
+        return 2
+    if result.returncode:
+        print(f"moodle-logs-import: dbt build failed ({result.returncode})", file=sys.stderr)
+        return result.returncode
+    print(f"moodle-logs-import: marts built in {result.warehouse}")
+    for line in result.report:
+        print(f"  {line}")
+    return 0
 
 
 if __name__ == "__main__":
