@@ -5,6 +5,9 @@ moodle-pg start    start a server on 127.0.0.1 that stays up; its settings go to
 moodle-pg load     load the Moodle tables from the demo DuckDB file (or Parquet)
 moodle-pg status   is the server of the env file up?
 moodle-pg stop     stop it and delete its data directory
+moodle-pg check    check the connection settings a dbt target will use (MOODLE_PG_*,
+                   ANALYTICS_PG_*): any problem is reported with the variable to fix
+moodle-pg bench    time dbt build of the same data on duckdb, duckdb_pg and postgres
 """
 
 from __future__ import annotations
@@ -17,8 +20,16 @@ from pathlib import Path
 import psycopg2
 from psycopg2.extensions import make_dsn
 
-from moodle_analytics.pg_load import METHODS, LoadError, load_moodle
-from moodle_analytics.pg_roles import RoleError, create_bi_role, create_reader_role
+from moodle_analytics.pg_bench import add_arguments as add_bench_arguments
+from moodle_analytics.pg_bench import cmd_bench
+from moodle_analytics.pg_check import ConnectionSettingsError, check_target
+from moodle_analytics.pg_load import METHODS, LoadError, ensure_database, load_moodle
+from moodle_analytics.pg_roles import (
+    RoleError,
+    create_bi_role,
+    create_build_role,
+    create_reader_role,
+)
 from moodle_analytics.pg_server import (
     DEFAULT_DATABASE,
     DEFAULT_ENV_FILE,
@@ -172,8 +183,23 @@ def cmd_load(args: argparse.Namespace) -> int:
                 schema=args.schema,
                 prefix=args.prefix,
             )
+            builder_password = create_build_role(
+                conn,
+                args.builder_role,
+                settings.get("MOODLE_PG_BUILDER_PASSWORD"),
+                reader_role=args.reader_role,
+            )
             bi_password = create_bi_role(
                 conn, args.bi_role, settings.get("MOODLE_PG_BI_PASSWORD"), moodle_schema=args.schema
+            )
+        finally:
+            conn.close()
+        # duckdb_pg writes its marts to a database of their own, made by the builder.
+        ensure_database(dsn, args.analytics_database)
+        conn = psycopg2.connect(make_dsn(dsn, dbname=args.analytics_database))
+        try:
+            create_build_role(
+                conn, args.builder_role, builder_password, reader_role=args.reader_role
             )
         finally:
             conn.close()
@@ -182,14 +208,32 @@ def cmd_load(args: argparse.Namespace) -> int:
         values.update(
             MOODLE_PG_READER_USER=args.reader_role,
             MOODLE_PG_READER_PASSWORD=reader_password,
+            MOODLE_PG_BUILDER_USER=args.builder_role,
+            MOODLE_PG_BUILDER_PASSWORD=builder_password,
             MOODLE_PG_BI_USER=args.bi_role,
             MOODLE_PG_BI_PASSWORD=bi_password,
+            # dbt grants the marts to these roles (postgres and duckdb_pg targets).
+            MOODLE_PG_BI_ROLES=args.bi_role,
+            ANALYTICS_PG_DBNAME=args.analytics_database,
         )
         write_env_file(args.env_file, values)
         print(
-            f"{PROG}: roles {args.reader_role} (SELECT on the Moodle tables) and "
-            f"{args.bi_role} (no Moodle access) ready; logins in {args.env_file}"
+            f"{PROG}: roles {args.reader_role} (SELECT on the Moodle tables), "
+            f"{args.builder_role} (reads them, creates schemas in {database} and "
+            f"{args.analytics_database}) and {args.bi_role} (no Moodle access) ready; "
+            f"logins in {args.env_file}"
         )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    environ = dict(os.environ)
+    if args.env_file is not None:
+        environ.update(read_env_file(args.env_file))
+    lines = check_target(args.target, schema=args.schema, prefix=args.prefix, environ=environ)
+    for line in lines:
+        print(f"{PROG}: {args.target}: {line}")
+    print(f"{PROG}: {args.target}: connection settings OK")
     return 0
 
 
@@ -254,10 +298,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--roles",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="(re)create the reader and BI roles and save their logins in the env file",
+        help="(re)create the reader, build and BI roles and save their logins in the env file",
     )
     load.add_argument(
         "--reader-role", default="moodle_reader", help="login with SELECT on the Moodle tables only"
+    )
+    load.add_argument(
+        "--builder-role",
+        default="moodle_builder",
+        help="login that reads the Moodle tables and creates the analytics schemas",
+    )
+    load.add_argument(
+        "--analytics-database",
+        default="analytics",
+        help="database for the marts of the duckdb_pg target (created if missing)",
     )
     load.add_argument(
         "--bi-role",
@@ -265,6 +319,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="login for dashboards, no access to the Moodle schema",
     )
     load.set_defaults(func=cmd_load)
+
+    check = commands.add_parser(
+        "check",
+        help="check the PostgreSQL settings a dbt target will use",
+        formatter_class=_HelpFormatter,
+    )
+    check.add_argument(
+        "--target",
+        choices=("postgres", "duckdb_pg"),
+        default="postgres",
+        help="the profiles.yml target whose settings to check",
+    )
+    check.add_argument(
+        "--env-file",
+        type=Path,
+        help="take the settings from this file of export lines (default: the environment)",
+    )
+    check.add_argument("--schema", default="public", help="schema of the Moodle tables")
+    check.add_argument("--prefix", default="mdl_", help="prefix of the Moodle tables")
+    check.set_defaults(func=cmd_check)
+
+    bench = commands.add_parser(
+        "bench",
+        help="time dbt build of one Moodle data set on each target",
+        formatter_class=_HelpFormatter,
+    )
+    add_bench_arguments(bench)
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 
@@ -272,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (PostgresError, LoadError, RoleError) as error:
+    except (PostgresError, LoadError, RoleError, ConnectionSettingsError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except psycopg2.Error as error:

@@ -26,7 +26,6 @@ import contextlib
 import io
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +41,7 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
 
 from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.pg_extension import ExtensionError, load_postgres_extension
 from moodle_analytics.pg_schema import (
     MOODLE_KEYS,
     create_table_sql,
@@ -168,31 +168,11 @@ class MoodleSource:
 
 # -- the two ways to copy rows ------------------------------------------------------
 def _postgres_extension(connection: duckdb.DuckDBPyConnection) -> None:
-    """Load DuckDB's postgres extension offline, from the duckdb-extension-postgres wheel."""
-    with contextlib.suppress(duckdb.Error):
-        connection.execute("LOAD postgres")
-        return
+    """Load DuckDB's postgres extension offline (pg_extension), or LoadError."""
     try:
-        import duckdb_extension_postgres
-    except ImportError:
-        raise LoadError(
-            "DuckDB's postgres extension is not installed; pip install "
-            f"duckdb-extension-postgres=={duckdb.__version__} or use method='copy'"
-        ) from None
-    packaged = (
-        Path(duckdb_extension_postgres.__file__).parent
-        / "extensions"
-        / f"v{duckdb.__version__}"
-        / "postgres.duckdb_extension"
-    )
-    if not packaged.exists():
-        raise LoadError(f"{packaged} missing: duckdb-extension-postgres must match duckdb")
-    # The wheel names the file postgres, but LOAD derives the entry point from the file
-    # name and the extension's real name is postgres_scanner.
-    with tempfile.TemporaryDirectory() as directory:
-        link = Path(directory) / "postgres_scanner.duckdb_extension"
-        link.symlink_to(packaged)
-        connection.execute(f"LOAD '{link}'")
+        load_postgres_extension(connection)
+    except ExtensionError as error:
+        raise LoadError(f"{error}; or use method='copy'") from None
 
 
 class _ArrowCsvStream(io.RawIOBase):

@@ -166,12 +166,14 @@ events_to_sessionize as (
 
 {% endif %}
 
+-- The windows partition by the integer ids of the learner-course (one to one
+-- with learner_course_id): cheaper to sort than the text key.
 gaps as (
 
     select
         *,
         {{ seconds_between(
-            'lag(created_at) over (partition by learner_course_id order by created_at, log_event_id)',
+            'lag(created_at) over (partition by user_id, course_id order by created_at, log_event_id)',
             'created_at'
         ) }} as seconds_since_previous
 
@@ -189,31 +191,23 @@ flagged as (
 
 ),
 
-numbered as (
-
-    select
-        *,
-        sum(case when is_session_start then 1 else 0 end) over (
-            partition by learner_course_id
-            order by created_at, log_event_id
-            rows between unbounded preceding and current row
-        ) as session_number
-
-    from flagged
-
-),
-
 sessionized as (
 
     select
         *,
-        -- A context event carries the true start of a session that began
-        -- before the window.
-        min(coalesce(stored_session_started_at, created_at)) over (
-            partition by learner_course_id, session_number
+        -- The start of the session an event belongs to: its latest session
+        -- start so far. A context event carries the true start of a session
+        -- that began before the window. A running max in the lag's order:
+        -- no third sort by session.
+        max(
+            case when is_session_start then coalesce(stored_session_started_at, created_at) end
+        ) over (
+            partition by user_id, course_id
+            order by created_at, log_event_id
+            rows between unbounded preceding and current row
         ) as session_started_at
 
-    from numbered
+    from flagged
 
 ),
 

@@ -7,6 +7,16 @@
     )
 }}
 
+{%- set newest_plausible_time -%}
+    (
+        select coalesce(max(previous_run.created_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }} as previous_run
+        where
+            previous_run.created_at
+            <= {{ add_seconds(now_utc(), var('future_event_tolerance_days') * 86400) }}
+    )
+{%- endset %}
+
 with
 
 log_events as (
@@ -38,26 +48,57 @@ new_log_events as (
     select *
     from log_events
     {% if is_incremental() %}
-    -- New ids, plus a lookback window of time for rows written late.
+    -- New ids, plus a lookback window of time for rows written late. The
+    -- window ends at the newest plausible time: one row stamped years ahead
+    -- (a clock error) must not move it past every row still to come.
     where
         log_event_id > {{ incremental_watermark('log_event_id', empty_value=0) }}
         or created_at
-        >= {{ add_seconds(incremental_watermark('created_at'), -var('incremental_lookback_days') * 86400) }}
+        >= {{ add_seconds(newest_plausible_time, -var('incremental_lookback_days') * 86400) }}
     {% endif %}
 
 ),
 
 -- A site's log has one row per id; an export glued together twice does not.
+-- Copies are numbered only for the ids that have them: a window over the
+-- whole log would sort every row.
+repeated_ids as (
+
+    select
+        log_event_id,
+        count(*) as copies
+
+    from new_log_events
+    group by log_event_id
+    having count(*) > 1
+
+),
+
 numbered as (
 
     select
-        *,
-        row_number() over (
-            partition by log_event_id order by created_at, event_name, user_id
-        ) as copy_number,
-        count(*) over (partition by log_event_id) as copies
+        new_log_events.*,
+        cast(1 as {{ dbt.type_bigint() }}) as copy_number,
+        cast(1 as {{ dbt.type_bigint() }}) as copies
 
     from new_log_events
+    left join repeated_ids
+        on new_log_events.log_event_id = repeated_ids.log_event_id
+    where repeated_ids.log_event_id is null
+
+    union all
+
+    select
+        new_log_events.*,
+        row_number() over (
+            partition by new_log_events.log_event_id
+            order by new_log_events.created_at, new_log_events.event_name, new_log_events.user_id
+        ) as copy_number,
+        repeated_ids.copies
+
+    from new_log_events
+    inner join repeated_ids
+        on new_log_events.log_event_id = repeated_ids.log_event_id
 
 ),
 

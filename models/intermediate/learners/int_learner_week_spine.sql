@@ -38,9 +38,11 @@ week_bounds as (
 
 ),
 
+-- Only as many numbers as the longest enrolment needs: the join below
+-- compares every number with every learner-course.
 week_numbers as (
 
-    {{ integer_sequence(9999) }}
+    {{ integer_sequence('(select max(last_week_number) from week_bounds)') }}
 
 ),
 

@@ -1,0 +1,471 @@
+{{ config(materialized='table') }}
+
+{%- set min_cohort = var('risk_min_cohort_size') %}
+
+with
+
+learner_weeks as (
+
+    select * from {{ ref('fct_learner_weeks') }}
+
+),
+
+weekly_activity as (
+
+    select * from {{ ref('int_learner_weeks_aggregated') }}
+
+),
+
+course_learners as (
+
+    select * from {{ ref('int_course_learners') }}
+
+),
+
+learner_courses as (
+
+    select * from {{ ref('fct_learner_courses') }}
+
+),
+
+learner_events as (
+
+    select * from {{ ref('int_learner_events_sessionized') }}
+
+),
+
+learner_deadlines as (
+
+    select * from {{ ref('int_learner_deadlines') }}
+
+),
+
+-- Every feature of a week is as of its end, or of the as-of moment while
+-- the week is still running: nothing later may reach it.
+observed_weeks as (
+
+    select
+        learner_weeks.*,
+        course_learners.enrolled_at,
+        course_learners.week_one_starts_at,
+        case
+            when learner_weeks.week_ends_at < {{ as_of() }} then learner_weeks.week_ends_at
+            else {{ as_of() }}
+        end as observed_at,
+        row_number() over (
+            partition by learner_weeks.learner_course_id
+            order by learner_weeks.course_week_number
+        ) as weeks_followed
+
+    from learner_weeks
+    inner join course_learners
+        on learner_weeks.learner_course_id = course_learners.learner_course_id
+
+),
+
+windowed_weeks as (
+
+    select
+        *,
+        {{ add_seconds('observed_at', -7 * 86400) }} as last_7_days_start_at,
+        {{ add_seconds('observed_at', -14 * 86400) }} as last_14_days_start_at
+
+    from observed_weeks
+
+),
+
+-- Rolling windows end at the week's end (events after the as-of moment are
+-- not in the log tables), so in the running week they reach back into the
+-- week before.
+recent_activity as (
+
+    select
+        windowed_weeks.learner_week_id,
+        sum(
+            case
+                when
+                    learner_events.counts_as_activity
+                    and learner_events.created_at >= windowed_weeks.last_7_days_start_at
+                    then 1
+                else 0
+            end
+        ) as events_last_7_days,
+        sum(case when learner_events.counts_as_activity then 1 else 0 end) as events_last_14_days,
+        count(
+            distinct case
+                when
+                    learner_events.counts_as_activity
+                    and learner_events.created_at >= windowed_weeks.last_7_days_start_at
+                    then learner_events.event_date
+            end
+        ) as active_days_last_7_days,
+        count(distinct case when learner_events.counts_as_activity then learner_events.event_date end)
+            as active_days_last_14_days,
+        sum(case when learner_events.is_session_start then 1 else 0 end) as sessions_last_14_days,
+        sum(learner_events.seconds_since_previous_event) as seconds_on_task_last_14_days
+
+    from windowed_weeks
+    inner join learner_events
+        on
+            windowed_weeks.learner_course_id = learner_events.learner_course_id
+            and windowed_weeks.last_14_days_start_at <= learner_events.created_at
+            and windowed_weeks.week_ends_at > learner_events.created_at
+    group by windowed_weeks.learner_week_id
+
+),
+
+first_activity as (
+
+    select
+        learner_course_id,
+        min(first_activity_at) as first_activity_at
+
+    from weekly_activity
+    group by learner_course_id
+
+),
+
+-- A deadline counts once it has passed; what was handed in counts only if
+-- it was handed in before the week's end.
+deadlines_so_far as (
+
+    select
+        windowed_weeks.learner_week_id,
+        count(*) as deadlines_due,
+        sum(
+            case
+                when learner_deadlines.first_handed_in_at <= learner_deadlines.due_at then 1
+                else 0
+            end
+        ) as deadlines_on_time,
+        sum(
+            case
+                when
+                    learner_deadlines.first_handed_in_at > learner_deadlines.due_at
+                    and learner_deadlines.first_handed_in_at < windowed_weeks.observed_at
+                    then 1
+                else 0
+            end
+        ) as deadlines_late
+
+    from windowed_weeks
+    inner join learner_deadlines
+        on
+            windowed_weeks.learner_course_id = learner_deadlines.learner_course_id
+            and windowed_weeks.observed_at > learner_deadlines.due_at
+    group by windowed_weeks.learner_week_id
+
+),
+
+joined as (
+
+    select
+        windowed_weeks.learner_week_id,
+        windowed_weeks.learner_course_id,
+        windowed_weeks.learner_id,
+        windowed_weeks.course_id,
+        windowed_weeks.course_week_number,
+        learner_courses.course_weeks,
+        windowed_weeks.weeks_followed,
+        windowed_weeks.events,
+        windowed_weeks.cumulative_events,
+        windowed_weeks.cumulative_active_days,
+        windowed_weeks.days_inactive_at_week_end,
+        windowed_weeks.cumulative_sessions,
+        windowed_weeks.cumulative_minutes_on_task,
+        windowed_weeks.cumulative_submissions,
+        windowed_weeks.cumulative_quiz_attempts,
+        windowed_weeks.cumulative_quiz_average_score,
+        windowed_weeks.cumulative_forum_posts,
+        windowed_weeks.cumulative_activities_completed,
+        windowed_weeks.cumulative_completion_share,
+        windowed_weeks.cumulative_cognitive_depth,
+        windowed_weeks.cumulative_social_breadth,
+        windowed_weeks.is_complete_week,
+        windowed_weeks.week_starts_at,
+        windowed_weeks.week_ends_at,
+        windowed_weeks.observed_at,
+        windowed_weeks.enrolled_at,
+        windowed_weeks.week_one_starts_at,
+        learner_courses.is_dropout,
+        learner_courses.is_outcome_known,
+        learner_courses.course_ends_at,
+        coalesce(recent_activity.events_last_7_days, 0) as events_last_7_days,
+        coalesce(recent_activity.events_last_14_days, 0) as events_last_14_days,
+        coalesce(recent_activity.active_days_last_7_days, 0) as active_days_last_7_days,
+        coalesce(recent_activity.active_days_last_14_days, 0) as active_days_last_14_days,
+        coalesce(recent_activity.sessions_last_14_days, 0) as sessions_last_14_days,
+        coalesce(recent_activity.seconds_on_task_last_14_days, 0) as seconds_on_task_last_14_days,
+        coalesce(deadlines_so_far.deadlines_due, 0) as deadlines_due,
+        coalesce(deadlines_so_far.deadlines_on_time, 0) as deadlines_on_time,
+        coalesce(deadlines_so_far.deadlines_late, 0) as deadlines_late,
+        -- Expected to take part from the course start, or from enrolment when later.
+        case
+            when windowed_weeks.enrolled_at > windowed_weeks.week_one_starts_at
+                then windowed_weeks.enrolled_at
+            else windowed_weeks.week_one_starts_at
+        end as expected_start_at,
+        case
+            when first_activity.first_activity_at < windowed_weeks.observed_at
+                then first_activity.first_activity_at
+        end as first_activity_so_far_at,
+        case
+            when windowed_weeks.observed_at <= windowed_weeks.enrolled_at
+                or windowed_weeks.observed_at <= windowed_weeks.week_one_starts_at
+                then 0
+            when windowed_weeks.enrolled_at > windowed_weeks.week_one_starts_at
+                then
+                    floor({{ seconds_between('windowed_weeks.enrolled_at', 'windowed_weeks.observed_at') }} / 86400.0)
+            else
+                floor(
+                    {{ seconds_between('windowed_weeks.week_one_starts_at', 'windowed_weeks.observed_at') }} / 86400.0
+                )
+        end as days_since_expected_start
+
+    from windowed_weeks
+    inner join learner_courses
+        on windowed_weeks.learner_course_id = learner_courses.learner_course_id
+    left join recent_activity
+        on windowed_weeks.learner_week_id = recent_activity.learner_week_id
+    left join deadlines_so_far
+        on windowed_weeks.learner_week_id = deadlines_so_far.learner_week_id
+    left join first_activity
+        on windowed_weeks.learner_course_id = first_activity.learner_course_id
+
+),
+
+-- A learner's cohort: the learners of the course in the same course week
+-- with the same week 1, so every peer's week is as of the same moment.
+-- (In a course without a start date week 1 is each learner's enrolment.)
+{%- set cohort -%}
+partition by course_id, course_week_number, week_one_starts_at
+{%- endset %}
+
+ranked as (
+
+    select
+        *,
+        count(*) over ({{ cohort }}) as cohort_learners,
+        percent_rank() over ({{ cohort }} order by cumulative_events) as cumulative_events_rank,
+        percent_rank() over ({{ cohort }} order by events_last_14_days) as recent_events_rank,
+        percent_rank() over ({{ cohort }} order by cumulative_minutes_on_task) as minutes_on_task_rank,
+        percent_rank() over (
+            {{ cohort }} order by coalesce(cumulative_completion_share, 0)
+        ) as completion_rank
+
+    from joined
+
+),
+
+cohort_values as (
+
+    select
+        course_id,
+        course_week_number,
+        week_one_starts_at,
+        'quiz_average' as metric_name,
+        cumulative_quiz_average_score as metric_value
+    from joined
+    where cumulative_quiz_average_score is not null
+    union all
+    select
+        course_id,
+        course_week_number,
+        week_one_starts_at,
+        'events_last_14_days' as metric_name,
+        events_last_14_days as metric_value
+    from joined
+    union all
+    select
+        course_id,
+        course_week_number,
+        week_one_starts_at,
+        'completion_share' as metric_name,
+        cumulative_completion_share as metric_value
+    from joined
+    where cumulative_completion_share is not null
+    union all
+    select
+        course_id,
+        course_week_number,
+        week_one_starts_at,
+        'forum_posts' as metric_name,
+        cumulative_forum_posts as metric_value
+    from joined
+
+),
+
+ordered_values as (
+
+    select
+        *,
+        row_number() over (
+            partition by course_id, course_week_number, week_one_starts_at, metric_name
+            order by metric_value
+        ) as value_position,
+        count(*) over (
+            partition by course_id, course_week_number, week_one_starts_at, metric_name
+        ) as value_count
+
+    from cohort_values
+
+),
+
+-- Medians from the one or two middle values: portable to every engine.
+cohort_medians as (
+
+    select
+        course_id,
+        course_week_number,
+        week_one_starts_at,
+        avg(case when metric_name = 'quiz_average' then metric_value end) as median_quiz_average,
+        avg(case when metric_name = 'events_last_14_days' then metric_value end)
+            as median_events_last_14_days,
+        avg(case when metric_name = 'completion_share' then metric_value end)
+            as median_completion_share,
+        avg(case when metric_name = 'forum_posts' then metric_value end) as median_forum_posts
+
+    from ordered_values
+    where
+        value_count >= {{ min_cohort }}
+        and value_position in (floor((value_count + 1) / 2.0), floor((value_count + 2) / 2.0))
+    group by course_id, course_week_number, week_one_starts_at
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        ranked.learner_week_id,
+        ranked.learner_course_id,
+        ranked.learner_id,
+        ranked.course_id,
+        ---------- numerics
+        cast(ranked.course_week_number as integer) as course_week_number,
+        cast(ranked.course_weeks as integer) as course_weeks,
+        cast(
+            case
+                when ranked.course_week_number >= ranked.course_weeks then 1.0
+                else 1.0 * ranked.course_week_number / ranked.course_weeks
+            end as {{ type_double() }}
+        ) as course_progress_share,
+        cast(ranked.weeks_followed as integer) as weeks_followed,
+        cast(ranked.events_last_7_days as integer) as events_last_7_days,
+        cast(ranked.events_last_14_days as integer) as events_last_14_days,
+        cast(ranked.cumulative_events as integer) as events_so_far,
+        cast(ranked.active_days_last_7_days as integer) as active_days_last_7_days,
+        cast(ranked.active_days_last_14_days as integer) as active_days_last_14_days,
+        cast(ranked.cumulative_active_days as integer) as active_days_so_far,
+        -- Never active: counted from the expected start, not from an early enrolment.
+        cast(
+            case
+                when ranked.first_activity_so_far_at is null then ranked.days_since_expected_start
+                else ranked.days_inactive_at_week_end
+            end as integer
+        ) as days_since_last_activity,
+        cast(ranked.sessions_last_14_days as integer) as sessions_last_14_days,
+        cast(ranked.cumulative_sessions as integer) as sessions_so_far,
+        cast(round(ranked.seconds_on_task_last_14_days / 60.0, 1) as {{ type_double() }})
+            as minutes_on_task_last_14_days,
+        cast(ranked.cumulative_minutes_on_task as {{ type_double() }}) as minutes_on_task_so_far,
+        -- Average events of the learner's earlier weeks, for the trend.
+        cast(
+            case
+                when ranked.weeks_followed > 1
+                    then 1.0 * (ranked.cumulative_events - ranked.events) / (ranked.weeks_followed - 1)
+            end as {{ type_double() }}
+        ) as earlier_weekly_events,
+        -- Last 7 days against the earlier weekly average; 1 is steady, below
+        -- 1 a decline. Plus one on both sides so silent weeks compare.
+        cast(
+            case
+                when ranked.weeks_followed > 1
+                    then
+                        (ranked.events_last_7_days + 1.0)
+                        / (1.0 * (ranked.cumulative_events - ranked.events) / (ranked.weeks_followed - 1) + 1.0)
+            end as {{ type_double() }}
+        ) as activity_trend_ratio,
+        cast(ranked.deadlines_due as integer) as deadlines_due,
+        cast(ranked.deadlines_on_time as integer) as deadlines_on_time,
+        cast(ranked.deadlines_late as integer) as deadlines_late,
+        cast(ranked.deadlines_due - ranked.deadlines_on_time - ranked.deadlines_late as integer)
+            as deadlines_missing,
+        cast(
+            case when ranked.deadlines_due > 0 then 1.0 * ranked.deadlines_on_time / ranked.deadlines_due end
+            as {{ type_double() }}
+        ) as deadlines_on_time_share,
+        cast(
+            case when ranked.deadlines_due > 0 then 1.0 * ranked.deadlines_late / ranked.deadlines_due end
+            as {{ type_double() }}
+        ) as deadlines_late_share,
+        cast(
+            case
+                when ranked.deadlines_due > 0
+                    then
+                        1.0 * (ranked.deadlines_due - ranked.deadlines_on_time - ranked.deadlines_late)
+                        / ranked.deadlines_due
+            end as {{ type_double() }}
+        ) as deadlines_missing_share,
+        cast(ranked.cumulative_submissions as integer) as submissions_so_far,
+        cast(ranked.cumulative_quiz_attempts as integer) as quiz_attempts_so_far,
+        cast(ranked.cumulative_quiz_average_score as {{ type_double() }}) as quiz_average_so_far,
+        cast(cohort_medians.median_quiz_average as {{ type_double() }}) as course_median_quiz_average,
+        cast(ranked.cumulative_forum_posts as integer) as forum_posts_so_far,
+        cast(cohort_medians.median_forum_posts as {{ type_double() }}) as course_median_forum_posts,
+        cast(ranked.cumulative_activities_completed as integer) as activities_completed_so_far,
+        cast(ranked.cumulative_completion_share as {{ type_double() }}) as completion_share_so_far,
+        cast(cohort_medians.median_completion_share as {{ type_double() }}) as course_median_completion_share,
+        cast(cohort_medians.median_events_last_14_days as {{ type_double() }})
+            as course_median_events_last_14_days,
+        cast(ranked.cohort_learners as integer) as cohort_learners,
+        {%- for rank_name, feature_name in [
+            ('cumulative_events_rank', 'events_so_far_percentile'),
+            ('recent_events_rank', 'events_last_14_days_percentile'),
+            ('minutes_on_task_rank', 'minutes_on_task_so_far_percentile'),
+            ('completion_rank', 'completion_share_so_far_percentile'),
+        ] %}
+        cast(
+            case when ranked.cohort_learners >= {{ min_cohort }} then ranked.{{ rank_name }} end
+            as {{ type_double() }}
+        ) as {{ feature_name }},
+        {%- endfor %}
+        -- Activity before the expected start counts as starting on day 0.
+        cast(
+            case
+                when ranked.first_activity_so_far_at > ranked.expected_start_at
+                    then
+                        floor(
+                            {{ seconds_between('ranked.expected_start_at', 'ranked.first_activity_so_far_at') }}
+                            / 86400.0
+                        )
+                when ranked.first_activity_so_far_at is not null then 0
+            end as integer
+        ) as days_to_first_activity,
+        cast(ranked.days_since_expected_start as integer) as days_since_expected_start,
+        cast(ranked.cumulative_cognitive_depth as integer) as cognitive_depth_so_far,
+        cast(ranked.cumulative_social_breadth as integer) as social_breadth_so_far,
+        ---------- booleans
+        ranked.first_activity_so_far_at is not null as has_been_active,
+        ranked.is_complete_week,
+        ---------- timestamps
+        ranked.week_starts_at,
+        ranked.week_ends_at,
+        ranked.observed_at,
+        ranked.week_one_starts_at,
+        ranked.enrolled_at,
+        ---------- labels: outcomes for training and evaluation, never features
+        ranked.is_outcome_known,
+        ranked.is_dropout,
+        ranked.course_ends_at as outcome_known_at
+
+    from ranked
+    left join cohort_medians
+        on
+            ranked.course_id = cohort_medians.course_id
+            and ranked.course_week_number = cohort_medians.course_week_number
+            and ranked.week_one_starts_at = cohort_medians.week_one_starts_at
+
+)
+
+select * from final

@@ -1,0 +1,152 @@
+with
+
+programme_learner_courses as (
+
+    select * from {{ ref('fct_programme_learner_courses') }}
+
+),
+
+offerings as (
+
+    select * from {{ ref('dim_programme_offerings') }}
+
+),
+
+course_learners as (
+
+    select * from {{ ref('int_course_learners') }}
+
+),
+
+users as (
+
+    select * from {{ ref('stg_moodle__users') }}
+
+),
+
+-- Passing so far, on the free track, in a running programme course that
+-- still sells the paid track: the moment to suggest the upgrade.
+candidates as (
+
+    select
+        programme_learner_courses.learner_course_id,
+        programme_learner_courses.learner_id,
+        programme_learner_courses.course_id,
+        programme_learner_courses.enrolment_track,
+        programme_learner_courses.grade_share,
+        programme_learner_courses.pass_grade_share,
+        programme_learner_courses.course_ends_at,
+        programme_learner_courses.last_activity_at,
+        offerings.programme_code,
+        offerings.programme_name,
+        offerings.certificate_name,
+        offerings.course_code,
+        offerings.course_title,
+        offerings.course_name,
+        offerings.course_short_name,
+        offerings.paid_track_method_name,
+        offerings.paid_track_cost,
+        offerings.paid_track_currency
+
+    from programme_learner_courses
+    inner join offerings
+        on programme_learner_courses.programme_offering_id = offerings.programme_offering_id
+    where
+        programme_learner_courses.is_in_progress
+        and programme_learner_courses.has_active_enrolment
+        and programme_learner_courses.is_free_track
+        and programme_learner_courses.is_grade_passing
+        and offerings.has_open_paid_track
+
+),
+
+-- A course in several programmes gives one suggestion, naming them all.
+per_learner_course as (
+
+    select
+        learner_course_id,
+        learner_id,
+        course_id,
+        enrolment_track,
+        course_code,
+        course_title,
+        course_name,
+        course_short_name,
+        paid_track_method_name,
+        paid_track_cost,
+        paid_track_currency,
+        grade_share,
+        pass_grade_share,
+        course_ends_at,
+        last_activity_at,
+        count(*) as programmes,
+        {{ dbt.listagg('programme_code', "', '", 'order by programme_code') }} as programme_codes,
+        {{ dbt.listagg('programme_name', "', '", 'order by programme_code') }} as programme_names,
+        {{ dbt.listagg('certificate_name', "', '", 'order by programme_code') }} as certificate_names
+
+    from candidates
+    group by
+        learner_course_id,
+        learner_id,
+        course_id,
+        enrolment_track,
+        course_code,
+        course_title,
+        course_name,
+        course_short_name,
+        paid_track_method_name,
+        paid_track_cost,
+        paid_track_currency,
+        grade_share,
+        pass_grade_share,
+        course_ends_at,
+        last_activity_at
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        per_learner_course.learner_course_id,
+        per_learner_course.learner_id,
+        per_learner_course.course_id,
+        ---------- strings
+        per_learner_course.programme_codes,
+        per_learner_course.programme_names,
+        per_learner_course.certificate_names,
+        per_learner_course.course_code,
+        per_learner_course.course_title,
+        per_learner_course.course_name,
+        per_learner_course.course_short_name,
+        per_learner_course.enrolment_track,
+        per_learner_course.paid_track_method_name,
+        per_learner_course.paid_track_cost,
+        per_learner_course.paid_track_currency,
+        {% if var('include_pii') -%}
+            users.first_name,
+            {{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }} as full_name,
+            users.email,
+        {%- else -%}
+        cast(null as {{ dbt.type_string() }}) as first_name,
+        cast(null as {{ dbt.type_string() }}) as full_name,
+        cast(null as {{ dbt.type_string() }}) as email,
+        {%- endif %}
+        users.preferred_language,
+        ---------- numerics
+        cast(per_learner_course.programmes as integer) as programmes,
+        cast(per_learner_course.grade_share as {{ type_double() }}) as grade_share,
+        cast(per_learner_course.pass_grade_share as {{ type_double() }}) as pass_grade_share,
+        ---------- timestamps
+        per_learner_course.course_ends_at,
+        per_learner_course.last_activity_at
+
+    from per_learner_course
+    inner join course_learners
+        on per_learner_course.learner_course_id = course_learners.learner_course_id
+    inner join users
+        on course_learners.user_id = users.user_id
+
+)
+
+select * from final

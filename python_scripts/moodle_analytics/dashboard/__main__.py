@@ -1,0 +1,5 @@
+import sys
+
+from moodle_analytics.dashboard.cli import main
+
+sys.exit(main())

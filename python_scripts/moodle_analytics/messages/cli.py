@@ -1,0 +1,160 @@
+"""moodle-messages: personalised messages for the action lists.
+
+Reads a list (reminders, upgrade or next-course) from the warehouse, renders
+one message per learner from an editable template, and writes the messages
+as .eml files ready to send (--out) and/or sends them through the SMTP server
+the MOODLE_SMTP_* environment variables name (--send). The lists carry names
+and e-mail addresses only when the project was built with include_pii: true.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from moodle_analytics.messages import delivery, lists, templates
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moodle-messages",
+        description=__doc__.split("\n\n")[1].replace("\n", " "),
+        epilog=delivery.__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--list", choices=sorted(lists.LISTS), help="which list")
+    parser.add_argument("--out", type=Path, help="write <out>/<list>/*.eml and manifest.csv")
+    parser.add_argument("--send", action="store_true", help="send through MOODLE_SMTP_* server")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path(os.environ.get("MOODLE_ANALYTICS_DUCKDB", "data/moodle_analytics.duckdb")),
+        help="DuckDB warehouse file (default: $MOODLE_ANALYTICS_DUCKDB or %(default)s)",
+    )
+    parser.add_argument("--schema", default="analytics_actions", help="schema of the lists")
+    parser.add_argument(
+        "--templates", type=Path, help="directory of <list>.txt templates (default: built-in)"
+    )
+    parser.add_argument(
+        "--write-templates", type=Path, metavar="DIR", help="write the default templates to edit"
+    )
+    parser.add_argument(
+        "--site-url",
+        default=os.environ.get("MOODLE_SITE_URL", ""),
+        help="Moodle address put before activity links (default: $MOODLE_SITE_URL)",
+    )
+    parser.add_argument("--site-name", help="name of the site in messages (default: its host)")
+    parser.add_argument("--timezone", default="UTC", help="time zone of dates, e.g. Europe/Paris")
+    return parser
+
+
+def write_default_templates(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in lists.LISTS:
+        path = directory / f"{name}.txt"
+        if not path.exists():
+            path.write_text(templates.default_template_text(name), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def render_messages(
+    spec: lists.ListSpec,
+    recipients: list[lists.Recipient],
+    template: templates.MessageTemplate,
+    formatting: lists.Formatting,
+    site_name: str,
+    sender: str,
+) -> tuple[list[tuple[str, object]], list[delivery.Outcome]]:
+    """Messages for recipients with an address; the others as skipped outcomes."""
+    messages, skipped = [], []
+    for recipient in recipients:
+        if not recipient.email or "@" not in recipient.email:
+            skipped.append(
+                delivery.Outcome(recipient.learner_id, "", "", "skipped: no e-mail address")
+            )
+            continue
+        items = [spec.item(row, formatting) for row in recipient.rows]
+        fields = {
+            "first_name": recipient.first_name or recipient.full_name or "learner",
+            "full_name": recipient.full_name or "",
+            "item_count": str(len(items)),
+            "site_name": site_name,
+        }
+        subject, body = template.render(fields, items)
+        message = delivery.compose(
+            sender, recipient.full_name, recipient.email, subject, body, spec.name
+        )
+        messages.append((recipient.learner_id, message))
+    return messages, skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.write_templates:
+        written = write_default_templates(args.write_templates)
+        print(f"moodle-messages: {len(written)} template(s) written to {args.write_templates}")
+        return 0
+    if not args.list:
+        parser.error("--list is required (reminders, upgrade or next-course)")
+    if not (args.out or args.send):
+        parser.error("say what to do with the messages: --out DIR, --send, or both")
+    try:
+        timezone = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        parser.error(f"unknown time zone {args.timezone!r}")
+    spec = lists.LISTS[args.list]
+    site_name = args.site_name or urlparse(args.site_url).hostname or "Moodle"
+    formatting = lists.Formatting(args.site_url, timezone)
+    try:
+        settings = delivery.SmtpSettings.from_env(os.environ) if args.send else None
+        sender = settings.sender if settings else os.environ.get("MOODLE_SMTP_FROM", "")
+        sender = sender or f"noreply@{urlparse(args.site_url).hostname or 'localhost'}"
+        template = templates.load(spec.name, args.templates)
+        template.check(set(templates.RECIPIENT_FIELDS), set(item_fields(spec, formatting)))
+        recipients = lists.group_by_learner(lists.read_rows(args.warehouse, args.schema, spec))
+        if recipients and not any(recipient.email for recipient in recipients):
+            raise lists.ListError(
+                f"{spec.table} has no e-mail addresses: build the lists with "
+                "`dbt build -s models/marts/actions --vars '{include_pii: true}'`"
+            )
+        messages, skipped = render_messages(
+            spec, recipients, template, formatting, site_name, sender
+        )
+        written = delivery.write_files(args.out, spec.name, messages) if args.out else []
+        sent = delivery.send(settings, messages) if settings else []
+        for sent_outcome, written_outcome in zip(sent, written, strict=False):
+            sent_outcome.file = written_outcome.file
+        outcomes = skipped + (sent or written)
+        if args.out:
+            delivery.write_manifest(args.out, spec.name, outcomes)
+    except (lists.ListError, templates.TemplateError, delivery.DeliveryError) as error:
+        print(f"moodle-messages: error: {error}", file=sys.stderr)
+        return 2
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        status = outcome.status.split(":")[0]
+        counts[status] = counts.get(status, 0) + 1
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    print(
+        f"moodle-messages: {spec.name}: {len(recipients)} learner(s), "
+        f"{len(messages)} message(s){': ' + summary if summary else ''}"
+    )
+    return 1 if counts.get("refused") else 0
+
+
+def item_fields(spec: lists.ListSpec, formatting: lists.Formatting) -> dict:
+    """The item placeholders a list provides, from a row of empty values."""
+    row = dict.fromkeys(spec.columns)
+    row.update(days_left=0, hours_left=0, activity_url_path="", course_id=0, is_retake=False)
+    return spec.item(row, formatting)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

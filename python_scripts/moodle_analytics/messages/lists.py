@@ -1,0 +1,235 @@
+"""The lists messages are written for, and how each row becomes template fields.
+
+Each list is a table of the warehouse's actions schema. Rows are grouped per
+learner (learner_id): one message per learner, one item per row, so a learner
+with three activities due soon gets one reminder listing the three.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+CONTACT_COLUMNS = ("learner_id", "first_name", "full_name", "email")
+
+
+class ListError(ValueError):
+    """A list that cannot be read or used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Formatting:
+    """How links and dates appear in messages."""
+
+    site_url: str = ""
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+
+    def link(self, path: str) -> str:
+        return self.site_url.rstrip("/") + path if self.site_url else path
+
+    def moment(self, value: datetime | None) -> str:
+        """'Wednesday 4 November 2026, 00:00 UTC' in the chosen time zone."""
+        if value is None:
+            return ""
+        local = value.replace(tzinfo=UTC).astimezone(self.timezone)
+        return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+    def day(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.replace(tzinfo=UTC).astimezone(self.timezone)
+        return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def percent(share: float | None) -> str:
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return ""
+    return str(math.floor(100 * share + 0.5))
+
+
+def due_in(days_left: int, hours_left: int) -> str:
+    if days_left >= 2:
+        return f"in {days_left} days"
+    if days_left == 1:
+        return "in 1 day"
+    if hours_left >= 1:
+        return f"within {hours_left + 1} hours"
+    return "within the hour"
+
+
+def reminder_item(row: dict, formatting: Formatting) -> dict:
+    return {
+        "activity_name": row["activity_name"],
+        "activity_type": row["activity_type"],
+        "course_name": row["course_name"] or "",
+        "course_short_name": row["course_short_name"] or "",
+        "due_date": formatting.moment(row["due_at"]),
+        "due_in": due_in(row["days_left"], row["hours_left"]),
+        "days_left": str(row["days_left"]),
+        "hours_left": str(row["hours_left"]),
+        "opens_date": formatting.moment(row["opens_at"]),
+        "activity_link": formatting.link(row["activity_url_path"]),
+    }
+
+
+def upgrade_item(row: dict, formatting: Formatting) -> dict:
+    price = " ".join(part for part in (row["paid_track_cost"], row["paid_track_currency"]) if part)
+    return {
+        "course_name": row["course_name"] or "",
+        "course_short_name": row["course_short_name"] or "",
+        "course_title": row["course_title"] or "",
+        "grade_percent": percent(row["grade_share"]),
+        "pass_percent": percent(row["pass_grade_share"]),
+        "programme_names": row["programme_names"],
+        "certificate_names": row["certificate_names"] or "programme certificate",
+        "paid_track_method_name": row["paid_track_method_name"] or "Verified track",
+        "price": price or "see the course page",
+        "enrol_link": formatting.link(f"/enrol/index.php?id={row['course_id']}"),
+    }
+
+
+def next_course_item(row: dict, formatting: Formatting) -> dict:
+    offering = row["next_offering_course_id"]
+    if row["next_offering_starts_at"] is not None:
+        when = "starting " + formatting.day(row["next_offering_starts_at"])
+    elif offering is not None:
+        when = "open now, at your own pace"
+    else:
+        when = "in its next run"
+    return {
+        "programme_name": row["programme_name"],
+        "courses_passed": str(row["courses_passed"]),
+        "programme_courses": str(row["programme_courses"]),
+        "next_course_code": row["next_course_code"],
+        "next_course_title": row["next_course_title"],
+        "next_offering_course_name": row["next_offering_course_name"] or row["next_course_title"],
+        "next_offering_date": when,
+        "enrol_link": formatting.link(f"/enrol/index.php?id={offering}")
+        if offering is not None
+        else formatting.site_url,
+        "retake_note": " (a second try)" if row["is_retake"] else "",
+    }
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    order_by: str
+    item: Callable[[dict, Formatting], dict]
+
+
+LISTS = {
+    "reminders": ListSpec(
+        "reminders",
+        "fct_deadline_reminders",
+        (
+            "activity_name",
+            "activity_type",
+            "activity_url_path",
+            "course_name",
+            "course_short_name",
+            "days_left",
+            "hours_left",
+            "due_at",
+            "opens_at",
+        ),
+        "due_at, course_short_name, activity_name",
+        reminder_item,
+    ),
+    "upgrade": ListSpec(
+        "upgrade",
+        "rpt_outreach_upgrade_track",
+        (
+            "course_id",
+            "course_name",
+            "course_short_name",
+            "course_title",
+            "grade_share",
+            "pass_grade_share",
+            "programme_names",
+            "certificate_names",
+            "paid_track_method_name",
+            "paid_track_cost",
+            "paid_track_currency",
+        ),
+        "course_name",
+        upgrade_item,
+    ),
+    "next-course": ListSpec(
+        "next-course",
+        "rpt_outreach_next_course",
+        (
+            "programme_name",
+            "courses_passed",
+            "programme_courses",
+            "next_course_code",
+            "next_course_title",
+            "next_offering_course_id",
+            "next_offering_course_name",
+            "next_offering_starts_at",
+            "is_retake",
+        ),
+        "programme_name",
+        next_course_item,
+    ),
+}
+
+
+@dataclass
+class Recipient:
+    """One learner and the rows of the list about them."""
+
+    learner_id: str
+    first_name: str | None
+    full_name: str | None
+    email: str | None
+    rows: list[dict]
+
+
+def read_rows(warehouse: Path, schema: str, spec: ListSpec) -> list[dict]:
+    """The list's rows from a DuckDB warehouse file, opened read-only."""
+    import duckdb
+
+    if not warehouse.is_file():
+        raise ListError(f"no warehouse at {warehouse}: run `dbt build` first (or pass --warehouse)")
+    try:
+        connection = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as error:
+        raise ListError(f"cannot open {warehouse}: {error}") from None
+    with connection:
+        found = connection.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, spec.table],
+        ).fetchall()
+        if not found:
+            raise ListError(
+                f"{schema}.{spec.table} is not in {warehouse}: build it with "
+                f"`dbt build -s {spec.table}` (or pass --schema)"
+            )
+        missing = sorted(set(CONTACT_COLUMNS + spec.columns) - {name for (name,) in found})
+        if missing:
+            raise ListError(f"{schema}.{spec.table} lacks {', '.join(missing)}: rebuild it")
+        cursor = connection.execute(
+            f'select * from "{schema}"."{spec.table}" order by learner_id, {spec.order_by}'
+        )
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def group_by_learner(rows: Iterable[dict]) -> list[Recipient]:
+    recipients: dict[str, Recipient] = {}
+    for row in rows:
+        learner = row["learner_id"]
+        if learner not in recipients:
+            recipients[learner] = Recipient(
+                learner, row["first_name"], row["full_name"], row["email"], []
+            )
+        recipients[learner].rows.append(row)
+    return list(recipients.values())

@@ -1,0 +1,279 @@
+"""Preflight checks of the PostgreSQL connection settings dbt will use.
+
+dbt reports a bad connection as the driver's message ("connection refused",
+"password authentication failed"), which does not say which setting is wrong.
+These checks connect the way the targets of profiles.yml do and turn every failure
+into a message naming the environment variable to fix:
+
+* ``postgres`` target: MOODLE_PG_* must reach the Moodle database as a role that
+  can read the Moodle tables and create the analytics schemas beside them.
+* ``duckdb_pg`` target: MOODLE_PG_* reads the Moodle tables (a read-only role is
+  enough, a replica too); ANALYTICS_PG_* (each falling back to its MOODLE_PG_*
+  twin) is where the marts are written, so it must be able to create schemas.
+
+``moodle-pg check`` runs them from the shell; the duckdb_pg target runs them itself
+(pg_duckdb) before DuckDB attaches anything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import psycopg2
+from psycopg2.extensions import make_dsn
+
+from moodle_analytics.moodle_tables import MOODLE_TABLES
+
+SOURCE_PREFIX = "MOODLE_PG"
+OUTPUT_PREFIX = "ANALYTICS_PG"
+DEFAULT_DBNAME = "moodle"
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+class ConnectionSettingsError(RuntimeError):
+    """A connection setting is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """One PostgreSQL login, with the environment variable each value came from."""
+
+    host: str
+    port: int
+    user: str
+    password: str | None
+    dbname: str
+    variables: Mapping[str, str]
+
+    def var(self, field: str) -> str:
+        return self.variables[field]
+
+    def dsn(self) -> str:
+        return make_dsn(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname=self.dbname,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        )
+
+    def describe(self) -> str:
+        return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    @classmethod
+    def from_env(
+        cls,
+        prefix: str = SOURCE_PREFIX,
+        fallback_prefix: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> ConnectionSettings:
+        """Read <prefix>_HOST, _PORT, _USER, _PASSWORD, _DBNAME; a variable that is
+        unset or empty falls back to <fallback_prefix>_<same>, and DBNAME to moodle."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, str | None] = {}
+        variables: dict[str, str] = {}
+        for field in ("host", "port", "user", "password", "dbname"):
+            names = [f"{prefix}_{field.upper()}"]
+            if fallback_prefix:
+                names.append(f"{fallback_prefix}_{field.upper()}")
+            variables[field] = names[0]
+            values[field] = None
+            for name in names:
+                if environ.get(name):
+                    values[field], variables[field] = environ[name], name
+                    break
+        missing = [variables[field] for field in ("host", "port", "user") if not values[field]]
+        if missing:
+            also = f" (or {fallback_prefix}_*)" if fallback_prefix else ""
+            raise ConnectionSettingsError(
+                f"{', '.join(missing)} not set{also}: export the PostgreSQL server's "
+                "host, port and login (moodle-pg start writes them to data/postgres.env)"
+            )
+        port_text = values["port"] or ""
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConnectionSettingsError(
+                f"{variables['port']}={port_text!r} is not a port number (1-65535)"
+            )
+        return cls(
+            host=values["host"] or "",
+            port=int(port_text),
+            user=values["user"] or "",
+            password=values["password"],
+            dbname=values["dbname"] or DEFAULT_DBNAME,
+            variables=variables,
+        )
+
+
+def explain_connect_error(settings: ConnectionSettings, error: Exception) -> str:
+    """The driver's message, led by the variable that most likely needs fixing."""
+    text = str(error).strip()
+    lowered = text.lower()
+    host, port, user, password, dbname = (
+        settings.var(field) for field in ("host", "port", "user", "password", "dbname")
+    )
+    if "could not translate host name" in lowered or "name or service not known" in lowered:
+        hint = f"{host}={settings.host!r} is not a host name this machine can resolve"
+    elif "connection refused" in lowered:
+        hint = (
+            f"nothing accepts connections on {settings.host}:{settings.port}: check {host} "
+            f"and {port} (is the server running? moodle-pg status)"
+        )
+    elif "timeout expired" in lowered or "timed out" in lowered:
+        hint = (
+            f"no answer from {settings.host}:{settings.port} within "
+            f"{CONNECT_TIMEOUT_SECONDS} s: check {host} and {port} (or a firewall)"
+        )
+    elif "password authentication failed" in lowered or "authentication failed" in lowered:
+        hint = (
+            f"the server refused {user}={settings.user!r} with the password in {password}: "
+            f"check {user} and {password}"
+        )
+    elif "no password supplied" in lowered or "fe_sendauth" in lowered:
+        hint = f"the server wants a password for {settings.user!r}: set {password}"
+    elif "does not exist" in lowered and "database" in lowered:
+        hint = f"{dbname}={settings.dbname!r}: no such database on {settings.host}"
+    elif "role" in lowered and "does not exist" in lowered:
+        hint = f"{user}={settings.user!r}: no such role on the server"
+    elif "not permitted to log in" in lowered or "permission denied for database" in lowered:
+        hint = (
+            f"{user}={settings.user!r} may not connect to {settings.dbname!r}: "
+            "grant it LOGIN and CONNECT, or use another role"
+        )
+    elif "pg_hba.conf" in lowered:
+        hint = (
+            f"the server's pg_hba.conf has no rule for {settings.user!r} from this machine to "
+            f"{settings.dbname!r}: check {user}, {dbname} and {host}, or ask its administrator"
+        )
+    else:
+        hint = (
+            f"cannot connect as {settings.describe()} (from {host}, {port}, {user}, "
+            f"{password}, {dbname})"
+        )
+    return f"{hint}\n  PostgreSQL said: {text}"
+
+
+def connect(settings: ConnectionSettings):
+    """An open psycopg2 connection, or ConnectionSettingsError naming the variable."""
+    try:
+        return psycopg2.connect(settings.dsn())
+    except psycopg2.Error as error:
+        raise ConnectionSettingsError(explain_connect_error(settings, error)) from None
+
+
+def _scalar(conn, statement: str, params: tuple = ()):
+    with conn.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()[0]
+
+
+def check_reads_moodle(
+    conn, settings: ConnectionSettings, schema: str = "public", prefix: str = "mdl_"
+) -> int:
+    """The login sees every Moodle table and may SELECT it; returns how many there are."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            (schema,),
+        )
+        present = {row[0] for row in cursor.fetchall()}
+    wanted = [prefix + table for table in MOODLE_TABLES]
+    missing = [name for name in wanted if name not in present]
+    if len(missing) == len(wanted):
+        raise ConnectionSettingsError(
+            f"no Moodle tables {schema}.{prefix}* visible to {settings.var('user')}="
+            f"{settings.user!r} in {settings.var('dbname')}={settings.dbname!r}: check "
+            f"{settings.var('dbname')}, that this role has USAGE on schema {schema}, and the "
+            "dbt vars moodle_schema / moodle_table_prefix"
+        )
+    if missing:
+        raise ConnectionSettingsError(
+            f"{len(missing)} Moodle tables missing in {settings.dbname}.{schema} "
+            f"({', '.join(missing[:5])}, ...): is {settings.var('dbname')} a Moodle database?"
+        )
+    unreadable = [
+        name
+        for name in wanted
+        if not _scalar(conn, "select has_table_privilege(%s, 'SELECT')", (f'"{schema}"."{name}"',))
+    ]
+    if unreadable:
+        raise ConnectionSettingsError(
+            f"{settings.var('user')}={settings.user!r} may not SELECT {len(unreadable)} Moodle "
+            f"tables ({', '.join(unreadable[:5])}, ...): grant it SELECT or use the reader "
+            "role (pg_roles.create_reader_role)"
+        )
+    conn.rollback()
+    return len(wanted)
+
+
+def check_writes_schemas(conn, settings: ConnectionSettings, what: str) -> None:
+    """The login may create the analytics schemas in its database."""
+    user = f"{settings.var('user')}={settings.user!r}"
+    if _scalar(conn, "select pg_is_in_recovery()"):
+        raise ConnectionSettingsError(
+            f"{settings.var('host')}={settings.host!r} is a read-only replica, but {what} "
+            "must be written: point it at a writable server (the duckdb_pg target reads a "
+            "replica and writes the marts elsewhere, ANALYTICS_PG_*)"
+        )
+    if _scalar(conn, "show default_transaction_read_only") == "on":
+        raise ConnectionSettingsError(
+            f"{user} is a read-only role, but {what} must be written: use a role that may "
+            "create schemas (pg_roles.create_build_role)"
+        )
+    if not _scalar(conn, "select has_database_privilege(current_database(), 'CREATE')"):
+        raise ConnectionSettingsError(
+            f"{user} may not create schemas in {settings.var('dbname')}={settings.dbname!r}, "
+            f"where {what} go: grant it CREATE on the database or use another role"
+        )
+    conn.rollback()
+
+
+def check_target(
+    target: str,
+    *,
+    schema: str = "public",
+    prefix: str = "mdl_",
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Check the settings of a profiles.yml target; one line per connection checked."""
+    if target == "postgres":
+        settings = ConnectionSettings.from_env(SOURCE_PREFIX, environ=environ)
+        conn = connect(settings)
+        try:
+            tables = check_reads_moodle(conn, settings, schema, prefix)
+            check_writes_schemas(conn, settings, "the analytics schemas")
+        finally:
+            conn.close()
+        return [
+            f"{settings.describe()}: reads {tables} Moodle tables in {schema} ({prefix}*), "
+            "may create the analytics schemas"
+        ]
+    if target == "duckdb_pg":
+        lines = check_duckdb_pg_connections(environ)
+        source = ConnectionSettings.from_env(SOURCE_PREFIX, environ=environ)
+        conn = connect(source)
+        try:
+            tables = check_reads_moodle(conn, source, schema, prefix)
+        finally:
+            conn.close()
+        lines[0] += f", {tables} Moodle tables in {schema} ({prefix}*)"
+        return lines
+    raise ConnectionSettingsError(f"unknown target {target!r}: postgres or duckdb_pg")
+
+
+def check_duckdb_pg_connections(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Both logins of the duckdb_pg target connect; the output one may create schemas."""
+    source = ConnectionSettings.from_env(SOURCE_PREFIX, environ=environ)
+    output = ConnectionSettings.from_env(OUTPUT_PREFIX, SOURCE_PREFIX, environ=environ)
+    connect(source).close()
+    conn = connect(output)
+    try:
+        check_writes_schemas(conn, output, "the marts")
+    finally:
+        conn.close()
+    return [
+        f"source {source.describe()}: connects (attached read-only)",
+        f"output {output.describe()}: may create the analytics schemas",
+    ]

@@ -1,0 +1,354 @@
+"""Risk scores for every learner-week, each from a model that only knew the past.
+
+A learner-week is scored as of its end (or the as-of moment in the running
+week) by a model trained on the learner-courses whose outcome was known
+strictly before that moment and before the learner-course's own end: never on
+the future, never on its own outcome. A model is fitted once the history is
+large enough and refitted whenever it has grown by refit_growth; each row
+takes the latest fit its own history allows. Where the history is too small,
+the documented rule-based score is used and score_method says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from moodle_analytics.risk import rules
+from moodle_analytics.risk.features import (
+    CONTEXT_COLUMNS,
+    FEATURE_COLUMNS,
+    ID_COLUMNS,
+    LABEL_COLUMNS,
+    learner_courses,
+    require_columns,
+)
+from moodle_analytics.risk.metrics import metrics_by_week
+from moodle_analytics.risk.settings import RiskSettings
+from moodle_analytics.risk.validation import (
+    FittedRiskModel,
+    NotEnoughHistoryError,
+    compare_models,
+    fit_risk_model,
+)
+
+SCORE_COLUMNS = {
+    # name: pandas dtype, in the order of _ml__models.yml (which has the SQL types)
+    "learner_week_id": "object",
+    "learner_course_id": "object",
+    "learner_id": "object",
+    "course_id": "int64",
+    "risk_band": "object",
+    "segment": "object",
+    "reason_1": "object",
+    "reason_2": "object",
+    "reason_3": "object",
+    "score_method": "object",
+    "model_name": "object",
+    "course_week_number": "int32",
+    "dropout_probability": "float64",
+    "rule_based_score": "float64",
+    "training_learner_courses": "Int32",
+    "is_latest_week": "bool",
+    "is_complete_week": "bool",
+    "observed_at": "datetime64[us]",
+    "model_trained_until_at": "datetime64[us]",
+}
+
+
+@dataclass(frozen=True)
+class History:
+    """Enough labelled history for a model at some moment, or why not."""
+
+    learner_courses: int
+    dropouts: int
+    non_dropouts: int
+    courses: int
+
+    def shortfall(self, settings: RiskSettings) -> str | None:
+        """Why there is too little history (None when there is enough)."""
+        needs = []
+        if self.learner_courses < settings.min_training_learner_courses:
+            needs.append(
+                f"{self.learner_courses:,} learner-courses with a known outcome "
+                f"(risk_min_training_learner_courses: {settings.min_training_learner_courses})"
+            )
+        for count, what in ((self.dropouts, "dropouts"), (self.non_dropouts, "non-dropouts")):
+            if count < settings.min_training_per_class:
+                needs.append(
+                    f"{count:,} {what} "
+                    f"(risk_min_training_per_class: {settings.min_training_per_class})"
+                )
+        if self.courses < 2:
+            needs.append(f"{self.courses} course(s) (grouped cross-validation needs 2)")
+        return "; ".join(needs) if needs else None
+
+
+def history_of(courses: pd.DataFrame) -> History:
+    dropouts = int(courses["is_dropout"].astype(bool).sum())
+    return History(
+        learner_courses=len(courses),
+        dropouts=dropouts,
+        non_dropouts=len(courses) - dropouts,
+        courses=int(courses["course_id"].nunique()),
+    )
+
+
+def labelled_learner_courses(features: pd.DataFrame) -> pd.DataFrame:
+    """Learner-courses whose outcome is known, oldest outcome first."""
+    courses = learner_courses(features)
+    known = courses[
+        courses["is_outcome_known"].fillna(False).astype(bool) & courses["is_dropout"].notna()
+    ]
+    return known.sort_values(["outcome_known_at", "learner_course_id"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def training_cutoffs(features: pd.DataFrame) -> pd.Series:
+    """The moment each row may learn up to: its as-of moment, and never past
+    the end of its own learner-course."""
+    observed = pd.to_datetime(features["observed_at"])
+    own_end = pd.to_datetime(features["outcome_known_at"])
+    return observed.where(own_end.isna() | (observed < own_end), own_end)
+
+
+def plan_refits(pool_sizes: np.ndarray, usable: Callable[[int], bool], growth: float) -> np.ndarray:
+    """History sizes at which to fit a model: the first usable size, then each
+    that has grown by `growth` since the last fit."""
+    fits: list[int] = []
+    for size in np.unique(pool_sizes):
+        if usable(int(size)) and (not fits or size >= fits[-1] * (1 + growth)):
+            fits.append(int(size))
+    return np.array(fits, dtype=int)
+
+
+@dataclass(frozen=True)
+class RefitPlan:
+    """Which labelled history each row may learn from, and when models are fitted."""
+
+    labelled: pd.DataFrame  # learner-courses with a known outcome, oldest first
+    pool_sizes: np.ndarray  # per row: how many of them were known before its cutoff
+    fit_sizes: np.ndarray  # history sizes at which a model is fitted
+
+    def fit_of_row(self) -> np.ndarray:
+        """Index into fit_sizes of the latest fit each row may use (-1: none)."""
+        return np.searchsorted(self.fit_sizes, self.pool_sizes, side="right") - 1
+
+    def training_rows(self, features: pd.DataFrame, size: int) -> pd.DataFrame:
+        pool = set(self.labelled["learner_course_id"].iloc[:size])
+        return features[features["learner_course_id"].isin(pool)].reset_index(drop=True)
+
+    def history(self, size: int | None = None) -> History:
+        """History of the first `size` known learner-courses (default: all
+        known before the newest row's cutoff)."""
+        if size is None:
+            size = int(self.pool_sizes.max()) if len(self.pool_sizes) else 0
+        return history_of(self.labelled.iloc[:size])
+
+
+def plan(features: pd.DataFrame, settings: RiskSettings) -> RefitPlan:
+    labelled = labelled_learner_courses(features)
+    known_times = pd.to_datetime(labelled["outcome_known_at"]).to_numpy(dtype="datetime64[us]")
+    cutoffs = training_cutoffs(features).to_numpy(dtype="datetime64[us]")
+    # Learner-courses known strictly before each row's cutoff: a prefix of `labelled`.
+    pool_sizes = np.searchsorted(known_times, cutoffs, side="left")
+
+    def usable(size: int) -> bool:
+        return history_of(labelled.iloc[:size]).shortfall(settings) is None
+
+    return RefitPlan(labelled, pool_sizes, plan_refits(pool_sizes, usable, settings.refit_growth))
+
+
+@dataclass
+class ScoringRun:
+    scores: pd.DataFrame
+    fits: list[FittedRiskModel]
+    messages: list[str]
+
+
+def score_learner_weeks(
+    features: pd.DataFrame, settings: RiskSettings, log: Callable[[str], None] = print
+) -> ScoringRun:
+    """fct_learner_risk_scores: one row per learner-week of int_risk_features."""
+    require_columns(
+        features,
+        (*ID_COLUMNS, *FEATURE_COLUMNS, *CONTEXT_COLUMNS, *LABEL_COLUMNS),
+        "int_risk_features",
+    )
+    require_columns(features, ("course_weeks", "is_complete_week"), "int_risk_features")
+    features = features.reset_index(drop=True)
+    refits = plan(features, settings)
+    probability = np.full(len(features), np.nan)
+    model_name = np.full(len(features), None, dtype=object)
+    training_size = pd.array([pd.NA] * len(features), dtype="Int32")
+    trained_until = np.full(len(features), np.datetime64("NaT"), dtype="datetime64[us]")
+    fits: list[FittedRiskModel] = []
+    messages: list[str] = []
+    fit_of_row = refits.fit_of_row()
+    for number, size in enumerate(refits.fit_sizes):
+        rows = np.flatnonzero(fit_of_row == number)
+        try:
+            fitted = fit_risk_model(refits.training_rows(features, size), settings)
+        except NotEnoughHistoryError as problem:
+            messages.append(f"no model for {len(rows):,} learner-weeks: {problem}")
+            continue
+        fits.append(fitted)
+        probability[rows] = fitted.predict(features.iloc[rows])
+        model_name[rows] = fitted.name
+        training_size[rows] = fitted.learner_courses
+        trained_until[rows] = np.datetime64(fitted.trained_until, "us")
+        messages.append(
+            f"{fitted.name} trained on {fitted.learner_courses:,} learner-courses "
+            f"(outcomes known by {fitted.trained_until:%Y-%m-%d}) scored {len(rows):,} "
+            f"learner-weeks in {fitted.fit_seconds:.1f} s"
+        )
+
+    rule_score = rules.rule_based_score(features)
+    by_rule = np.isnan(probability)
+    if by_rule.any():
+        shortfall = refits.history().shortfall(settings)
+        why = (
+            f"too little labelled history: {shortfall}"
+            if shortfall
+            else "too little labelled history before those weeks"
+        )
+        messages.append(
+            f"rule-based score for {int(by_rule.sum()):,} of {len(features):,} "
+            f"learner-weeks ({why})"
+        )
+    probability = np.where(by_rule, rule_score.to_numpy(), probability)
+
+    scores = features[[*ID_COLUMNS, "course_week_number"]].copy()
+    scores["dropout_probability"] = probability
+    scores["rule_based_score"] = rule_score.to_numpy()
+    bands = rules.risk_band(scores["dropout_probability"], settings)
+    scores["risk_band"] = bands.to_numpy()
+    scores["segment"] = rules.segment(features, bands, settings).to_numpy()
+    reason_columns = rules.reasons(features, bands, settings)
+    for column in reason_columns.columns:
+        scores[column] = reason_columns[column].to_numpy()
+    scores["score_method"] = np.where(by_rule, "rule_based", "model")
+    scores["model_name"] = np.where(by_rule, "rule_based", model_name)
+    scores["training_learner_courses"] = training_size
+    latest = features.groupby("learner_course_id")["course_week_number"].transform("max")
+    scores["is_latest_week"] = (features["course_week_number"] == latest).to_numpy()
+    scores["is_complete_week"] = features["is_complete_week"].astype(bool).to_numpy()
+    scores["observed_at"] = pd.to_datetime(features["observed_at"]).to_numpy()
+    scores["model_trained_until_at"] = trained_until
+    for message in messages:
+        log(f"risk scores: {message}")
+    return ScoringRun(scores=typed(scores, SCORE_COLUMNS), fits=fits, messages=messages)
+
+
+def typed(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """The columns in order with their output types (missing strings as None)."""
+    result = pd.DataFrame(index=frame.index)
+    for name, dtype in columns.items():
+        values = frame[name]
+        if dtype == "object":
+            # A string dtype stays text in the warehouse even when every value
+            # is missing (an all-None object column would come out as integer).
+            values = values.astype("string")
+        else:
+            values = values.astype(dtype)
+        result[name] = values
+    return result.reset_index(drop=True)
+
+
+COMPARISON_COLUMNS = {
+    "comparison_row_id": "object",
+    "model_name": "object",
+    "course_week_number": "Int32",
+    "learner_weeks": "Int32",
+    "dropouts": "Int32",
+    "roc_auc": "float64",
+    "pr_auc": "float64",
+    "f1_score": "float64",
+    "top_decile_precision": "float64",
+    "brier_score": "float64",
+    "mean_early_roc_auc": "float64",
+    "is_chosen": "bool",
+    "choice_reason": "object",
+    "training_learner_courses": "Int32",
+    "cv_folds": "Int32",
+    "fit_seconds": "float64",
+    "trained_until_at": "datetime64[us]",
+}
+
+
+def current_history(features: pd.DataFrame, settings: RiskSettings) -> tuple[pd.DataFrame, History]:
+    """The labelled rows the newest weeks are scored with (the latest planned
+    fit), and their history; all history known by the newest week when no
+    model can be fitted."""
+    refits = plan(features, settings)
+    size = int(refits.fit_sizes[-1]) if len(refits.fit_sizes) else None
+    history = refits.history(size)
+    return refits.training_rows(features, history.learner_courses), history
+
+
+def model_comparison_table(
+    features: pd.DataFrame, settings: RiskSettings, log: Callable[[str], None] = print
+) -> pd.DataFrame:
+    """rpt_risk_model_comparison: each model's cross-validated metrics per course
+    week on the labelled history of the model scoring the newest weeks, the
+    rule-based score as a baseline, and
+    which model was chosen and why (or why none could be)."""
+    require_columns(
+        features,
+        (*ID_COLUMNS, *FEATURE_COLUMNS, *CONTEXT_COLUMNS, *LABEL_COLUMNS),
+        "int_risk_features",
+    )
+    require_columns(features, ("course_weeks",), "int_risk_features")
+    features = features.reset_index(drop=True)
+    rows, history = current_history(features, settings)
+    labelled = rows.assign(
+        rule_based_score=rules.rule_based_score(rows).to_numpy(),
+        is_dropout=rows["is_dropout"].astype(bool),
+    )
+    baseline = metrics_by_week(labelled, "rule_based_score")
+    baseline.insert(0, "model_name", "rule_based")
+    shortfall = history.shortfall(settings)
+    comparison = None
+    if shortfall is None:
+        try:
+            comparison = compare_models(rows, settings)
+        except NotEnoughHistoryError as problem:
+            shortfall = str(problem)
+    if comparison is None:
+        reason = (
+            f"No model yet: too little labelled history ({shortfall}). Risk scores use the "
+            "documented rule-based score (score_method rule_based) until there is more."
+        )
+        log(f"risk model comparison: {reason}")
+        table = baseline.assign(
+            mean_early_roc_auc=np.nan,
+            is_chosen=True,
+            choice_reason=reason,
+            cv_folds=pd.NA,
+            fit_seconds=np.nan,
+        )
+    else:
+        first, last = comparison.early_weeks
+        early = baseline[baseline["course_week_number"].between(first, last)]
+        baseline = baseline.assign(
+            mean_early_roc_auc=float(early["roc_auc"].mean()) if len(early) else np.nan,
+            fit_seconds=0.0,
+        )
+        models = comparison.metrics.assign(
+            fit_seconds=comparison.metrics["model_name"].map(comparison.seconds)
+        )
+        table = pd.concat([models, baseline], ignore_index=True)
+        table["is_chosen"] = table["model_name"] == comparison.chosen
+        table["choice_reason"] = comparison.reason
+        table["cv_folds"] = min(settings.cv_folds, history.courses)
+        log(f"risk model comparison: {comparison.reason}")
+    week_text = table["course_week_number"].astype("string").fillna("all")
+    table["comparison_row_id"] = table["model_name"] + "-" + week_text
+    table["training_learner_courses"] = history.learner_courses
+    trained_until = pd.to_datetime(rows["outcome_known_at"]).max() if len(rows) else pd.NaT
+    table["trained_until_at"] = trained_until
+    return typed(table, COMPARISON_COLUMNS)

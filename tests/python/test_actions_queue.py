@@ -1,0 +1,131 @@
+"""fct_intervention_queue against the demo's Moodle tables and the risk scores.
+
+Who is queued and who owns each row is derived here from the mdl_ tables
+(running courses, active enrolments, open accounts, teacher roles) and from
+the latest risk band per learner-course (fct_learner_risk_scores, the
+queue's input); the order and the next deadline are checked against the
+queue's own columns and the reminders derived from Moodle's tables.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from test_actions_helpers import M, course_learners_sql, newest_log_epoch
+from test_actions_reminders import expected_reminders
+
+SALT = "moodle-analytics"
+RISK_SCORES = "analytics_ml.fct_learner_risk_scores"
+
+
+@pytest.fixture(scope="module")
+def queue(built_demo) -> pd.DataFrame:
+    return built_demo.frame("select * from analytics_actions.fct_intervention_queue")
+
+
+@pytest.fixture(scope="module")
+def moment(built_demo) -> int:
+    with built_demo.connect() as connection:
+        return newest_log_epoch(connection)
+
+
+@pytest.fixture(scope="module")
+def expected(built_demo, moment) -> pd.DataFrame:
+    """(staff_id, learner_course_id) pairs the queue must hold, from Moodle's tables."""
+    with built_demo.connect() as connection:
+        return connection.execute(
+            f"""
+            with
+            learners as ({course_learners_sql(moment)}),
+            sections as (
+                select course as course_id, count(*) as sections
+                from {M}course_sections where section > 0 group by all
+            ),
+            running as (
+                select learners.user_id, learners.course_id
+                from learners
+                join {M}course c on c.id = learners.course_id
+                left join sections on sections.course_id = learners.course_id
+                where learners.is_active and not learners.is_account_closed
+                    and case
+                        when c.enddate > 0 then c.enddate
+                        else coalesce(nullif(c.startdate, 0), learners.enrolled_epoch)
+                            + 604800 * coalesce(sections.sections, 16)
+                    end > {moment}
+            ),
+            teachers as (
+                select distinct ra.userid as user_id, ctx.instanceid as course_id
+                from {M}role_assignments ra
+                join {M}context ctx on ctx.id = ra.contextid and ctx.contextlevel = 50
+                join {M}role r on r.id = ra.roleid
+                where r.shortname in ('editingteacher', 'teacher')
+            ),
+            latest_risk as (
+                select learner_course_id, risk_band
+                from {RISK_SCORES}
+                where is_latest_week
+            )
+            select
+                md5('{SALT}' || teachers.user_id) as staff_id,
+                running.user_id || '-' || running.course_id as learner_course_id,
+                running.course_id
+            from running
+            join latest_risk
+                on latest_risk.learner_course_id = running.user_id || '-' || running.course_id
+            left join teachers using (course_id)
+            where latest_risk.risk_band in ('high', 'medium')
+            """
+        ).df()
+
+
+def test_the_queue_is_exactly_the_reachable_learners_at_risk_per_teacher(queue, expected):
+    assert len(expected) > 20
+    got = set(zip(queue.staff_id, queue.learner_course_id, strict=True))
+    want = set(zip(expected.staff_id, expected.learner_course_id, strict=True))
+    assert got == want
+    assert queue.intervention_id.is_unique
+
+
+def test_teachers_see_only_their_courses_and_every_learner_of_them(queue, expected):
+    teachers_of = expected.groupby("course_id").staff_id.apply(set)
+    for course_id, rows in queue.groupby("course_id"):
+        learners = set(rows.learner_course_id)
+        assert set(rows.staff_id) == teachers_of[course_id]
+        for _staff, own in rows.groupby("staff_id"):
+            assert set(own.learner_course_id) == learners
+
+
+def ordering(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(
+        band=frame.risk_band.map({"high": 1, "medium": 2}),
+        urgent=~frame.is_deadline_urgent,
+    ).sort_values(
+        ["band", "urgent", "dropout_probability", "days_inactive", "learner_course_id"],
+        ascending=[True, True, False, False, True],
+    )
+
+
+def test_ranks_put_high_risk_and_urgency_first(queue):
+    per_course = queue.drop_duplicates("learner_course_id")
+    for _course, rows in per_course.groupby("course_id"):
+        assert ordering(rows).rank_in_course.tolist() == list(range(1, len(rows) + 1))
+    for _staff, rows in queue.groupby("staff_id"):
+        assert ordering(rows).rank_for_teacher.tolist() == list(range(1, len(rows) + 1))
+
+
+def test_reasons_last_activity_and_next_deadline_are_given(built_demo, queue, moment):
+    assert queue.suggested_action.notna().all() and queue.reason_1.notna().all()
+    with built_demo.connect() as connection:
+        reminders = expected_reminders(connection, moment, 14)
+    first_due = reminders.groupby("learner_course_id").due.min()
+    rows = queue.drop_duplicates("learner_course_id").set_index("learner_course_id")
+    want = first_due.reindex(rows.index)
+    got = (rows.next_due_at - pd.Timestamp(0)).dt.total_seconds()
+    assert ((got == want) | (got.isna() & want.isna())).all()
+    as_of = pd.Timestamp(moment, unit="s")
+    active = rows[rows.last_activity_at.notna()]
+    days = ((as_of - active.last_activity_at).dt.total_seconds() // 86400).astype(int)
+    assert (active.days_inactive == days).all()
+    never = rows[rows.has_never_been_active]
+    assert (never.action_code == "check_access").all()

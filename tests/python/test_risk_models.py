@@ -1,0 +1,315 @@
+"""Cross-validation, model choice, calibration and as-of scoring, on a small
+synthetic site (no dbt): folds never share a learner or a course, a score
+never learns from an outcome that was not known yet, and with too little
+history the rule-based score takes over and says why."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moodle_analytics.risk.features import CONTEXT_COLUMNS, FEATURE_COLUMNS
+from moodle_analytics.risk.metrics import score_metrics, top_share_precision
+from moodle_analytics.risk.scoring import (
+    SCORE_COLUMNS,
+    model_comparison_table,
+    plan_refits,
+    score_learner_weeks,
+    training_cutoffs,
+)
+from moodle_analytics.risk.settings import RiskSettings
+from moodle_analytics.risk.validation import (
+    choose_model,
+    compare_models,
+    fit_calibrator,
+    grouped_folds,
+)
+
+WEEK = pd.Timedelta(days=7)
+SMALL = RiskSettings(min_training_learner_courses=30, min_training_per_class=5, cv_folds=3)
+
+
+def synthetic_features(
+    terms: int = 3,
+    courses: int = 3,
+    learners: int = 24,
+    weeks: int = 6,
+    current_week: int = 3,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """int_risk_features of a made-up site: terms half a year apart, the last
+    one running at `current_week`; dropouts fade out; learners come back."""
+    generator = np.random.default_rng(seed)
+    pool = np.arange(1, learners * courses)  # fewer people than seats: learners repeat
+    rows = []
+    for term in range(terms):
+        start = pd.Timestamp("2025-01-06") + term * 26 * WEEK
+        running = term == terms - 1
+        for course in range(courses):
+            course_id = 10 * (term + 1) + course
+            chosen = generator.choice(pool, size=learners, replace=False)
+            for user in chosen:
+                dropout = generator.random() < 0.35
+                stop_week = int(generator.integers(1, weeks)) if dropout else weeks + 1
+                engagement = generator.gamma(4, 3)
+                so_far = 0
+                last_active_week = 0
+                history = []
+                followed = current_week if running else weeks
+                for week in range(1, followed + 1):
+                    active = week < stop_week
+                    events = int(generator.poisson(engagement * (1.0 if active else 0.0)))
+                    history.append(events)
+                    so_far += events
+                    if events:
+                        last_active_week = week
+                    due = week
+                    missing = int(generator.binomial(due, 0.1 if active else 0.8))
+                    rows.append(
+                        {
+                            "learner_week_id": f"{user}-{course_id}-{week}",
+                            "learner_course_id": f"{user}-{course_id}",
+                            "learner_id": f"L{user}",
+                            "course_id": course_id,
+                            "course_week_number": week,
+                            "course_weeks": weeks,
+                            "course_progress_share": week / weeks,
+                            "events_last_7_days": events,
+                            "events_last_14_days": sum(history[-2:]),
+                            "events_so_far": so_far,
+                            "active_days_last_7_days": min(7, events // 3),
+                            "active_days_last_14_days": min(14, sum(history[-2:]) // 3),
+                            "active_days_so_far": so_far // 3,
+                            "days_since_last_activity": 7 * (week - last_active_week) + 1,
+                            "sessions_last_14_days": sum(history[-2:]) // 4,
+                            "sessions_so_far": so_far // 4,
+                            "minutes_on_task_last_14_days": 3.0 * sum(history[-2:]),
+                            "minutes_on_task_so_far": 3.0 * so_far,
+                            "earlier_weekly_events": np.mean(history[:-1]) if week > 1 else np.nan,
+                            "activity_trend_ratio": (
+                                (events + 1) / (np.mean(history[:-1]) + 1) if week > 1 else np.nan
+                            ),
+                            "deadlines_due": due,
+                            "deadlines_on_time": due - missing,
+                            "deadlines_late": 0,
+                            "deadlines_missing": missing,
+                            "deadlines_on_time_share": (due - missing) / due,
+                            "deadlines_late_share": 0.0,
+                            "deadlines_missing_share": missing / due,
+                            "submissions_so_far": week - missing,
+                            "quiz_attempts_so_far": week,
+                            "quiz_average_so_far": float(
+                                np.clip(generator.normal(0.7 - 0.2 * dropout, 0.15), 0, 1)
+                            ),
+                            "forum_posts_so_far": so_far // 10,
+                            "activities_completed_so_far": so_far // 5,
+                            "completion_share_so_far": min(1.0, so_far / 100),
+                            "days_to_first_activity": 0 if so_far else np.nan,
+                            "days_since_expected_start": 7 * week,
+                            "cognitive_depth_so_far": 3 if so_far else 0,
+                            "social_breadth_so_far": 1 if so_far else 0,
+                            "has_been_active": so_far > 0,
+                            "is_complete_week": not (running and week == current_week),
+                            "week_one_starts_at": start,
+                            "observed_at": start + week * WEEK,
+                            "is_outcome_known": not running,
+                            "is_dropout": dropout if not running else None,
+                            "outcome_known_at": start + weeks * WEEK,
+                        }
+                    )
+    features = pd.DataFrame(rows)
+    cohort = features.groupby(["course_id", "course_week_number"])
+    for column, percentile in (
+        ("events_so_far", "events_so_far_percentile"),
+        ("events_last_14_days", "events_last_14_days_percentile"),
+        ("minutes_on_task_so_far", "minutes_on_task_so_far_percentile"),
+        ("completion_share_so_far", "completion_share_so_far_percentile"),
+    ):
+        features[percentile] = cohort[column].rank(pct=True, method="min")
+    for column, median in (
+        ("quiz_average_so_far", "course_median_quiz_average"),
+        ("forum_posts_so_far", "course_median_forum_posts"),
+        ("completion_share_so_far", "course_median_completion_share"),
+        ("events_last_14_days", "course_median_events_last_14_days"),
+    ):
+        features[median] = cohort[column].transform("median")
+    assert set(FEATURE_COLUMNS) | set(CONTEXT_COLUMNS) <= set(features.columns)
+    return features
+
+
+@pytest.fixture(scope="module")
+def site() -> pd.DataFrame:
+    return synthetic_features()
+
+
+@pytest.fixture(scope="module")
+def scored(site):
+    return score_learner_weeks(site, SMALL, log=lambda message: None)
+
+
+# ---------------------------------------------------------------- metrics and choice
+
+
+def test_top_decile_precision_and_auc_on_known_rankings():
+    labels = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 1])
+    scores = np.array([0.9, 0.1, 0.8, 0.2, 0.3, 0.1, 0.0, 0.2, 0.1, 0.05])
+    assert top_share_precision(labels, scores) == 1.0  # the single riskiest is a dropout
+    assert top_share_precision(labels, scores, share=0.3) == pytest.approx(2 / 3)
+    figures = score_metrics(labels, scores)
+    assert figures["roc_auc"] == pytest.approx(15 / 21)
+    assert math.isnan(score_metrics(np.zeros(4), np.arange(4.0))["roc_auc"])
+
+
+def test_the_best_early_auc_wins_unless_a_simpler_model_is_within_the_margin():
+    assert (
+        choose_model({"logistic_regression": 0.900, "random_forest": 0.904})
+        == "logistic_regression"
+    )
+    assert choose_model({"logistic_regression": 0.890, "random_forest": 0.904}) == "random_forest"
+    assert (
+        choose_model({"decision_tree": math.nan, "gradient_boosting": 0.7}) == "gradient_boosting"
+    )
+
+
+def test_calibrated_probabilities_stay_in_0_1():
+    generator = np.random.default_rng(1)
+    raw = generator.random(300)
+    labels = (generator.random(300) < raw).astype(int)
+    calibrated = fit_calibrator(raw, labels).predict(np.linspace(-1, 2, 50))
+    assert calibrated.min() >= 0 and calibrated.max() <= 1
+    assert np.all(np.diff(calibrated) >= 0)
+
+
+# ---------------------------------------------------------------- grouped folds
+
+
+def test_no_learner_and_no_course_is_on_both_sides_of_a_fold(site):
+    known = site[site["is_outcome_known"]]
+    courses = known.groupby("learner_course_id", as_index=False).first()
+    assert courses.groupby("learner_id").course_id.nunique().max() > 1  # learners do repeat
+    splits = grouped_folds(courses, n_folds=3, seed=7)
+    tested = []
+    by_id = courses.set_index("learner_course_id")
+    for split in splits:
+        train, test = by_id.loc[split.train_learner_courses], by_id.loc[split.test_learner_courses]
+        assert not set(train.course_id) & set(test.course_id)
+        assert not set(train.learner_id) & set(test.learner_id)
+        assert len(train) and len(test)
+        tested.extend(split.test_learner_courses)
+    assert sorted(tested) == sorted(courses.learner_course_id)  # each tested exactly once
+
+
+def test_cross_validation_compares_every_model_by_week_and_explains_the_choice(site):
+    known = site[site["is_outcome_known"]].reset_index(drop=True)
+    comparison = compare_models(known, SMALL)
+    assert set(comparison.metrics.model_name) == set(SMALL.models)
+    assert comparison.chosen in SMALL.models
+    per_week = comparison.metrics.dropna(subset=["course_week_number"])
+    assert sorted(per_week.course_week_number.unique()) == list(range(1, 7))
+    assert (
+        per_week[["roc_auc", "pr_auc", "brier_score", "top_decile_precision"]]
+        .stack()
+        .between(0, 1)
+        .all()
+    )
+    assert comparison.reason.startswith(f"{comparison.chosen}: mean ROC AUC")
+    assert "grouped by course and learner" in comparison.reason
+
+
+# ---------------------------------------------------------------- as-of scoring
+
+
+def test_refits_start_once_history_suffices_and_follow_its_growth():
+    sizes = np.array([0, 0, 50, 120, 130, 150, 300])
+    assert plan_refits(sizes, lambda size: size >= 100, 0.2).tolist() == [120, 150, 300]
+    assert plan_refits(sizes, lambda size: size >= 100, 0.0).tolist() == [120, 130, 150, 300]
+    assert plan_refits(sizes, lambda size: False, 0.2).tolist() == []
+
+
+def test_one_score_per_learner_week_with_probabilities_in_0_1(site, scored):
+    scores = scored.scores
+    assert list(scores.columns) == list(SCORE_COLUMNS)
+    assert len(scores) == len(site) and scores.learner_week_id.is_unique
+    assert scores.dropout_probability.between(0, 1).all()
+    latest = scores[scores.is_latest_week]
+    assert (
+        latest.learner_course_id.is_unique
+        and latest.learner_course_id.nunique() == site.learner_course_id.nunique()
+    )
+    at_risk = scores[scores.risk_band != "low"]
+    assert len(at_risk) and at_risk.reason_1.notna().all()
+
+
+def test_the_first_term_is_rule_based_and_later_terms_use_models_trained_on_the_past(site, scored):
+    scores = scored.scores.merge(
+        site[["learner_week_id", "outcome_known_at"]], on="learner_week_id"
+    )
+    first_term = scores.course_id < 20
+    assert (scores[first_term].score_method == "rule_based").all()
+    assert (scores[first_term].dropout_probability == scores[first_term].rule_based_score).all()
+    assert (scores[~first_term].score_method == "model").all()
+    modelled = scores[~first_term]
+    assert (modelled.model_trained_until_at < modelled.observed_at).all()
+    assert (modelled.model_trained_until_at < modelled.outcome_known_at).all()
+    assert modelled.training_learner_courses.min() >= SMALL.min_training_learner_courses
+    assert any("rule-based score for" in message for message in scored.messages)
+
+
+def test_a_score_never_depends_on_an_outcome_not_known_by_its_week(site, scored):
+    # Flip the outcomes of the second term: its own scores and the first
+    # term's must not move (those outcomes were unknown then); the running
+    # term, trained after the second term ended, may.
+    second_term = site.course_id.between(20, 29)
+    flipped = site.copy()
+    flipped.loc[second_term, "is_dropout"] = ~flipped.loc[second_term, "is_dropout"].astype(bool)
+    rescored = score_learner_weeks(flipped, SMALL, log=lambda message: None).scores
+    before = scored.scores.set_index("learner_week_id")
+    after = rescored.set_index("learner_week_id")
+    settled = before.index[before.course_id < 30]
+    pd.testing.assert_series_equal(
+        before.loc[settled, "dropout_probability"], after.loc[settled, "dropout_probability"]
+    )
+    running = before.index[before.course_id >= 30]
+    assert not np.allclose(
+        before.loc[running, "dropout_probability"], after.loc[running, "dropout_probability"]
+    )
+
+
+def test_a_row_never_learns_past_its_own_course_end():
+    rows = pd.DataFrame(
+        {
+            "observed_at": pd.to_datetime(["2026-01-12", "2026-03-04", "2026-03-09"]),
+            "outcome_known_at": pd.to_datetime(["2026-03-02", "2026-03-02", "2026-03-02"]),
+        }
+    )
+    assert training_cutoffs(rows).tolist() == list(
+        pd.to_datetime(["2026-01-12", "2026-03-02", "2026-03-02"])
+    )
+
+
+def test_a_new_site_gets_the_rule_based_score_and_a_clear_message():
+    site = synthetic_features(terms=1)
+    messages: list[str] = []
+    run = score_learner_weeks(site, SMALL, log=messages.append)
+    assert (run.scores.score_method == "rule_based").all()
+    assert (run.scores.model_name == "rule_based").all()
+    assert run.scores.dropout_probability.between(0, 1).all()
+    assert run.scores.training_learner_courses.isna().all()
+    assert any(
+        "too little labelled history: 0 learner-courses with a known outcome" in m for m in messages
+    )
+    comparison = model_comparison_table(site, SMALL, log=messages.append)
+    assert comparison.model_name.unique().tolist() == ["rule_based"]
+    assert comparison.is_chosen.all()
+    assert comparison.choice_reason.iloc[0].startswith("No model yet: too little labelled history")
+
+
+def test_the_comparison_table_marks_one_chosen_model(site):
+    table = model_comparison_table(site, SMALL, log=lambda message: None)
+    chosen = table[table.is_chosen].model_name.unique()
+    assert len(chosen) == 1 and chosen[0] in SMALL.models
+    assert table.comparison_row_id.is_unique
+    assert set(table.model_name) == {*SMALL.models, "rule_based"}
