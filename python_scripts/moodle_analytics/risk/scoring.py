@@ -248,14 +248,9 @@ def typed(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """The columns in order with their output types (missing strings as None)."""
     result = pd.DataFrame(index=frame.index)
     for name, dtype in columns.items():
-        values = frame[name]
-        if dtype == "object":
-            # A string dtype stays text in the warehouse even when every value
-            # is missing (an all-None object column would come out as integer).
-            values = values.astype("string")
-        else:
-            values = values.astype(dtype)
-        result[name] = values
+        # A string dtype stays text in the warehouse even when every value
+        # is missing (an all-None object column would come out as integer).
+        result[name] = frame[name].astype("string" if dtype == "object" else dtype)
     return result.reset_index(drop=True)
 
 
