@@ -43,12 +43,12 @@ events_in_scope as (
 
 {% else %}
 
-    events_in_scope as (
+events_in_scope as (
 
-        select * from learner_events
-        where course_module_id is not null
+    select * from learner_events
+    where course_module_id is not null
 
-    ),
+),
 
 {% endif %}
 

@@ -29,15 +29,19 @@ course_learners as (
 
 ),
 
+used_events as (
+
+    select * from classified_events
+    where disposition = 'used'
+
+),
+
 new_learner_events as (
 
-    select *
-    from classified_events
-    where
-        disposition = 'used'
-        {% if is_incremental() %}
-        and loaded_at > {{ incremental_watermark('source_loaded_at') }}
-        {% endif %}
+    select * from used_events
+    {% if is_incremental() %}
+    where loaded_at > {{ incremental_watermark('source_loaded_at') }}
+    {% endif %}
 
 ),
 
@@ -158,11 +162,11 @@ events_to_sessionize as (
 
 {% else %}
 
-    events_to_sessionize as (
+events_to_sessionize as (
 
-        select * from described
+    select * from described
 
-    ),
+),
 
 {% endif %}
 

@@ -43,11 +43,11 @@ events_in_scope as (
 
 {% else %}
 
-    events_in_scope as (
+events_in_scope as (
 
-        select * from learner_events
+    select * from learner_events
 
-    ),
+),
 
 {% endif %}
 
