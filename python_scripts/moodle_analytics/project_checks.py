@@ -52,6 +52,7 @@ ADAPTER_PREFIXES = (
 )
 _IMPLEMENTATION = re.compile(rf"^(?:{'|'.join(ADAPTER_PREFIXES)})__(?P<dispatcher>\w+)$")
 _SIGNATURE = re.compile(r"{%-?\s*(?:macro|test)\s+(?P<name>\w+)\s*\((?P<args>.*?)\)\s*-?%}", re.S)
+POSTGRES_NAME_BYTES = 63
 _TABLE_MATERIALIZATIONS = {"table", "incremental", "snapshot", "seed"}
 _COMBINATION_TESTS = re.compile(r"unique_combination|combination_unique|unique_.*columns")
 
@@ -329,7 +330,26 @@ def check_project(
     _check_macros(report, manifest, project)
     _check_sources(report, manifest, catalog, project, log_sources)
     _check_exposures(report, manifest, project)
+    _check_relation_names(report, manifest, project)
     return report
+
+
+def _check_relation_names(report: Report, manifest: dict, project: str) -> None:
+    """Models, seeds and unit tests become relations: PostgreSQL cuts names at 63 bytes."""
+    fits = report.tally("names within 63 bytes")
+    nodes = [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]
+    for node in sorted(nodes, key=lambda n: n["name"]):
+        if node.get("package_name") != project or node.get("resource_type") == "test":
+            continue
+        name = node.get("alias") or node["name"]
+        ok = len(name.encode()) <= POSTGRES_NAME_BYTES
+        fits.count(ok)
+        if not ok:
+            report.findings.append(
+                Finding(
+                    "name length", node["name"], f"{len(name.encode())} bytes, PostgreSQL keeps 63"
+                )
+            )
 
 
 def _check_exposures(report: Report, manifest: dict, project: str) -> None:

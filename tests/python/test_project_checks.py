@@ -242,6 +242,22 @@ def test_an_exposure_on_a_view_fails():
     assert ("exposure parent", "page") in _checks(manifest, catalog)
 
 
+def test_a_unit_test_name_postgres_would_cut_fails():
+    manifest, catalog = _artifacts()
+    name = "a_unit_test_whose_name_says_everything_it_checks_in_sixty_four_b"
+    manifest["unit_tests"] = {
+        f"unit_test.{PROJECT}.fct_things.{name}": {
+            "resource_type": "unit_test",
+            "package_name": PROJECT,
+            "name": name,
+        }
+    }
+    assert len(name) == 64
+    assert ("name length", name) in _checks(manifest, catalog)
+    manifest["unit_tests"][f"unit_test.{PROJECT}.fct_things.{name}"]["name"] = name[:63]
+    assert check_project(manifest, catalog).ok
+
+
 def test_cli_exit_status_and_output(tmp_path, capsys):
     manifest, catalog = _artifacts()
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
