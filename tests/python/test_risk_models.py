@@ -313,3 +313,12 @@ def test_the_comparison_table_marks_one_chosen_model(site):
     assert len(chosen) == 1 and chosen[0] in SMALL.models
     assert table.comparison_row_id.is_unique
     assert set(table.model_name) == {*SMALL.models, "rule_based"}
+
+
+def test_scores_do_not_depend_on_the_order_the_engine_returned_rows_in(site, scored):
+    shuffled = site.sample(frac=1.0, random_state=7)
+    again = score_learner_weeks(shuffled, SMALL, log=lambda message: None).scores
+    columns = list(scored.scores.columns)
+    expected = scored.scores.sort_values("learner_week_id").reset_index(drop=True)
+    actual = again.sort_values("learner_week_id").reset_index(drop=True)[columns]
+    pd.testing.assert_frame_equal(actual, expected, check_exact=True)

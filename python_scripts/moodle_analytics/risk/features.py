@@ -77,6 +77,13 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> N
         raise FeatureError(f"{what} lacks the column(s) {', '.join(missing)}")
 
 
+def in_stable_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in learner_week_id order. Engines return rows in any order; fitted
+    models and ties among equal scores must not depend on it."""
+    require_columns(frame, ("learner_week_id",), "the features table")
+    return frame.sort_values("learner_week_id", kind="stable").reset_index(drop=True)
+
+
 def feature_matrix(frame: pd.DataFrame) -> np.ndarray:
     """The model input: FEATURE_COLUMNS as floats (booleans 0/1, unknown as NaN)."""
     require_columns(frame, FEATURE_COLUMNS, "the features table")

@@ -23,6 +23,7 @@ from moodle_analytics.risk.features import (
     FEATURE_COLUMNS,
     ID_COLUMNS,
     LABEL_COLUMNS,
+    in_stable_order,
     learner_courses,
     require_columns,
 )
@@ -180,7 +181,7 @@ def score_learner_weeks(
         "int_risk_features",
     )
     require_columns(features, ("course_weeks", "is_complete_week"), "int_risk_features")
-    features = features.reset_index(drop=True)
+    features = in_stable_order(features)
     refits = plan(features, settings)
     probability = np.full(len(features), np.nan)
     model_name = np.full(len(features), None, dtype=object)
@@ -298,7 +299,7 @@ def model_comparison_table(
         "int_risk_features",
     )
     require_columns(features, ("course_weeks",), "int_risk_features")
-    features = features.reset_index(drop=True)
+    features = in_stable_order(features)
     rows, history = current_history(features, settings)
     labelled = rows.assign(
         rule_based_score=rules.rule_based_score(rows).to_numpy(),
