@@ -1,0 +1,520 @@
+"""The project on PostgreSQL: in-database builds, DuckDB over PostgreSQL, serving, parity.
+
+One small demo site is built three ways, once per session:
+
+* ``duckdb``: the default target, reading the demo's DuckDB file;
+* ``postgres``: dbt-postgres inside the Moodle database, as a build role that may
+  create schemas but cannot write a Moodle table;
+* ``duckdb_pg``: DuckDB attaching the Moodle database as the read-only reader role,
+  writing the marts to a second database ("analytics") as the build role.
+
+Every mart must hold the same rows on every engine: integers, text, booleans and
+timestamps exactly equal, floating-point numbers equal within a relative tolerance
+of 1e-9 (absolute 1e-12 near zero), as engines sum and divide in different orders.
+How long a model took to fit (fit_seconds) measures the run and is left out.
+Marts computed differently by design (a Python model on DuckDB, its SQL stand-in on
+dbt-postgres, and everything built from them) are compared between the two DuckDB
+builds only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import psycopg2
+import psycopg2.errors
+import pytest
+from psycopg2 import sql
+
+from dbt_project import Workspace
+from moodle_analytics import pg_cli
+from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.pg_check import ConnectionSettings
+from moodle_analytics.pg_duckdb import create_secret_sql
+from moodle_analytics.pg_load import ensure_database
+from moodle_analytics.pg_roles import create_bi_role, create_build_role, create_reader_role
+from moodle_analytics.pg_server import PostgresServer
+from postgres_fixtures import LoadedMoodle
+
+pytest_plugins = ["postgres_fixtures"]
+pytestmark = pytest.mark.postgres
+
+# Measurements of the run, not results: how long a model took to fit.
+RUN_MEASUREMENTS = {"fit_seconds"}
+RELATIVE_TOLERANCE = 1e-9
+ABSOLUTE_TOLERANCE = 1e-12
+ANALYTICS_DATABASE = "analytics"
+# The same settings on every build; two quick risk models keep the Python models short.
+BUILD_VARS = ("--vars", "{risk_models: [logistic_regression, decision_tree], risk_cv_folds: 3}")
+READER, BUILDER, BI = "moodle_reader", "moodle_builder", "moodle_bi"
+
+
+# -- the three builds ----------------------------------------------------------------
+@dataclass
+class Builds:
+    moodle: LoadedMoodle
+    passwords: dict[str, str]
+    duckdb: Workspace
+    postgres: Workspace
+    duckdb_pg: Workspace
+    results: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    moodle_before: dict[str, tuple] = field(default_factory=dict)
+    moodle_after: dict[str, tuple] = field(default_factory=dict)
+
+    @property
+    def server(self) -> PostgresServer:
+        return self.moodle.server
+
+    def connect(self, database: str = "moodle", role: str | None = None):
+        if role is None:
+            return self.server.connect(database)
+        return self.server.connect(database, user=role, password=self.passwords[role])
+
+    def require(self, name: str) -> None:
+        result = self.results[name]
+        if result.returncode != 0:
+            pytest.fail(f"the {name} build failed:\n{result.stdout[-5000:]}", pytrace=False)
+
+
+def pg_env(server: PostgresServer, prefix: str, role: str, password: str, database: str):
+    return {
+        f"{prefix}_HOST": server.host,
+        f"{prefix}_PORT": str(server.port),
+        f"{prefix}_USER": role,
+        f"{prefix}_PASSWORD": password,
+        f"{prefix}_DBNAME": database,
+    }
+
+
+def moodle_fingerprints(conn) -> dict[str, tuple]:
+    """Row count and a digest of every row of each Moodle table."""
+    fingerprints = {}
+    with conn.cursor() as cursor:
+        for table in MOODLE_TABLES:
+            cursor.execute(
+                sql.SQL(
+                    "select count(*), "
+                    "md5(coalesce(string_agg(md5(t::text), '' order by t.id), '')) from {} as t"
+                ).format(sql.Identifier("public", f"mdl_{table}"))
+            )
+            fingerprints[table] = cursor.fetchone()
+    conn.rollback()
+    return fingerprints
+
+
+@pytest.fixture(scope="module")
+def builds(pg_moodle: LoadedMoodle, tmp_path_factory) -> Builds:
+    server = pg_moodle.server
+    admin = pg_moodle.connect()
+    try:
+        passwords = {
+            READER: create_reader_role(admin, READER),
+            BUILDER: create_build_role(admin, BUILDER, reader_role=READER),
+            BI: create_bi_role(admin, BI),
+        }
+        before = moodle_fingerprints(admin)
+    finally:
+        admin.close()
+    # The marts of duckdb_pg go to their own database, where the builder may create.
+    ensure_database(server.dsn(), ANALYTICS_DATABASE)
+    analytics = server.connect(ANALYTICS_DATABASE)
+    try:
+        create_build_role(analytics, BUILDER, passwords[BUILDER], reader_role=READER)
+    finally:
+        analytics.close()
+
+    root = tmp_path_factory.mktemp("postgres_build")
+    source = pg_moodle.source
+
+    def workspace(name: str, extra_env: dict[str, str]) -> Workspace:
+        directory = root / name
+        directory.mkdir()
+        return Workspace(
+            directory=directory,
+            source=source.duckdb,
+            warehouse=directory / "moodle_analytics.duckdb",
+            ground_truth=source.ground_truth,
+            extra_env=extra_env,
+        )
+
+    built = Builds(
+        moodle=pg_moodle,
+        passwords=passwords,
+        duckdb=workspace("duckdb", {}),
+        postgres=workspace(
+            "postgres",
+            {
+                **pg_env(server, "MOODLE_PG", BUILDER, passwords[BUILDER], pg_moodle.database),
+                "MOODLE_PG_BI_ROLES": BI,
+            },
+        ),
+        duckdb_pg=workspace(
+            "duckdb_pg",
+            {
+                **pg_env(server, "MOODLE_PG", READER, passwords[READER], pg_moodle.database),
+                **pg_env(server, "ANALYTICS_PG", BUILDER, passwords[BUILDER], ANALYTICS_DATABASE),
+                "MOODLE_PG_BI_ROLES": BI,
+                "MOODLE_ANALYTICS_DUCKDB_PG": str(root / "duckdb_pg" / "work.duckdb"),
+            },
+        ),
+        moodle_before=before,
+    )
+    # Data and unit tests run on DuckDB in the built_demo suite, and here on dbt-postgres,
+    # whose SQL differs; the DuckDB builds are checked by comparing their marts.
+    commands = {
+        "duckdb": (
+            "build",
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+        ),
+        "postgres": ("build", "--target", "postgres"),
+        "duckdb_pg": (
+            "build",
+            "--target",
+            "duckdb_pg",
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+        ),
+    }
+    for name, arguments in commands.items():
+        started = time.perf_counter()
+        built.results[name] = getattr(built, name).dbt(*arguments, *BUILD_VARS, check=False)
+        built.seconds[name] = time.perf_counter() - started
+    admin = pg_moodle.connect()
+    try:
+        built.moodle_after = moodle_fingerprints(admin)
+    finally:
+        admin.close()
+    print(
+        "\nbuild seconds, small demo: "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in built.seconds.items())
+    )
+    return built
+
+
+# -- reading marts -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    schema: str
+    language: str
+    unique_id: str
+
+
+def marts_of(workspace: Workspace) -> dict[str, Mart]:
+    manifest = json.loads((workspace.directory / "target" / "manifest.json").read_text())
+    return {
+        node["name"]: Mart(node["alias"], node["schema"], node["language"], unique_id)
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+        and node["fqn"][1] == "marts"
+        and node["config"]["enabled"]
+        and node["config"]["materialized"] in ("table", "incremental")
+    }
+
+
+def descendants(workspace: Workspace, unique_ids: set[str]) -> set[str]:
+    manifest = json.loads((workspace.directory / "target" / "manifest.json").read_text())
+    found, queue = set(unique_ids), list(unique_ids)
+    while queue:
+        for child in manifest["child_map"].get(queue.pop(), []):
+            if child not in found:
+                found.add(child)
+                queue.append(child)
+    return found
+
+
+def normalise(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def sort_key(row: tuple) -> tuple:
+    # Floats to 9 significant digits, so rounding noise cannot reorder rows.
+    return tuple(
+        (0, "") if value is None else (1, f"{value:.9g}" if isinstance(value, float) else value)
+        for value in row
+    )
+
+
+def comparable(columns: list[str], rows: list[tuple]) -> tuple[list[str], list[tuple]]:
+    """Rows normalised and sorted, without the run's measurements."""
+    keep = [index for index, column in enumerate(columns) if column not in RUN_MEASUREMENTS]
+    rows = [tuple(normalise(row[index]) for index in keep) for row in rows]
+    return [columns[index] for index in keep], sorted(rows, key=sort_key)
+
+
+def rows_of_duckdb(workspace: Workspace, mart: Mart) -> tuple[list[str], list[tuple]]:
+    with workspace.connect() as connection:
+        cursor = connection.execute(f'select * from "{mart.schema}"."{mart.name}"')
+        columns = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    return comparable(columns, rows)
+
+
+def rows_of_postgres(conn, mart: Mart) -> tuple[list[str], list[tuple]]:
+    with conn.cursor() as cursor:
+        cursor.execute(sql.SQL("select * from {}").format(sql.Identifier(mart.schema, mart.name)))
+        columns = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    conn.rollback()
+    return comparable(columns, rows)
+
+
+def same_value(left, right) -> bool:
+    if isinstance(left, float) or isinstance(right, float):
+        if left is None or right is None:
+            return left is right
+        return math.isclose(left, right, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
+    return type(left) is type(right) and left == right
+
+
+def differences(
+    columns: list[str], left: list[tuple], other_columns: list[str], right: list[tuple]
+) -> list[str]:
+    if columns != other_columns:
+        return [f"columns differ: {columns} vs {other_columns}"]
+    if len(left) != len(right):
+        return [f"{len(left)} rows vs {len(right)}"]
+    found = []
+    for left_row, right_row in zip(left, right, strict=True):
+        for column, left_value, right_value in zip(columns, left_row, right_row, strict=True):
+            if not same_value(left_value, right_value):
+                found.append(f"{column}: {left_value!r} vs {right_value!r}")
+        if len(found) >= 5:
+            break
+    return found
+
+
+def compare_marts(builds: Builds, other: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Every mart of the DuckDB build against the same mart of another build."""
+    reference = marts_of(builds.duckdb)
+    theirs = marts_of(getattr(builds, other))
+    assert set(reference) == set(theirs), "the builds have different marts"
+    assert len(reference) >= 10
+    # A mart computed by Python on one engine and SQL on the other differs by design.
+    by_design = descendants(
+        builds.duckdb,
+        {
+            mart.unique_id
+            for name, mart in reference.items()
+            if mart.language != theirs[name].language
+        },
+    )
+    compared, failures = [], {}
+    database = "moodle" if other == "postgres" else ANALYTICS_DATABASE
+    conn = builds.connect(database)
+    try:
+        for name, mart in sorted(reference.items()):
+            if mart.unique_id in by_design:
+                continue
+            found = differences(
+                *rows_of_duckdb(builds.duckdb, mart), *rows_of_postgres(conn, theirs[name])
+            )
+            compared.append(name)
+            if found:
+                failures[name] = found
+    finally:
+        conn.close()
+    return compared, failures
+
+
+# -- tests -----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["duckdb", "postgres", "duckdb_pg"])
+def test_build_passes(builds: Builds, name: str):
+    builds.require(name)
+    summary = re.search(r"Done\. PASS=(\d+) WARN=\d+ ERROR=(\d+)", builds.results[name].stdout)
+    assert summary and int(summary.group(1)) > 50 and summary.group(2) == "0"
+
+
+def test_postgres_marts_equal_duckdb_marts(builds: Builds):
+    builds.require("duckdb")
+    builds.require("postgres")
+    compared, failures = compare_marts(builds, "postgres")
+    assert {"fct_learner_weeks", "fct_learner_courses", "dim_courses"} <= set(compared)
+    assert not failures, failures
+
+
+def test_duckdb_over_postgres_marts_equal_duckdb_marts(builds: Builds):
+    builds.require("duckdb")
+    builds.require("duckdb_pg")
+    compared, failures = compare_marts(builds, "duckdb_pg")
+    # Same engine both ways: every mart compared, Python risk models included.
+    assert set(compared) == set(marts_of(builds.duckdb))
+    assert not failures, failures
+
+
+def test_moodle_tables_never_written(builds: Builds):
+    for name in ("postgres", "duckdb_pg"):
+        builds.require(name)
+    assert builds.moodle_after == builds.moodle_before
+    conn = builds.connect()
+    try:
+        with conn.cursor() as cursor:
+            for role in (READER, BUILDER, BI):
+                cursor.execute(
+                    "select c.relname from pg_class as c "
+                    "join pg_namespace as n on n.oid = c.relnamespace "
+                    "where n.nspname = 'public' and c.relkind = 'r' and has_table_privilege("
+                    "%s, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')",
+                    (role,),
+                )
+                assert cursor.fetchall() == [], f"{role} may write Moodle tables"
+            # Nothing new beside the Moodle tables; the build's own schemas are its own.
+            cursor.execute(
+                "select relname from pg_class as c join pg_namespace as n "
+                "on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind in "
+                "('r', 'v', 'm') and relname not like 'mdl\\_%%'"
+            )
+            assert cursor.fetchall() == []
+            cursor.execute(
+                "select nspname, pg_get_userbyid(nspowner) from pg_namespace "
+                "where nspname like 'analytics%%'"
+            )
+            owners = dict(cursor.fetchall())
+        assert owners and set(owners.values()) == {BUILDER}
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("database", ["moodle", ANALYTICS_DATABASE])
+def test_bi_role_reads_the_marts_and_nothing_of_moodle(builds: Builds, database: str):
+    builds.require("postgres" if database == "moodle" else "duckdb_pg")
+    marts = marts_of(builds.postgres if database == "moodle" else builds.duckdb_pg)
+    bi = builds.connect(database, BI)
+    try:
+        for mart in marts.values():
+            rows_of_postgres(bi, mart)
+        forbidden = ["analytics_staging.stg_moodle__users", "analytics_seeds.programmes"]
+        if database == "moodle":
+            forbidden += [
+                "public.mdl_user",
+                "public.mdl_logstore_standard_log",
+                "analytics_intermediate.int_course_learners",
+            ]
+        for relation in forbidden:
+            with (
+                pytest.raises(
+                    (psycopg2.errors.InsufficientPrivilege, psycopg2.errors.UndefinedTable)
+                ),
+                bi.cursor() as cursor,
+            ):
+                cursor.execute(f"select * from {relation} limit 1")
+            bi.rollback()
+        with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), bi.cursor() as cursor:
+            cursor.execute("delete from analytics_marts.dim_courses")
+        bi.rollback()
+    finally:
+        bi.close()
+
+
+# -- bad settings name the variable to fix ---------------------------------------------
+def check(monkeypatch, capsys, environ: dict[str, str], *args: str) -> tuple[int, str]:
+    for key in [key for key in os.environ if key.startswith(("MOODLE_PG", "ANALYTICS_PG"))]:
+        monkeypatch.delenv(key)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    code = pg_cli.main(["check", *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_check_passes_with_good_settings(builds: Builds, monkeypatch, capsys):
+    postgres = builds.postgres.extra_env
+    code, output = check(monkeypatch, capsys, postgres, "--target", "postgres")
+    assert code == 0, output
+    code, output = check(monkeypatch, capsys, builds.duckdb_pg.extra_env, "--target", "duckdb_pg")
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("target", "change", "variable"),
+    [
+        ("postgres", {"MOODLE_PG_PORT": "1"}, "MOODLE_PG_PORT"),
+        ("postgres", {"MOODLE_PG_PORT": "five"}, "MOODLE_PG_PORT"),
+        ("postgres", {"MOODLE_PG_HOST": "no-such-host.invalid"}, "MOODLE_PG_HOST"),
+        ("postgres", {"MOODLE_PG_PASSWORD": "wrong"}, "MOODLE_PG_PASSWORD"),
+        ("postgres", {"MOODLE_PG_DBNAME": "no_such_database"}, "MOODLE_PG_DBNAME"),
+        ("postgres", {"MOODLE_PG_HOST": ""}, "MOODLE_PG_HOST"),
+        # The read-only reader cannot hold the schemas a build writes.
+        ("postgres", "MOODLE_PG", "MOODLE_PG_USER"),
+        ("duckdb_pg", "ANALYTICS_PG", "ANALYTICS_PG_USER"),
+        ("duckdb_pg", {"ANALYTICS_PG_PASSWORD": "wrong"}, "ANALYTICS_PG_PASSWORD"),
+    ],
+)
+def test_check_names_the_variable_to_fix(
+    builds: Builds, monkeypatch, capsys, target, change, variable
+):
+    environ = dict((builds.postgres if target == "postgres" else builds.duckdb_pg).extra_env)
+    if isinstance(change, str):
+        change = {f"{change}_USER": READER, f"{change}_PASSWORD": builds.passwords[READER]}
+    environ.update(change)
+    code, output = check(monkeypatch, capsys, environ, "--target", target)
+    assert code == 2
+    assert variable in output.split("PostgreSQL said")[0], output
+
+
+def test_dbt_names_the_variable_to_fix(builds: Builds):
+    # duckdb_pg checks its logins before DuckDB attaches anything.
+    workspace = builds.duckdb_pg
+    wrong = Workspace(
+        workspace.directory,
+        workspace.source,
+        workspace.warehouse,
+        workspace.ground_truth,
+        {**workspace.extra_env, "ANALYTICS_PG_PASSWORD": "wrong"},
+    )
+    result = wrong.dbt("run", "--target", "duckdb_pg", "-s", "dim_courses", check=False)
+    assert result.returncode != 0
+    assert "ANALYTICS_PG_PASSWORD" in result.stdout, result.stdout[-3000:]
+    # Any target: Moodle tables not where the sources point.
+    result = builds.postgres.dbt(
+        "run",
+        "--target",
+        "postgres",
+        "-s",
+        "stg_moodle__users",
+        "--vars",
+        "{moodle_table_prefix: moodle_}",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "moodle_table_prefix (now moodle_)" in result.stdout, result.stdout[-3000:]
+    assert "MOODLE_PG_DBNAME" in result.stdout
+
+
+def test_secrets_quote_what_the_variables_hold():
+    settings = ConnectionSettings.from_env(
+        "X_PG",
+        environ={
+            "X_PG_HOST": "db",
+            "X_PG_PORT": "5432",
+            "X_PG_USER": "o'brien",
+            "X_PG_PASSWORD": "it's; drop",
+        },
+    )
+    assert settings.dbname == "moodle"
+    statement = create_secret_sql("moodle_source", settings)
+    assert "USER 'o''brien'" in statement and "PASSWORD 'it''s; drop'" in statement
+    with pytest.raises(ValueError, match="secret name"):
+        create_secret_sql("bad name", settings)
