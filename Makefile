@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 PG_ENV := $(DATA)/postgres.env
 
 .PHONY: help run test venv spark-venv system-packages demo-data build docs dashboard lint pytest clean
-.PHONY: pg-start pg-load pg-build pg-status pg-stop risk-report logs-report messages
+.PHONY: pg-start pg-load pg-build pg-status pg-stop risk-report logs-report messages bench
 
 help:
 	@echo "make run    set up, generate demo Moodle data, dbt build, docs site and dashboard"
@@ -25,6 +25,7 @@ help:
 	@echo "make risk-report   AUC of the demo's risk scores against its designed truth, by week"
 	@echo "make logs-report FILES=\"a.csv b.csv\" TIMEZONE=Europe/Paris   build from Logs report downloads"
 	@echo "make messages   render reminder and outreach messages into data/messages"
+	@echo "make bench  speed and memory at 1 and 10 million log rows (BENCH_ARGS=\"--with-100m --postgres\")"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make clean  remove the virtual environment, data and build output"
 
@@ -110,6 +111,11 @@ logs-report: venv
 messages: build
 	$(DBT) build -s models/marts/actions --vars '{include_pii: true}'
 	for list in reminders upgrade next-course; do $(BIN)/moodle-messages --list $$list --out $(DATA)/messages; done
+
+# Not part of the tests: generates 1 and 10 million row sites once (data/bench), then
+# times the full and incremental builds against the floor and the pandas way.
+bench: venv
+	$(BIN)/moodle-bench --out artifacts/bench.json $(BENCH_ARGS)
 
 # A private PostgreSQL server on 127.0.0.1; connection settings in $(PG_ENV).
 pg-start: venv system-packages
