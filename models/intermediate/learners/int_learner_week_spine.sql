@@ -31,8 +31,11 @@ week_bounds as (
             when enrolled_at <= week_one_starts_at then 1
             else {{ week_number('week_one_starts_at', 'enrolled_at') }}
         end as first_week_number,
-        {{ week_number('week_one_starts_at', add_seconds('followed_until_at', -1)) }}
-            as last_week_number
+        case
+            when followed_until_at = course_ends_at
+                then {{ weeks_spanned('week_one_starts_at', 'course_ends_at') }}
+            else {{ week_number('week_one_starts_at', add_seconds('followed_until_at', -1)) }}
+        end as last_week_number
 
     from followed
 

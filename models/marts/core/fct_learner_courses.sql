@@ -183,12 +183,7 @@ joined as (
         course_learners.*,
         courses.has_completion_tracking,
         -- Course length in whole weeks from week 1 to the (effective) end.
-        cast(
-            ceiling(
-                {{ seconds_between('course_learners.week_one_starts_at', 'course_learners.course_ends_at') }} / 604800.0
-            )
-            as integer
-        ) as course_weeks,
+        {{ weeks_spanned('course_learners.week_one_starts_at', 'course_learners.course_ends_at') }} as course_weeks,
         course_learners.course_ends_at <= {{ as_of() }} as is_outcome_known,
         weeks_summary.weeks_followed,
         weeks_summary.weeks_active,
