@@ -130,7 +130,10 @@ deadline_summary as (
     select
         learner_course_id,
         sum(case when due_at <= {{ as_of() }} then 1 else 0 end) as deadlines_passed,
-        sum(case when deadline_status = 'on_time' then 1 else 0 end) as deadlines_met_on_time,
+        -- An early hand-in for a deadline still to come counts once it is due.
+        sum(
+            case when deadline_status = 'on_time' and due_at <= {{ as_of() }} then 1 else 0 end
+        ) as deadlines_met_on_time,
         sum(case when deadline_status = 'late' then 1 else 0 end) as deadlines_met_late,
         sum(case when deadline_status = 'missing' then 1 else 0 end) as deadlines_missed
 
