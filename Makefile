@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 PG_ENV := $(DATA)/postgres.env
 
 .PHONY: help run test venv spark-venv system-packages demo-data build docs dashboard lint pytest clean
-.PHONY: pg-start pg-load pg-build pg-status pg-stop risk-report logs-report messages bench
+.PHONY: pg-start pg-load pg-build pg-duckdb-build pg-status pg-stop risk-report logs-report messages bench
 
 help:
 	@echo "make run    set up, generate demo Moodle data, dbt build, docs site and dashboard"
@@ -26,6 +26,8 @@ help:
 	@echo "make logs-report FILES=\"a.csv b.csv\" TIMEZONE=Europe/Paris   build from Logs report downloads"
 	@echo "make messages   render reminder and outreach messages into data/messages"
 	@echo "make bench  speed and memory at 1 and 10 million log rows (BENCH_ARGS=\"--with-100m --postgres\")"
+	@echo "make pg-build   a private PostgreSQL server with the demo Moodle tables, dbt build on target postgres"
+	@echo "make pg-duckdb-build   the same server, dbt build on target duckdb_pg (make pg-stop when done)"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make clean  remove the virtual environment, data and build output"
 
@@ -124,8 +126,16 @@ pg-start: venv system-packages
 pg-load: pg-start demo-data
 	$(BIN)/moodle-pg load --duckdb $(SOURCE_DB) --replace --env-file $(PG_ENV)
 
+# Built as the roles a site would use: moodle_builder in the Moodle database;
+# for duckdb_pg, moodle_reader reads Moodle and moodle_builder writes "analytics".
 pg-build: pg-load
-	source $(PG_ENV) && DBT_TARGET=postgres $(DBT) build
+	source $(PG_ENV) && MOODLE_PG_USER=$$MOODLE_PG_BUILDER_USER MOODLE_PG_PASSWORD=$$MOODLE_PG_BUILDER_PASSWORD \
+		DBT_TARGET=postgres $(DBT) build
+
+pg-duckdb-build: pg-load
+	source $(PG_ENV) && MOODLE_PG_USER=$$MOODLE_PG_READER_USER MOODLE_PG_PASSWORD=$$MOODLE_PG_READER_PASSWORD \
+		ANALYTICS_PG_USER=$$MOODLE_PG_BUILDER_USER ANALYTICS_PG_PASSWORD=$$MOODLE_PG_BUILDER_PASSWORD \
+		DBT_TARGET=duckdb_pg $(DBT) build
 
 pg-status: venv
 	$(BIN)/moodle-pg status --env-file $(PG_ENV)
