@@ -5,6 +5,7 @@ history the rule-based score takes over and says why."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -20,7 +21,7 @@ from moodle_analytics.risk.scoring import (
     score_learner_weeks,
     training_cutoffs,
 )
-from moodle_analytics.risk.settings import RiskSettings
+from moodle_analytics.risk.settings import RiskSettings, SettingsError
 from moodle_analytics.risk.validation import (
     choose_model,
     compare_models,
@@ -322,3 +323,14 @@ def test_scores_do_not_depend_on_the_order_the_engine_returned_rows_in(site, sco
     expected = scored.scores.sort_values("learner_week_id").reset_index(drop=True)
     actual = again.sort_values("learner_week_id").reset_index(drop=True)[columns]
     pd.testing.assert_frame_equal(actual, expected, check_exact=True)
+
+
+def test_a_model_learns_from_at_most_the_newest_capped_learner_courses(site):
+    capped = dataclasses.replace(SMALL, max_training_learner_courses=40)
+    run = score_learner_weeks(site, capped, log=lambda message: None)
+    assert run.fits and all(fit.learner_courses <= 40 for fit in run.fits)
+    # The newest outcomes are kept: the last fit knows the latest outcome.
+    newest = site.loc[site["is_outcome_known"], "outcome_known_at"].max()
+    assert run.fits[-1].trained_until == pd.Timestamp(newest)
+    with pytest.raises(SettingsError, match="risk_max_training_learner_courses"):
+        dataclasses.replace(SMALL, max_training_learner_courses=10)

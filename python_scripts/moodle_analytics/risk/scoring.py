@@ -139,8 +139,9 @@ class RefitPlan:
         """Index into fit_sizes of the latest fit each row may use (-1: none)."""
         return np.searchsorted(self.fit_sizes, self.pool_sizes, side="right") - 1
 
-    def training_rows(self, features: pd.DataFrame, size: int) -> pd.DataFrame:
-        pool = set(self.labelled["learner_course_id"].iloc[:size])
+    def training_rows(self, features: pd.DataFrame, size: int, limit: int) -> pd.DataFrame:
+        """Rows of the first `size` known learner-courses, at most the newest `limit`."""
+        pool = set(self.labelled["learner_course_id"].iloc[max(0, size - limit) : size])
         return features[features["learner_course_id"].isin(pool)].reset_index(drop=True)
 
     def history(self, size: int | None = None) -> History:
@@ -193,7 +194,8 @@ def score_learner_weeks(
     for number, size in enumerate(refits.fit_sizes):
         rows = np.flatnonzero(fit_of_row == number)
         try:
-            fitted = fit_risk_model(refits.training_rows(features, size), settings)
+            training = refits.training_rows(features, size, settings.max_training_learner_courses)
+            fitted = fit_risk_model(training, settings)
         except NotEnoughHistoryError as problem:
             messages.append(f"no model for {len(rows):,} learner-weeks: {problem}")
             continue
@@ -283,7 +285,10 @@ def current_history(features: pd.DataFrame, settings: RiskSettings) -> tuple[pd.
     refits = plan(features, settings)
     size = int(refits.fit_sizes[-1]) if len(refits.fit_sizes) else None
     history = refits.history(size)
-    return refits.training_rows(features, history.learner_courses), history
+    rows = refits.training_rows(
+        features, history.learner_courses, settings.max_training_learner_courses
+    )
+    return rows, history
 
 
 def model_comparison_table(

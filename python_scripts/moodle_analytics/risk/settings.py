@@ -21,6 +21,9 @@ class RiskSettings:
     # Labelled history a model needs; with less the rule-based score is used.
     min_training_learner_courses: int = 100
     min_training_per_class: int = 20
+    # A model learns from at most this many learner-courses, the most recently
+    # known: fitting cost stays bounded as the site grows.
+    max_training_learner_courses: int = 5000
     cv_folds: int = 5
     models: tuple[str, ...] = MODEL_NAMES
     # Refit for past weeks once the labelled history has grown by this share.
@@ -39,6 +42,11 @@ class RiskSettings:
                 "risk_min_training_learner_courses must be at least 10",
             ),
             (self.min_training_per_class >= 2, "risk_min_training_per_class must be at least 2"),
+            (
+                self.max_training_learner_courses >= self.min_training_learner_courses,
+                "risk_max_training_learner_courses must be at least "
+                "risk_min_training_learner_courses",
+            ),
             (2 <= self.cv_folds <= 20, "risk_cv_folds must be between 2 and 20"),
             (len(self.models) >= 1, "risk_models must name at least one model"),
             (self.refit_growth >= 0, "risk_refit_growth must not be negative"),
