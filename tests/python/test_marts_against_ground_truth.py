@@ -41,8 +41,15 @@ def test_the_learners_are_exactly_the_designed_learners(truth, learner_courses):
 
 
 def finished_fading(truth: pd.DataFrame) -> pd.DataFrame:
-    """Fading learners of finished term courses (not the self-paced one)."""
-    return truth[(truth.trajectory == "fade_out") & truth.course_finished & (truth.term_index >= 0)]
+    """Fading learners of finished term courses (not the self-paced one); a
+    deleted user's enrolments are gone, so they are nobody's learner."""
+    return truth[
+        (truth.trajectory == "fade_out")
+        & truth.course_finished
+        & (truth.term_index >= 0)
+        & ~truth.is_deleted_user
+        & ~truth.is_staff_in_course
+    ]
 
 
 def test_a_fading_learner_has_no_events_after_the_designed_last_week(truth, learner_weeks):

@@ -20,14 +20,11 @@ builds only.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 
 import psycopg2
 import psycopg2.errors
@@ -35,6 +32,7 @@ import pytest
 from psycopg2 import sql
 
 from dbt_project import Workspace
+from mart_compare import comparable, differences
 from moodle_analytics import pg_cli
 from moodle_analytics.moodle_tables import MOODLE_TABLES
 from moodle_analytics.pg_check import ConnectionSettings
@@ -49,8 +47,6 @@ pytestmark = pytest.mark.postgres
 
 # Measurements of the run, not results: how long a model took to fit.
 RUN_MEASUREMENTS = {"fit_seconds"}
-RELATIVE_TOLERANCE = 1e-9
-ABSOLUTE_TOLERANCE = 1e-12
 ANALYTICS_DATABASE = "analytics"
 # The same settings on every build; two quick risk models keep the Python models short.
 BUILD_VARS = ("--vars", "{risk_models: [logistic_regression, decision_tree], risk_cv_folds: 3}")
@@ -237,39 +233,12 @@ def descendants(workspace: Workspace, unique_ids: set[str]) -> set[str]:
     return found
 
 
-def normalise(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None).isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def sort_key(row: tuple) -> tuple:
-    # Floats to 9 significant digits, so rounding noise cannot reorder rows.
-    return tuple(
-        (0, "") if value is None else (1, f"{value:.9g}" if isinstance(value, float) else value)
-        for value in row
-    )
-
-
-def comparable(columns: list[str], rows: list[tuple]) -> tuple[list[str], list[tuple]]:
-    """Rows normalised and sorted, without the run's measurements."""
-    keep = [index for index, column in enumerate(columns) if column not in RUN_MEASUREMENTS]
-    rows = [tuple(normalise(row[index]) for index in keep) for row in rows]
-    return [columns[index] for index in keep], sorted(rows, key=sort_key)
-
-
 def rows_of_duckdb(workspace: Workspace, mart: Mart) -> tuple[list[str], list[tuple]]:
     with workspace.connect() as connection:
         cursor = connection.execute(f'select * from "{mart.schema}"."{mart.name}"')
         columns = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
-    return comparable(columns, rows)
+    return comparable(columns, rows, RUN_MEASUREMENTS)
 
 
 def rows_of_postgres(conn, mart: Mart) -> tuple[list[str], list[tuple]]:
@@ -278,32 +247,7 @@ def rows_of_postgres(conn, mart: Mart) -> tuple[list[str], list[tuple]]:
         columns = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
     conn.rollback()
-    return comparable(columns, rows)
-
-
-def same_value(left, right) -> bool:
-    if isinstance(left, float) or isinstance(right, float):
-        if left is None or right is None:
-            return left is right
-        return math.isclose(left, right, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
-    return type(left) is type(right) and left == right
-
-
-def differences(
-    columns: list[str], left: list[tuple], other_columns: list[str], right: list[tuple]
-) -> list[str]:
-    if columns != other_columns:
-        return [f"columns differ: {columns} vs {other_columns}"]
-    if len(left) != len(right):
-        return [f"{len(left)} rows vs {len(right)}"]
-    found = []
-    for left_row, right_row in zip(left, right, strict=True):
-        for column, left_value, right_value in zip(columns, left_row, right_row, strict=True):
-            if not same_value(left_value, right_value):
-                found.append(f"{column}: {left_value!r} vs {right_value!r}")
-        if len(found) >= 5:
-            break
-    return found
+    return comparable(columns, rows, RUN_MEASUREMENTS)
 
 
 def compare_marts(builds: Builds, other: str) -> tuple[list[str], dict[str, list[str]]]:

@@ -1,0 +1,72 @@
+"""Comparing the rows of two builds of one table, engine-neutral.
+
+Integers, text, booleans and timestamps must be exactly equal; floating-point
+numbers equal within a relative tolerance of 1e-9 (absolute 1e-12 near zero):
+engines, and one engine reading rows in another order, sum and divide in
+different orders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+RELATIVE_TOLERANCE = 1e-9
+ABSOLUTE_TOLERANCE = 1e-12
+
+
+def normalise(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def sort_key(row: tuple) -> tuple:
+    # Floats to 9 significant digits, so rounding noise cannot reorder rows.
+    return tuple(
+        (0, "") if value is None else (1, f"{value:.9g}" if isinstance(value, float) else value)
+        for value in row
+    )
+
+
+def comparable(
+    columns: list[str], rows: Iterable[tuple], leave_out: Iterable[str] = ()
+) -> tuple[list[str], list[tuple]]:
+    """Rows normalised and sorted, without the columns left out."""
+    leave_out = set(leave_out)
+    keep = [index for index, column in enumerate(columns) if column not in leave_out]
+    rows = [tuple(normalise(row[index]) for index in keep) for row in rows]
+    return [columns[index] for index in keep], sorted(rows, key=sort_key)
+
+
+def same_value(left, right) -> bool:
+    if isinstance(left, float) or isinstance(right, float):
+        if left is None or right is None:
+            return left is right
+        return math.isclose(left, right, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
+    return type(left) is type(right) and left == right
+
+
+def differences(
+    columns: list[str], left: list[tuple], other_columns: list[str], right: list[tuple]
+) -> list[str]:
+    if columns != other_columns:
+        return [f"columns differ: {columns} vs {other_columns}"]
+    if len(left) != len(right):
+        return [f"{len(left)} rows vs {len(right)}"]
+    found = []
+    for left_row, right_row in zip(left, right, strict=True):
+        for column, left_value, right_value in zip(columns, left_row, right_row, strict=True):
+            if not same_value(left_value, right_value):
+                found.append(f"{column}: {left_value!r} vs {right_value!r}")
+        if len(found) >= 5:
+            break
+    return found
