@@ -134,7 +134,10 @@ def require_bindir(install: bool = True) -> Path:
 
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    """Nothing listens on the port. Connections of a stopped server may linger
+    in TIME_WAIT; PostgreSQL binds with SO_REUSEADDR, and so does the probe."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
