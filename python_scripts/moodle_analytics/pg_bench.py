@@ -174,6 +174,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if unknown:
         print(f"moodle-pg: error: unknown targets {sorted(unknown)}; choose from {TARGETS}")
         return 2
+    if args.work_dir is not None:
+        args.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="moodle-pg-bench-", dir=args.work_dir) as work:
         # The postgres OS user runs the server in here when we are root.
         Path(work).chmod(0o755)
