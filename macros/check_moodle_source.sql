@@ -53,6 +53,8 @@
         {{ return('MOODLE_PG_DBNAME (now ' ~ env_var('MOODLE_PG_DBNAME', 'moodle') ~ ')') }}
     {%- elif target.type == 'duckdb' -%}
         {{ return('MOODLE_SOURCE_DUCKDB (the Moodle DuckDB file)') }}
+    {%- elif target.type == 'spark' -%}
+        {{ return('the var moodle_parquet_dir (now ' ~ var('moodle_parquet_dir') ~ ') at the Parquet files') }}
     {%- else -%}
         {{ return('the var moodle_database') }}
     {%- endif -%}

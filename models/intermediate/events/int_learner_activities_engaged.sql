@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='learner_activity_id',
-        incremental_strategy='delete+insert',
         on_schema_change='fail',
+        **incremental_settings(unique_key='learner_activity_id'),
     )
 }}
 
@@ -58,6 +57,7 @@ final as (
         ---------- ids
         {{ composite_key(['learner_course_id', 'course_module_id']) }} as learner_activity_id,
         learner_course_id,
+        course_id,
         course_module_id,
         ---------- numerics
         sum(case when counts_as_activity and crud = 'r' then 1 else 0 end) as view_events,
@@ -78,7 +78,7 @@ final as (
         max(loaded_at) as source_loaded_at
 
     from events_in_scope
-    group by learner_course_id, course_module_id
+    group by learner_course_id, course_id, course_module_id
 
 )
 

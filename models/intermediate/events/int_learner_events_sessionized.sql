@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='log_event_id',
-        incremental_strategy='delete+insert',
         on_schema_change='fail',
+        **incremental_settings(unique_key='log_event_id'),
     )
 }}
 

@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='learner_week_id',
-        incremental_strategy='delete+insert',
         on_schema_change='fail',
+        **incremental_settings(unique_key='learner_week_id'),
     )
 }}
 
@@ -89,6 +88,7 @@ events_per_week as (
     select
         learner_week_id,
         learner_course_id,
+        course_id,
         course_week_number,
         sum(case when counts_as_activity then 1 else 0 end) as events,
         sum(case when counts_as_activity and crud = 'r' then 1 else 0 end) as read_events,
@@ -117,7 +117,7 @@ events_per_week as (
         max(loaded_at) as source_loaded_at
 
     from events_in_scope
-    group by learner_week_id, learner_course_id, course_week_number
+    group by learner_week_id, learner_course_id, course_id, course_week_number
 
 ),
 
@@ -126,6 +126,7 @@ final as (
     select
         events_per_week.learner_week_id,
         events_per_week.learner_course_id,
+        events_per_week.course_id,
         events_per_week.course_week_number,
         events_per_week.events,
         events_per_week.read_events,

@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='log_event_id',
-        incremental_strategy='delete+insert',
         on_schema_change='fail',
+        **incremental_settings(unique_key='log_event_id'),
     )
 }}
 
@@ -15,6 +14,12 @@
             previous_run.created_at
             <= {{ add_seconds(now_utc(), var('future_event_tolerance_days') * 86400) }}
     )
+{%- endset %}
+
+{% set is_new_log_event -%}
+log_event_id > {{ incremental_watermark('log_event_id', empty_value=0) }}
+or created_at
+>= {{ add_seconds(newest_plausible_time, -var('incremental_lookback_days') * 86400) }}
 {%- endset %}
 
 with
@@ -47,14 +52,18 @@ new_log_events as (
 
     select *
     from log_events
-    {% if is_incremental() %}
+    {% if is_incremental() and replaces_whole_courses() %}
+    -- Every row of each course with a new row: the batch replaces whole courses.
+    where coalesce(course_id, 0) in (
+        select coalesce(course_id, 0) from log_events
+        where {{ is_new_log_event | indent(12) }}
+    )
+    {% elif is_incremental() %}
     -- New ids, plus a lookback window of time for rows written late. The
     -- window ends at the newest plausible time: one row stamped years ahead
     -- (a clock error) must not move it past every row still to come.
     where
-        log_event_id > {{ incremental_watermark('log_event_id', empty_value=0) }}
-        or created_at
-        >= {{ add_seconds(newest_plausible_time, -var('incremental_lookback_days') * 86400) }}
+        {{ is_new_log_event | indent(8) }}
     {% endif %}
 
 ),

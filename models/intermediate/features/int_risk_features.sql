@@ -347,7 +347,7 @@ final as (
         cast(
             case
                 when ranked.course_week_number >= ranked.course_weeks then 1.0
-                else 1.0 * ranked.course_week_number / ranked.course_weeks
+                else cast(ranked.course_week_number as {{ type_double() }}) / ranked.course_weeks
             end as {{ type_double() }}
         ) as course_progress_share,
         cast(ranked.weeks_followed as integer) as weeks_followed,
@@ -373,7 +373,9 @@ final as (
         cast(
             case
                 when ranked.weeks_followed > 1
-                    then 1.0 * (ranked.cumulative_events - ranked.events) / (ranked.weeks_followed - 1)
+                    then
+                        cast(ranked.cumulative_events - ranked.events as {{ type_double() }})
+                        / (ranked.weeks_followed - 1)
             end as {{ type_double() }}
         ) as earlier_weekly_events,
         -- Last 7 days against the earlier weekly average; 1 is steady, below
@@ -382,8 +384,12 @@ final as (
             case
                 when ranked.weeks_followed > 1
                     then
-                        (ranked.events_last_7_days + 1.0)
-                        / (1.0 * (ranked.cumulative_events - ranked.events) / (ranked.weeks_followed - 1) + 1.0)
+                        cast(ranked.events_last_7_days + 1 as {{ type_double() }})
+                        / (
+                            cast(ranked.cumulative_events - ranked.events as {{ type_double() }})
+                            / (ranked.weeks_followed - 1)
+                            + 1
+                        )
             end as {{ type_double() }}
         ) as activity_trend_ratio,
         cast(ranked.deadlines_due as integer) as deadlines_due,
@@ -392,18 +398,27 @@ final as (
         cast(ranked.deadlines_due - ranked.deadlines_on_time - ranked.deadlines_late as integer)
             as deadlines_missing,
         cast(
-            case when ranked.deadlines_due > 0 then 1.0 * ranked.deadlines_on_time / ranked.deadlines_due end
+            case
+                when ranked.deadlines_due > 0
+                    then cast(ranked.deadlines_on_time as {{ type_double() }}) / ranked.deadlines_due
+            end
             as {{ type_double() }}
         ) as deadlines_on_time_share,
         cast(
-            case when ranked.deadlines_due > 0 then 1.0 * ranked.deadlines_late / ranked.deadlines_due end
+            case
+                when ranked.deadlines_due > 0
+                    then cast(ranked.deadlines_late as {{ type_double() }}) / ranked.deadlines_due
+            end
             as {{ type_double() }}
         ) as deadlines_late_share,
         cast(
             case
                 when ranked.deadlines_due > 0
                     then
-                        1.0 * (ranked.deadlines_due - ranked.deadlines_on_time - ranked.deadlines_late)
+                        cast(
+                            ranked.deadlines_due - ranked.deadlines_on_time - ranked.deadlines_late
+                            as {{ type_double() }}
+                        )
                         / ranked.deadlines_due
             end as {{ type_double() }}
         ) as deadlines_missing_share,

@@ -152,7 +152,7 @@ top_decile as (
     select
         cohort_name,
         course_week_number,
-        avg(1.0 * dropped_out) as top_decile_precision
+        avg(cast(dropped_out as {{ type_double() }})) as top_decile_precision
 
     from ranked
     where risk_rank <= ceiling(0.1 * group_learners)
@@ -171,7 +171,7 @@ plain as (
         sum(case when risk_score >= 0.5 and dropped_out = 0 then 1 else 0 end) as false_positives,
         sum(case when risk_score < 0.5 and dropped_out = 1 then 1 else 0 end) as false_negatives,
         avg((risk_score - dropped_out) * (risk_score - dropped_out)) as brier_score,
-        avg(1.0 * dropped_out) as dropout_rate,
+        avg(cast(dropped_out as {{ type_double() }})) as dropout_rate,
         avg(risk_score) as mean_score
 
     from grouped

@@ -75,12 +75,14 @@ learner_outcomes as (
         sum(case when is_enrolment_suspended then 0 else 1 end) as active_enrolments,
         sum(case when is_completed then 1 else 0 end) as learners_completed,
         sum(case when is_dropout then 1 else 0 end) as learners_dropped_out,
-        avg(case when is_outcome_known then case when is_completed then 1.0 else 0.0 end end)
+        -- Shares as averages of 1/0 integers: a decimal literal (1.0) makes
+        -- Spark average in decimals rounded to 5 places.
+        avg(case when is_outcome_known then case when is_completed then 1 else 0 end end)
             as completion_rate,
-        avg(case when is_outcome_known then case when is_dropout then 1.0 else 0.0 end end)
+        avg(case when is_outcome_known then case when is_dropout then 1 else 0 end end)
             as dropout_rate,
         avg(final_grade_share) as average_grade_share,
-        avg(case when final_grade_share is not null then case when has_passed then 1.0 else 0.0 end end)
+        avg(case when final_grade_share is not null then case when has_passed then 1 else 0 end end)
             as pass_rate
 
     from learner_courses

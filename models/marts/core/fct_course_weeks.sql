@@ -16,7 +16,7 @@ final as (
         course_week_number,
         cast(count(*) as integer) as learners_followed,
         cast(sum(case when is_active then 1 else 0 end) as integer) as learners_active,
-        cast(avg(case when is_active then 1.0 else 0.0 end) as {{ type_double() }}) as active_share,
+        cast(avg(case when is_active then 1 else 0 end) as {{ type_double() }}) as active_share,
         cast(sum(events) as integer) as events,
         cast(avg(minutes_on_task) as {{ type_double() }}) as average_minutes_on_task,
         cast(avg(active_days) as {{ type_double() }}) as average_active_days,

@@ -22,7 +22,7 @@ engagement as (
 
     select
         course_id,
-        avg(case when is_active then 1.0 else 0.0 end) as weekly_active_share,
+        avg(case when is_active then 1 else 0 end) as weekly_active_share,
         avg(minutes_on_task) as minutes_per_learner_week,
         avg(events) as events_per_learner_week
 

@@ -55,7 +55,7 @@ final as (
                 case
                     when
                         learner_courses.is_outcome_known
-                        then case when learner_courses.is_completed then 1.0 else 0.0 end
+                        then case when learner_courses.is_completed then 1 else 0 end
                 end
             )
             as {{ type_double() }}
@@ -65,7 +65,7 @@ final as (
                 case
                     when
                         learner_courses.is_outcome_known
-                        then case when learner_courses.is_dropout then 1.0 else 0.0 end
+                        then case when learner_courses.is_dropout then 1 else 0 end
                 end
             )
             as {{ type_double() }}
