@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 PG_ENV := $(DATA)/postgres.env
 
 .PHONY: help run test venv spark-venv system-packages demo-data build docs dashboard lint pytest clean
-.PHONY: pg-start pg-load pg-build pg-duckdb-build pg-status pg-stop risk-report logs-report messages bench
+.PHONY: pg-start pg-load pg-build pg-duckdb-build pg-status pg-stop risk-report logs-report messages bench spark
 
 help:
 	@echo "make run    set up, generate demo Moodle data, dbt build, docs site and dashboard"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench  speed and memory at 1 and 10 million log rows (BENCH_ARGS=\"--with-100m --postgres\")"
 	@echo "make pg-build   a private PostgreSQL server with the demo Moodle tables, dbt build on target postgres"
 	@echo "make pg-duckdb-build   the same server, dbt build on target duckdb_pg (make pg-stop when done)"
+	@echo "make spark  the demo on Apache Spark (local session): dbt build, then risk scores on DuckDB"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make clean  remove the virtual environment, data and build output"
 
@@ -118,6 +119,11 @@ messages: build
 # times the full and incremental builds against the floor and the pandas way.
 bench: venv
 	$(BIN)/moodle-bench --out artifacts/bench.json $(BENCH_ARGS)
+
+# The demo's Moodle tables as Parquet, built by dbt-spark in a local Spark session
+# (data/spark), the risk models run on DuckDB from the features Spark wrote.
+spark: spark-venv demo-data
+	$(BIN)/moodle-spark --duckdb $(SOURCE_DB) --spark-dir $(DATA)/spark $(SPARK_ARGS)
 
 # A private PostgreSQL server on 127.0.0.1; connection settings in $(PG_ENV).
 pg-start: venv system-packages
