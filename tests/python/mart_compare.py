@@ -8,10 +8,13 @@ different orders.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 RELATIVE_TOLERANCE = 1e-9
 ABSOLUTE_TOLERANCE = 1e-12
@@ -70,3 +73,71 @@ def differences(
         if len(found) >= 5:
             break
     return found
+
+
+# -- which marts a build has ------------------------------------------------------------
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    schema: str
+    language: str
+    unique_id: str
+
+
+def manifest_of(target_dir: Path) -> dict:
+    return json.loads((Path(target_dir) / "manifest.json").read_text())
+
+
+def marts_of(target_dir: Path) -> dict[str, Mart]:
+    """The enabled mart tables of a build, by model name."""
+    return {
+        node["name"]: Mart(node["alias"], node["schema"], node["language"], unique_id)
+        for unique_id, node in manifest_of(target_dir)["nodes"].items()
+        if node["resource_type"] == "model"
+        and node["fqn"][1] == "marts"
+        and node["config"]["enabled"]
+        and node["config"]["materialized"] in ("table", "incremental")
+    }
+
+
+def descendants(target_dir: Path, unique_ids: set[str]) -> set[str]:
+    child_map = manifest_of(target_dir)["child_map"]
+    found, queue = set(unique_ids), list(unique_ids)
+    while queue:
+        for child in child_map.get(queue.pop(), []):
+            if child not in found:
+                found.add(child)
+                queue.append(child)
+    return found
+
+
+def differing_by_design(
+    reference_target: Path, reference: dict[str, Mart], theirs: dict[str, Mart]
+) -> set[str]:
+    """Marts computed by Python on one engine and by SQL on the other (the risk
+    models and their rule-based stand-ins), and every node built from them."""
+    return descendants(
+        reference_target,
+        {
+            mart.unique_id
+            for name, mart in reference.items()
+            if mart.language != theirs[name].language
+        },
+    )
+
+
+def models_not_compiled(target_dir: Path) -> list[str]:
+    """Enabled models of a build that dbt did not compile (a build compiles
+    each model it runs into target/compiled)."""
+    compiled = Path(target_dir) / "compiled"
+    models = [
+        node
+        for node in manifest_of(target_dir)["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["enabled"]
+    ]
+    assert len(models) > 50
+    return sorted(
+        node["name"]
+        for node in models
+        if not (compiled / node["package_name"] / node["original_file_path"]).exists()
+    )

@@ -8,42 +8,13 @@ import duckdb
 import pytest
 
 from dbt_project import Workspace, generate_demo
+from log_rows import hold_back_log_rows, put_back_log_rows
 from mart_compare import comparable, differences
 
 # Run bookkeeping differs between runs by design; everything else must match
 # (floating-point numbers within mart_compare's tolerance).
 RUN_COLUMNS = {"loaded_at", "source_loaded_at"}
 COMPARED_SCHEMAS = ("analytics_marts", "analytics_intermediate")
-
-
-def hold_back_log_rows(source, held_back_file) -> int:
-    """Remove the newest day of log rows, plus one in ten of the two days before
-    (rows written late: their ids are older than rows already processed)."""
-    with duckdb.connect(str(source)) as connection:
-        newest = connection.execute(
-            "select max(timecreated) from public.mdl_logstore_standard_log "
-            "where timecreated < 2000000000"
-        ).fetchone()[0]
-        condition = (
-            f"(timecreated > {newest - 86400} and timecreated < 2000000000)"
-            f" or (timecreated > {newest - 3 * 86400} and id % 10 = 3)"
-        )
-        connection.execute(f"attach '{held_back_file}' as held_back")
-        connection.execute(
-            f"create table held_back.log_rows as "
-            f"select * from public.mdl_logstore_standard_log where {condition}"
-        )
-        held = connection.execute("select count(*) from held_back.log_rows").fetchone()[0]
-        connection.execute(f"delete from public.mdl_logstore_standard_log where {condition}")
-    return held
-
-
-def put_back_log_rows(source, held_back_file) -> None:
-    with duckdb.connect(str(source)) as connection:
-        connection.execute(f"attach '{held_back_file}' as held_back (read_only)")
-        connection.execute(
-            "insert into public.mdl_logstore_standard_log select * from held_back.log_rows"
-        )
 
 
 def differing_rows(left: Workspace, right: Workspace) -> dict[str, list[str]]:

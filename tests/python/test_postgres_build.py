@@ -19,7 +19,6 @@ builds only.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -32,7 +31,14 @@ import pytest
 from psycopg2 import sql
 
 from dbt_project import Workspace
-from mart_compare import comparable, differences
+from mart_compare import (
+    Mart,
+    comparable,
+    differences,
+    differing_by_design,
+    marts_of,
+    models_not_compiled,
+)
 from moodle_analytics import pg_cli
 from moodle_analytics.moodle_tables import MOODLE_TABLES
 from moodle_analytics.pg_check import ConnectionSettings
@@ -202,37 +208,6 @@ def builds(pg_moodle: LoadedMoodle, tmp_path_factory) -> Builds:
 
 
 # -- reading marts -------------------------------------------------------------------
-@dataclass(frozen=True)
-class Mart:
-    name: str
-    schema: str
-    language: str
-    unique_id: str
-
-
-def marts_of(workspace: Workspace) -> dict[str, Mart]:
-    manifest = json.loads((workspace.directory / "target" / "manifest.json").read_text())
-    return {
-        node["name"]: Mart(node["alias"], node["schema"], node["language"], unique_id)
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "model"
-        and node["fqn"][1] == "marts"
-        and node["config"]["enabled"]
-        and node["config"]["materialized"] in ("table", "incremental")
-    }
-
-
-def descendants(workspace: Workspace, unique_ids: set[str]) -> set[str]:
-    manifest = json.loads((workspace.directory / "target" / "manifest.json").read_text())
-    found, queue = set(unique_ids), list(unique_ids)
-    while queue:
-        for child in manifest["child_map"].get(queue.pop(), []):
-            if child not in found:
-                found.add(child)
-                queue.append(child)
-    return found
-
-
 def rows_of_duckdb(workspace: Workspace, mart: Mart) -> tuple[list[str], list[tuple]]:
     with workspace.connect() as connection:
         cursor = connection.execute(f'select * from "{mart.schema}"."{mart.name}"')
@@ -252,19 +227,11 @@ def rows_of_postgres(conn, mart: Mart) -> tuple[list[str], list[tuple]]:
 
 def compare_marts(builds: Builds, other: str) -> tuple[list[str], dict[str, list[str]]]:
     """Every mart of the DuckDB build against the same mart of another build."""
-    reference = marts_of(builds.duckdb)
-    theirs = marts_of(getattr(builds, other))
+    reference = marts_of(builds.duckdb.directory / "target")
+    theirs = marts_of(getattr(builds, other).directory / "target")
     assert set(reference) == set(theirs), "the builds have different marts"
     assert len(reference) >= 10
-    # A mart computed by Python on one engine and SQL on the other differs by design.
-    by_design = descendants(
-        builds.duckdb,
-        {
-            mart.unique_id
-            for name, mart in reference.items()
-            if mart.language != theirs[name].language
-        },
-    )
+    by_design = differing_by_design(builds.duckdb.directory / "target", reference, theirs)
     compared, failures = [], {}
     database = "moodle" if other == "postgres" else ANALYTICS_DATABASE
     conn = builds.connect(database)
@@ -289,6 +256,11 @@ def test_build_passes(builds: Builds, name: str):
     builds.require(name)
     summary = re.search(r"Done\. PASS=(\d+) WARN=\d+ ERROR=(\d+)", builds.results[name].stdout)
     assert summary and int(summary.group(1)) > 50 and summary.group(2) == "0"
+
+
+def test_every_model_compiles_for_postgres(builds: Builds):
+    builds.require("postgres")
+    assert models_not_compiled(builds.postgres.directory / "target") == []
 
 
 def test_postgres_marts_equal_duckdb_marts(builds: Builds):
