@@ -36,7 +36,7 @@ def spark_table(connection: duckdb.DuckDBPyConnection, location: Path) -> duckdb
     if not location.is_dir():
         raise SystemExit(f"no table written by Spark at {location}: run the Spark build first")
     connection.execute("set TimeZone = 'UTC'")
-    relation = connection.read_parquet(f"{location}/*.parquet", hive_partitioning=True)
+    relation = connection.read_parquet(f"{location}/**/*.parquet", hive_partitioning=True)
     columns = []
     for name, column_type in zip(relation.columns, relation.types, strict=True):
         type_name = str(column_type).upper()
