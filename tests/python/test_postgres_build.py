@@ -276,7 +276,7 @@ def test_duckdb_over_postgres_marts_equal_duckdb_marts(builds: Builds):
     builds.require("duckdb_pg")
     compared, failures = compare_marts(builds, "duckdb_pg")
     # Same engine both ways: every mart compared, Python risk models included.
-    assert set(compared) == set(marts_of(builds.duckdb))
+    assert set(compared) == set(marts_of(builds.duckdb.directory / "target"))
     assert not failures, failures
 
 
@@ -316,7 +316,8 @@ def test_moodle_tables_never_written(builds: Builds):
 @pytest.mark.parametrize("database", ["moodle", ANALYTICS_DATABASE])
 def test_bi_role_reads_the_marts_and_nothing_of_moodle(builds: Builds, database: str):
     builds.require("postgres" if database == "moodle" else "duckdb_pg")
-    marts = marts_of(builds.postgres if database == "moodle" else builds.duckdb_pg)
+    built = builds.postgres if database == "moodle" else builds.duckdb_pg
+    marts = marts_of(built.directory / "target")
     bi = builds.connect(database, BI)
     try:
         for mart in marts.values():
