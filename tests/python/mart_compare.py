@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -141,3 +141,30 @@ def models_not_compiled(target_dir: Path) -> list[str]:
         for node in models
         if not (compiled / node["package_name"] / node["original_file_path"]).exists()
     )
+
+
+Rows = tuple[list[str], list[tuple]]
+
+
+def compare_builds(
+    reference_target: Path,
+    other_target: Path,
+    reference_rows: Callable[[Mart], Rows],
+    other_rows: Callable[[Mart], Rows],
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Every mart of a reference build against the same mart of another build, but
+    those that differ by design: the names compared, and the differences by name."""
+    reference = marts_of(reference_target)
+    theirs = marts_of(other_target)
+    assert set(reference) == set(theirs), "the builds have different marts"
+    assert len(reference) >= 10
+    by_design = differing_by_design(reference_target, reference, theirs)
+    compared, failures = [], {}
+    for name, mart in sorted(reference.items()):
+        if mart.unique_id in by_design:
+            continue
+        found = differences(*reference_rows(mart), *other_rows(theirs[name]))
+        compared.append(name)
+        if found:
+            failures[name] = found
+    return compared, failures

@@ -31,8 +31,8 @@ from dbt_project import BIN_DIR, Workspace, generate_demo
 from log_rows import hold_back_log_rows, put_back_log_rows
 from mart_compare import (
     comparable,
+    compare_builds,
     differences,
-    differing_by_design,
     marts_of,
     models_not_compiled,
 )
@@ -175,22 +175,12 @@ def test_incremental_build_overwrote_only_courses_with_new_rows(builds: Builds):
 
 def test_spark_marts_equal_duckdb_marts(builds: Builds):
     require_spark(builds)
-    duckdb_target = builds.duckdb.directory / "target"
-    reference = marts_of(duckdb_target)
-    theirs = marts_of(builds.spark_dir / "target")
-    assert set(reference) == set(theirs), "the builds have different marts"
-    by_design = differing_by_design(duckdb_target, reference, theirs)
-    compared, failures = [], {}
-    for name, mart in sorted(reference.items()):
-        if mart.unique_id in by_design:
-            continue
-        found = differences(
-            *duckdb_rows(builds.duckdb, mart.schema, mart.name),
-            *parquet_rows(builds.spark.location(name)),
-        )
-        compared.append(name)
-        if found:
-            failures[name] = found
+    compared, failures = compare_builds(
+        builds.duckdb.directory / "target",
+        builds.spark_dir / "target",
+        lambda mart: duckdb_rows(builds.duckdb, mart.schema, mart.name),
+        lambda mart: parquet_rows(builds.spark.location(mart.name)),
+    )
     assert {"fct_learner_weeks", "fct_learner_courses", "fct_learner_feedback"} <= set(compared)
     assert len(compared) >= 15
     assert not failures, failures
