@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {%- set min_cohort = var('risk_min_cohort_size') %}
 
 with
