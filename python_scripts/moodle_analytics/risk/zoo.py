@@ -3,21 +3,54 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
 
 from moodle_analytics.risk.settings import MODEL_NAMES
 
 
-def _imputer() -> SimpleImputer:
-    # Unknown values (no quiz yet, no deadline yet) become the median plus a
-    # flag saying they were unknown.
-    return SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+class MedianImputer(TransformerMixin, BaseEstimator):
+    """Unknown values (no quiz yet, no deadline yet) become the column's median
+    plus a flag column saying they were unknown, for each column with unknowns
+    when fitted; a column with no value at all becomes 0.
+
+    The same output as SimpleImputer(strategy="median", add_indicator=True,
+    keep_empty_features=True), at a tenth of its time: that one takes the
+    medians of masked arrays, which sorts slowly on hundreds of thousands of rows.
+    """
+
+    def fit(self, features: np.ndarray, labels: np.ndarray | None = None) -> MedianImputer:
+        features = np.asarray(features, dtype=float)
+        unknown = np.isnan(features)
+        empty = unknown.all(axis=0)
+        medians = np.zeros(features.shape[1])
+        if (~empty).any():
+            medians[~empty] = np.nanmedian(features[:, ~empty], axis=0)
+        self.medians_ = medians
+        self.flagged_columns_ = np.flatnonzero(unknown.any(axis=0))
+        self.n_features_in_ = features.shape[1]
+        return self
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "medians_")
+        features = np.asarray(features, dtype=float)
+        if features.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"{features.shape[1]} features given, the imputer was fitted on "
+                f"{self.n_features_in_}"
+            )
+        unknown = np.isnan(features)
+        filled = np.where(unknown, self.medians_, features)
+        return np.hstack([filled, unknown[:, self.flagged_columns_].astype(float)])
+
+
+def _imputer() -> MedianImputer:
+    return MedianImputer()
 
 
 def _log_scale(values: np.ndarray) -> np.ndarray:
