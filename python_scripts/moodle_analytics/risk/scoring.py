@@ -28,11 +28,11 @@ from moodle_analytics.risk.features import (
     require_columns,
 )
 from moodle_analytics.risk.metrics import metrics_by_week
+from moodle_analytics.risk.model_store import ModelStore
 from moodle_analytics.risk.settings import RiskSettings
 from moodle_analytics.risk.validation import (
     FittedRiskModel,
     NotEnoughHistoryError,
-    compare_models,
     fit_risk_model,
 )
 
@@ -172,8 +172,21 @@ class ScoringRun:
     messages: list[str]
 
 
+def fitted_risk_model(
+    training: pd.DataFrame, settings: RiskSettings, store: ModelStore
+) -> tuple[FittedRiskModel, bool]:
+    """The risk model fitted on these training rows: from the store when an
+    earlier build fitted it on the same rows, else fitted now."""
+    return store.get_or_fit(
+        "risk_model", training, settings, lambda: fit_risk_model(training, settings)
+    )
+
+
 def score_learner_weeks(
-    features: pd.DataFrame, settings: RiskSettings, log: Callable[[str], None] = print
+    features: pd.DataFrame,
+    settings: RiskSettings,
+    log: Callable[[str], None] = print,
+    store: ModelStore | None = None,
 ) -> ScoringRun:
     """fct_learner_risk_scores: one row per learner-week of int_risk_features."""
     require_columns(
@@ -195,7 +208,7 @@ def score_learner_weeks(
         rows = np.flatnonzero(fit_of_row == number)
         try:
             training = refits.training_rows(features, size, settings.max_training_learner_courses)
-            fitted = fit_risk_model(training, settings)
+            fitted, was_stored = fitted_risk_model(training, settings, store or ModelStore(None))
         except NotEnoughHistoryError as problem:
             messages.append(f"no model for {len(rows):,} learner-weeks: {problem}")
             continue
@@ -204,10 +217,11 @@ def score_learner_weeks(
         model_name[rows] = fitted.name
         training_size[rows] = fitted.learner_courses
         trained_until[rows] = np.datetime64(fitted.trained_until, "us")
+        how = "from the model store" if was_stored else f"fitted in {fitted.fit_seconds:.1f} s"
         messages.append(
             f"{fitted.name} trained on {fitted.learner_courses:,} learner-courses "
-            f"(outcomes known by {fitted.trained_until:%Y-%m-%d}) scored {len(rows):,} "
-            f"learner-weeks in {fitted.fit_seconds:.1f} s"
+            f"(outcomes known by {fitted.trained_until:%Y-%m-%d}), {how}, scored "
+            f"{len(rows):,} learner-weeks"
         )
 
     rule_score = rules.rule_based_score(features)
@@ -292,7 +306,10 @@ def current_history(features: pd.DataFrame, settings: RiskSettings) -> tuple[pd.
 
 
 def model_comparison_table(
-    features: pd.DataFrame, settings: RiskSettings, log: Callable[[str], None] = print
+    features: pd.DataFrame,
+    settings: RiskSettings,
+    log: Callable[[str], None] = print,
+    store: ModelStore | None = None,
 ) -> pd.DataFrame:
     """rpt_risk_model_comparison: each model's cross-validated metrics per course
     week on the labelled history of the model scoring the newest weeks, the
@@ -316,7 +333,10 @@ def model_comparison_table(
     comparison = None
     if shortfall is None:
         try:
-            comparison = compare_models(rows, settings)
+            # The comparison behind the model that scores the newest weeks:
+            # fct_learner_risk_scores has usually stored it already.
+            fitted, _ = fitted_risk_model(rows, settings, store or ModelStore(None))
+            comparison = fitted.comparison
         except NotEnoughHistoryError as problem:
             shortfall = str(problem)
     if comparison is None:
@@ -353,3 +373,25 @@ def model_comparison_table(
     trained_until = pd.to_datetime(rows["outcome_known_at"]).max() if len(rows) else pd.NaT
     table["trained_until_at"] = trained_until
     return typed(table, COMPARISON_COLUMNS)
+
+
+class ChoiceMismatchError(RuntimeError):
+    """The comparison chose another model than the one that scored the newest weeks."""
+
+
+def check_chosen_model(comparison: pd.DataFrame, newest: tuple[str, object] | None) -> None:
+    """The model rpt_risk_model_comparison chose must be the one that scored the
+    newest weeks in fct_learner_risk_scores: newest is that model's name and
+    trained-until moment (None when no week was scored by a model)."""
+    chosen = comparison[comparison["is_chosen"].astype(bool)]
+    if chosen.empty or (chosen["model_name"] == "rule_based").all():
+        return  # no model could be fitted on today's history: nothing to match
+    expected = (chosen["model_name"].iloc[0], pd.Timestamp(chosen["trained_until_at"].iloc[0]))
+    found = None if newest is None else (newest[0], pd.Timestamp(newest[1]))
+    if found != expected:
+        raise ChoiceMismatchError(
+            f"the comparison chose {expected[0]} trained until {expected[1]}, but the newest "
+            f"risk scores come from {found or 'no model'}: fct_learner_risk_scores and "
+            "rpt_risk_model_comparison were built from different int_risk_features or "
+            "settings; build both again"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -33,6 +34,8 @@ class RiskSettings:
     # Pass mark (share of the maximum) for quiz averages: default_pass_share.
     pass_share: float = 0.5
     random_seed: int = 42
+    # Cross-validation fits run side by side on this many cores (0: all).
+    fit_jobs: int = 0
 
     def __post_init__(self) -> None:
         checks = [
@@ -50,6 +53,7 @@ class RiskSettings:
             (2 <= self.cv_folds <= 20, "risk_cv_folds must be between 2 and 20"),
             (len(self.models) >= 1, "risk_models must name at least one model"),
             (self.refit_growth >= 0, "risk_refit_growth must not be negative"),
+            (self.fit_jobs >= 0, "risk_fit_jobs must be 0 (all cores) or more"),
             (
                 0 < self.medium_threshold < self.high_threshold <= 1,
                 "risk_band_thresholds need 0 < medium < high <= 1",
@@ -101,3 +105,7 @@ class RiskSettings:
     @property
     def band_thresholds(self) -> dict[str, float]:
         return {"high": self.high_threshold, "medium": self.medium_threshold}
+
+    @property
+    def parallel_fits(self) -> int:
+        return self.fit_jobs or os.cpu_count() or 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,22 +78,40 @@ def fold_masks(
 
 
 def out_of_fold(
-    model: ClassifierMixin,
+    models: dict[str, ClassifierMixin],
     features: np.ndarray,
     labels: np.ndarray,
     masks: list[tuple[np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Raw out-of-fold probabilities and each row's test fold (NaN / -1 where a
-    fold could not be trained: its training side held one class only)."""
-    predictions = np.full(len(labels), np.nan)
-    fold_of_row = np.full(len(labels), -1)
-    for number, (train, test) in enumerate(masks):
-        if len(np.unique(labels[train])) < 2 or not test.any():
-            continue
-        fitted = clone(model).fit(features[train], labels[train])
-        predictions[test] = fitted.predict_proba(features[test])[:, 1]
+    jobs: int = 1,
+) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    """Per model: raw out-of-fold probabilities, each row's test fold (NaN / -1
+    where a fold could not be trained: its training side held one class only),
+    and the seconds its fits took. The fits run on `jobs` threads (the tree and
+    boosting code releases the GIL); each is seeded, so the result does not
+    depend on `jobs`."""
+    folds = [
+        (number, train, test)
+        for number, (train, test) in enumerate(masks)
+        if len(np.unique(labels[train])) >= 2 and test.any()
+    ]
+
+    def fit_fold(name: str, train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, float]:
+        started = time.perf_counter()
+        fitted = clone(models[name]).fit(features[train], labels[train])
+        return fitted.predict_proba(features[test])[:, 1], time.perf_counter() - started
+
+    tasks = [(name, fold) for name in models for fold in folds]
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(lambda task: fit_fold(task[0], *task[1][1:]), tasks))
+    by_model = {
+        name: (np.full(len(labels), np.nan), np.full(len(labels), -1), 0.0) for name in models
+    }
+    for (name, (number, _, test)), (predicted, seconds) in zip(tasks, results, strict=True):
+        predictions, fold_of_row, spent = by_model[name]
+        predictions[test] = predicted
         fold_of_row[test] = number
-    return predictions, fold_of_row
+        by_model[name] = (predictions, fold_of_row, spent + seconds)
+    return by_model
 
 
 def fit_calibrator(raw: np.ndarray, labels: np.ndarray) -> IsotonicRegression:
@@ -179,13 +198,10 @@ def compare_models(rows: pd.DataFrame, settings: RiskSettings) -> ModelCompariso
     masks = fold_masks(rows["learner_course_id"].to_numpy(), splits)
     first, last = 1, midpoint_week(rows)
     tables, predictions, seconds, early_auc = [], {}, {}, {}
-    for name in settings.models:
-        started = time.perf_counter()
-        with threadpool_limits(limits=1):
-            raw, fold_of_row = out_of_fold(
-                make_model(name, settings.random_seed), features, labels, masks
-            )
-        seconds[name] = time.perf_counter() - started
+    models = {name: make_model(name, settings.random_seed) for name in settings.models}
+    fitted = out_of_fold(models, features, labels, masks, settings.parallel_fits)
+    for name, (raw, fold_of_row, fit_seconds) in fitted.items():
+        seconds[name] = fit_seconds
         calibrated = cross_fitted_calibration(raw, labels, fold_of_row)
         scored = rows.assign(raw_score=raw, probability=calibrated, is_dropout=labels)
         scored = scored[~np.isnan(calibrated)]

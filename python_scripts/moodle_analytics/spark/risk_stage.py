@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from moodle_analytics.risk.backtest import backtest_table
+from moodle_analytics.risk.model_store import ModelStore
 from moodle_analytics.risk.scoring import model_comparison_table, score_learner_weeks
 from moodle_analytics.risk.settings import RiskSettings
 from moodle_analytics.spark.parquet_tables import read_spark_table, write_parquet
@@ -51,6 +52,11 @@ class SparkBuild:
         node = self.manifest["nodes"][f"model.{PROJECT}.fct_learner_risk_scores"]
         return RiskSettings.from_mapping(node["config"].get("risk_settings"))
 
+    def model_store(self) -> ModelStore:
+        """The store of fitted models the dbt Python models would use."""
+        node = self.manifest["nodes"][f"model.{PROJECT}.fct_learner_risk_scores"]
+        return ModelStore.at(node["config"].get("risk_model_store"))
+
     def risk_schema(self) -> str:
         """Schema of the scores from DuckDB: beside the rule-based stand-ins'."""
         node = self.manifest["nodes"][f"model.{PROJECT}.fct_learner_risk_scores"]
@@ -64,10 +70,11 @@ def score(build: SparkBuild, out_dir: Path) -> dict[str, int]:
     try:
         features = read_spark_table(connection, build.location("int_risk_features"))
         courses = read_spark_table(connection, build.location("dim_courses"))
-        scores = score_learner_weeks(features, settings).scores
+        store = build.model_store()
+        scores = score_learner_weeks(features, settings, store=store).scores
         tables = {
             "fct_learner_risk_scores": scores,
-            "rpt_risk_model_comparison": model_comparison_table(features, settings),
+            "rpt_risk_model_comparison": model_comparison_table(features, settings, store=store),
             "rpt_risk_backtest": backtest_table(scores, features, courses),
         }
         for name, frame in tables.items():
