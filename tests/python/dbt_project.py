@@ -34,6 +34,8 @@ class Workspace:
             MOODLE_SOURCE_DUCKDB=str(self.source),
             MOODLE_ANALYTICS_DUCKDB=str(self.warehouse),
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+            # Each workspace fits its own risk models (none from other tests).
+            MOODLE_RISK_MODEL_STORE=str(self.directory / "risk_model_store"),
         )
         env.update(self.extra_env)
         return env

@@ -1,4 +1,6 @@
-"""An incremental run after new log rows gives exactly the marts of a full build."""
+"""An incremental run after new log rows gives exactly the marts and risk scores
+of a full build, and takes its risk models from the model store: the new rows
+change no learner-course whose outcome is known."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from mart_compare import comparable, differences
 
 # Run bookkeeping differs between runs by design; everything else must match
 # (floating-point numbers within mart_compare's tolerance).
-RUN_COLUMNS = {"loaded_at", "source_loaded_at"}
-COMPARED_SCHEMAS = ("analytics_marts", "analytics_intermediate")
+RUN_COLUMNS = {"loaded_at", "source_loaded_at", "fit_seconds"}
+COMPARED_SCHEMAS = ("analytics_marts", "analytics_intermediate", "analytics_ml")
 
 
 def differing_rows(left: Workspace, right: Workspace) -> dict[str, list[str]]:
@@ -64,7 +66,9 @@ def test_incremental_run_after_new_rows_equals_a_full_build(tmp_path):
         "select count(*) from analytics_intermediate.int_log_events_classified"
     )[0][0]
     put_back_log_rows(incremental.source, tmp_path / "held_back.duckdb")
-    incremental.dbt("run")
+    second_run = incremental.dbt("run").stdout
+    assert "risk scores: 0 fitted" in second_run
+    assert "from the model store" in second_run
     after = incremental.query(
         "select count(*) from analytics_intermediate.int_log_events_classified"
     )[0][0]
