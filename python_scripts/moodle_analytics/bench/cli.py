@@ -548,8 +548,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     if options.memory_limit:
         env["DUCKDB_MEMORY_LIMIT"] = options.memory_limit
-        if "DUCKDB_MEMORY_LIMIT" not in profiles.read_text():
-            say(f"{PROG}: warning: {profiles} does not read DUCKDB_MEMORY_LIMIT: dbt ignores it")
+        # The project's on-run-start hook (or a profile) reads the variable.
+        readers = [profiles, *sorted((PROJECT_DIR / "macros").glob("*.sql"))]
+        if not any("DUCKDB_MEMORY_LIMIT" in reader.read_text() for reader in readers):
+            say(f"{PROG}: warning: neither {profiles} nor a macro reads DUCKDB_MEMORY_LIMIT")
             settings["duckdb_memory_limit_ignored_by_dbt"] = True
 
     work_dir = options.work_dir.resolve()
