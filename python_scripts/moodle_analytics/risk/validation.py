@@ -89,29 +89,31 @@ def out_of_fold(
     and the seconds its fits took. The fits run on `jobs` threads (the tree and
     boosting code releases the GIL); each is seeded, so the result does not
     depend on `jobs`."""
-    folds = [
-        (number, train, test)
-        for number, (train, test) in enumerate(masks)
+    trainable = [
+        fold
+        for fold, (train, test) in enumerate(masks)
         if len(np.unique(labels[train])) >= 2 and test.any()
     ]
+    tasks = [(name, fold) for name in models for fold in trainable]
 
-    def fit_fold(name: str, train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, float]:
+    def fit_fold(task: tuple[str, int]) -> tuple[np.ndarray, float]:
+        name, fold = task
+        train, test = masks[fold]
         started = time.perf_counter()
         fitted = clone(models[name]).fit(features[train], labels[train])
         return fitted.predict_proba(features[test])[:, 1], time.perf_counter() - started
 
-    tasks = [(name, fold) for name in models for fold in folds]
     with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(lambda task: fit_fold(task[0], *task[1][1:]), tasks))
-    by_model = {
-        name: (np.full(len(labels), np.nan), np.full(len(labels), -1), 0.0) for name in models
-    }
-    for (name, (number, _, test)), (predicted, seconds) in zip(tasks, results, strict=True):
-        predictions, fold_of_row, spent = by_model[name]
-        predictions[test] = predicted
-        fold_of_row[test] = number
-        by_model[name] = (predictions, fold_of_row, spent + seconds)
-    return by_model
+        results = list(pool.map(fit_fold, tasks))
+    predictions = {name: np.full(len(labels), np.nan) for name in models}
+    fold_of_row = {name: np.full(len(labels), -1) for name in models}
+    seconds = dict.fromkeys(models, 0.0)
+    for (name, fold), (predicted, spent) in zip(tasks, results, strict=True):
+        test = masks[fold][1]
+        predictions[name][test] = predicted
+        fold_of_row[name][test] = fold
+        seconds[name] += spent
+    return {name: (predictions[name], fold_of_row[name], seconds[name]) for name in models}
 
 
 def fit_calibrator(raw: np.ndarray, labels: np.ndarray) -> IsotonicRegression:
