@@ -173,11 +173,11 @@ class ScoringRun:
 
 
 def fitted_risk_model(
-    training: pd.DataFrame, settings: RiskSettings, store: ModelStore
+    training: pd.DataFrame, settings: RiskSettings, store: ModelStore | None
 ) -> tuple[FittedRiskModel, bool]:
     """The risk model fitted on these training rows: from the store when an
     earlier build fitted it on the same rows, else fitted now."""
-    return store.get_or_fit(
+    return (store or ModelStore(None)).get_or_fit(
         "risk_model", training, settings, lambda: fit_risk_model(training, settings)
     )
 
@@ -208,7 +208,7 @@ def score_learner_weeks(
         rows = np.flatnonzero(fit_of_row == number)
         try:
             training = refits.training_rows(features, size, settings.max_training_learner_courses)
-            fitted, was_stored = fitted_risk_model(training, settings, store or ModelStore(None))
+            fitted, was_stored = fitted_risk_model(training, settings, store)
         except NotEnoughHistoryError as problem:
             messages.append(f"no model for {len(rows):,} learner-weeks: {problem}")
             continue
@@ -335,7 +335,7 @@ def model_comparison_table(
         try:
             # The comparison behind the model that scores the newest weeks:
             # fct_learner_risk_scores has usually stored it already.
-            fitted, _ = fitted_risk_model(rows, settings, store or ModelStore(None))
+            fitted, _ = fitted_risk_model(rows, settings, store)
             comparison = fitted.comparison
         except NotEnoughHistoryError as problem:
             shortfall = str(problem)
