@@ -146,6 +146,14 @@ def models_not_compiled(target_dir: Path) -> list[str]:
 Rows = tuple[list[str], list[tuple]]
 
 
+def duckdb_table_rows(workspace, schema: str, table: str, run_columns: set[str]) -> Rows:
+    """A table of a workspace's DuckDB warehouse, comparable (run_columns left out)."""
+    with workspace.connect() as connection:
+        cursor = connection.execute(f'select * from "{schema}"."{table}"')
+        columns = [column[0] for column in cursor.description]
+        return comparable(columns, cursor.fetchall(), run_columns)
+
+
 def compare_builds(
     reference_target: Path,
     other_target: Path,

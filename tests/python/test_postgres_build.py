@@ -35,6 +35,7 @@ from mart_compare import (
     Mart,
     comparable,
     compare_builds,
+    duckdb_table_rows,
     marts_of,
     models_not_compiled,
 )
@@ -207,14 +208,6 @@ def builds(pg_moodle: LoadedMoodle, tmp_path_factory) -> Builds:
 
 
 # -- reading marts -------------------------------------------------------------------
-def rows_of_duckdb(workspace: Workspace, mart: Mart) -> tuple[list[str], list[tuple]]:
-    with workspace.connect() as connection:
-        cursor = connection.execute(f'select * from "{mart.schema}"."{mart.name}"')
-        columns = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-    return comparable(columns, rows, RUN_MEASUREMENTS)
-
-
 def rows_of_postgres(conn, mart: Mart) -> tuple[list[str], list[tuple]]:
     with conn.cursor() as cursor:
         cursor.execute(sql.SQL("select * from {}").format(sql.Identifier(mart.schema, mart.name)))
@@ -232,7 +225,7 @@ def compare_marts(builds: Builds, other: str) -> tuple[list[str], dict[str, list
         return compare_builds(
             builds.duckdb.directory / "target",
             getattr(builds, other).directory / "target",
-            lambda mart: rows_of_duckdb(builds.duckdb, mart),
+            lambda mart: duckdb_table_rows(builds.duckdb, mart.schema, mart.name, RUN_MEASUREMENTS),
             lambda mart: rows_of_postgres(conn, mart),
         )
     finally:

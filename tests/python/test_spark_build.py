@@ -33,6 +33,7 @@ from mart_compare import (
     comparable,
     compare_builds,
     differences,
+    duckdb_table_rows,
     marts_of,
     models_not_compiled,
 )
@@ -128,13 +129,6 @@ def require_spark(builds: Builds) -> None:
     assert len(builds.spark_runs) == 2
 
 
-def duckdb_rows(workspace: Workspace, schema: str, table: str):
-    with workspace.connect() as connection:
-        cursor = connection.execute(f'select * from "{schema}"."{table}"')
-        columns = [column[0] for column in cursor.description]
-        return comparable(columns, cursor.fetchall(), RUN_MEASUREMENTS)
-
-
 def parquet_rows(location: Path):
     with duckdb.connect() as connection:
         table = spark_table(connection, location)
@@ -178,7 +172,7 @@ def test_spark_marts_equal_duckdb_marts(builds: Builds):
     compared, failures = compare_builds(
         builds.duckdb.directory / "target",
         builds.spark_dir / "target",
-        lambda mart: duckdb_rows(builds.duckdb, mart.schema, mart.name),
+        lambda mart: duckdb_table_rows(builds.duckdb, mart.schema, mart.name, RUN_MEASUREMENTS),
         lambda mart: parquet_rows(builds.spark.location(mart.name)),
     )
     assert {"fct_learner_weeks", "fct_learner_courses", "fct_learner_feedback"} <= set(compared)
@@ -190,7 +184,7 @@ def test_spark_marts_equal_duckdb_marts(builds: Builds):
 def test_risk_scores_from_spark_features_equal_duckdb_python_models(builds: Builds, table: str):
     require_spark(builds)
     schema = marts_of(builds.duckdb.directory / "target")[table].schema
-    expected = duckdb_rows(builds.duckdb, schema, table)
+    expected = duckdb_table_rows(builds.duckdb, schema, table, RUN_MEASUREMENTS)
     with duckdb.connect() as connection:
         cursor = connection.execute(
             f"select * from read_parquet('{builds.spark_dir / 'risk_models' / table}.parquet')"
