@@ -45,22 +45,25 @@ class SparkBuild:
             raise SystemExit(f"{model} is not enabled in the Spark build's manifest")
         return self.warehouse / f"{node['schema']}.db" / node["alias"]
 
+    @property
+    def risk_scores_node(self) -> dict:
+        """fct_learner_risk_scores in the manifest (on Spark, the SQL stand-in):
+        its config carries what the dbt Python model would get."""
+        return self.manifest["nodes"][f"model.{PROJECT}.fct_learner_risk_scores"]
+
     def risk_settings(self) -> RiskSettings:
         """The settings the dbt Python model would get: the config its yml gives
         fct_learner_risk_scores (on Spark, the SQL stand-in of the same name),
         rendered with the build's variables."""
-        node = self.manifest["nodes"][f"model.{PROJECT}.fct_learner_risk_scores"]
-        return RiskSettings.from_mapping(node["config"].get("risk_settings"))
+        return RiskSettings.from_mapping(self.risk_scores_node["config"].get("risk_settings"))
 
     def model_store(self) -> ModelStore:
         """The store of fitted models the dbt Python models would use."""
-        node = self.manifest["nodes"][f"model.{PROJECT}.fct_learner_risk_scores"]
-        return ModelStore.at(node["config"].get("risk_model_store"))
+        return ModelStore.at(self.risk_scores_node["config"].get("risk_model_store"))
 
     def risk_schema(self) -> str:
         """Schema of the scores from DuckDB: beside the rule-based stand-ins'."""
-        node = self.manifest["nodes"][f"model.{PROJECT}.fct_learner_risk_scores"]
-        return f"{node['schema']}_models"
+        return f"{self.risk_scores_node['schema']}_models"
 
 
 def score(build: SparkBuild, out_dir: Path) -> dict[str, int]:
