@@ -117,3 +117,14 @@ def test_side_by_side_fits_give_the_same_comparison(site):
         pd.testing.assert_series_equal(
             pd.Series(predictions), pd.Series(two_cores.out_of_fold[name]), check_exact=True
         )
+
+
+def test_fits_side_by_side_score_as_fits_one_after_another(site, fresh, tmp_path):
+    assert len(fresh.fits) >= 2  # more than one fit to run side by side
+    one_at_a_time = score_learner_weeks(site, dataclasses.replace(SMALL, fit_jobs=1), log=quiet)
+    store = ModelStore.at(tmp_path)
+    side_by_side = score_learner_weeks(
+        site, dataclasses.replace(SMALL, fit_jobs=3), log=quiet, store=store
+    )
+    pd.testing.assert_frame_equal(one_at_a_time.scores, side_by_side.scores, check_exact=True)
+    assert store.fitted == len(fresh.fits) == len(list(tmp_path.glob("*.pickle")))

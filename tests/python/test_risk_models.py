@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.impute import SimpleImputer
+from sklearn.metrics import f1_score
 
-from moodle_analytics.risk.metrics import score_metrics, top_share_precision
+from moodle_analytics.risk.metrics import f1_at, score_metrics, top_share_precision
 from moodle_analytics.risk.scoring import (
     SCORE_COLUMNS,
     model_comparison_table,
@@ -53,6 +54,19 @@ def test_top_decile_precision_and_auc_on_known_rankings():
     figures = score_metrics(labels, scores)
     assert figures["roc_auc"] == pytest.approx(15 / 21)
     assert math.isnan(score_metrics(np.zeros(4), np.arange(4.0))["roc_auc"])
+
+
+def test_f1_counts_as_scikit_learns_does_including_nothing_flagged():
+    rng = np.random.default_rng(7)
+    for size in (1, 2, 5, 40):
+        for _ in range(50):
+            labels = rng.integers(0, 2, size)
+            flagged = rng.random(size) < rng.random()
+            assert f1_at(labels, flagged) == pytest.approx(
+                f1_score(labels, flagged, zero_division=0)
+            )
+    assert f1_at(np.zeros(3, dtype=int), np.zeros(3, dtype=bool)) == 0.0
+    assert f1_at(np.array([1, 0, 1]), np.array([True, False, False])) == pytest.approx(2 / 3)
 
 
 def test_the_best_early_auc_wins_unless_a_simpler_model_is_within_the_margin():

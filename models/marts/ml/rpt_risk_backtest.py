@@ -4,12 +4,17 @@ Thin wrapper around moodle_analytics.risk.backtest.backtest_table; the plot of
 AUC by week comes from `moodle-risk-report --plot`.
 """
 
-from moodle_analytics.risk.backtest import backtest_table
+from moodle_analytics.risk.backtest import (
+    BACKTEST_LABEL_COLUMNS,
+    BACKTEST_SCORE_COLUMNS,
+    backtest_table,
+)
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    scores = dbt.ref("fct_learner_risk_scores").df()
-    features = dbt.ref("int_risk_features").df()
+    # Only the columns it reads: the reasons and features are most of the bytes.
+    scores = dbt.ref("fct_learner_risk_scores").select(*BACKTEST_SCORE_COLUMNS).df()
+    features = dbt.ref("int_risk_features").select(*BACKTEST_LABEL_COLUMNS).df()
     courses = dbt.ref("dim_courses").df()
     return backtest_table(scores, features, courses)

@@ -17,6 +17,17 @@ from moodle_analytics.risk.features import require_columns
 from moodle_analytics.risk.metrics import METRIC_COLUMNS, metrics_by_week
 from moodle_analytics.risk.scoring import typed
 
+# The columns the backtest reads (a model can load just these).
+BACKTEST_SCORE_COLUMNS = (
+    "learner_week_id",
+    "course_id",
+    "course_week_number",
+    "dropout_probability",
+    "score_method",
+    "model_name",
+)
+BACKTEST_LABEL_COLUMNS = ("learner_week_id", "is_outcome_known", "is_dropout")
+
 ALL_COHORTS = "all"
 NO_START_DATE = "no start date"
 
@@ -51,24 +62,12 @@ def backtest_table(
 ) -> pd.DataFrame:
     """rpt_risk_backtest: metrics per cohort (and all cohorts), score method and
     course week, for learner-courses whose outcome is known."""
-    require_columns(
-        scores,
-        (
-            "learner_week_id",
-            "course_id",
-            "course_week_number",
-            "dropout_probability",
-            "score_method",
-            "model_name",
-        ),
-        "fct_learner_risk_scores",
-    )
-    require_columns(
-        features, ("learner_week_id", "is_outcome_known", "is_dropout"), "int_risk_features"
-    )
+    require_columns(scores, BACKTEST_SCORE_COLUMNS, "fct_learner_risk_scores")
+    require_columns(features, BACKTEST_LABEL_COLUMNS, "int_risk_features")
     require_columns(courses, ("course_id", "starts_at"), "dim_courses")
-    labels = features[["learner_week_id", "is_outcome_known", "is_dropout"]]
-    rows = scores.merge(labels, on="learner_week_id", how="inner")
+    rows = scores[list(BACKTEST_SCORE_COLUMNS)].merge(
+        features[list(BACKTEST_LABEL_COLUMNS)], on="learner_week_id", how="inner"
+    )
     rows = rows[rows["is_outcome_known"].fillna(False).astype(bool) & rows["is_dropout"].notna()]
     # Ties in the top 10% are taken in learner_week_id order, as in SQL.
     rows = rows.assign(is_dropout=rows["is_dropout"].astype(bool)).sort_values(
@@ -82,13 +81,17 @@ def backtest_table(
             table = metrics_by_week(method_rows, "dropout_probability", threshold=threshold)
             table = table[table["course_week_number"].notna()]
             per_week = method_rows.groupby("course_week_number")
+            names = (
+                method_rows[["course_week_number", "model_name"]]
+                .drop_duplicates()
+                .sort_values(["course_week_number", "model_name"])
+                .groupby("course_week_number")["model_name"]
+            )
             extra = pd.DataFrame(
                 {
                     "dropout_rate": per_week["is_dropout"].mean(),
                     "mean_dropout_probability": per_week["dropout_probability"].mean(),
-                    "model_names": per_week["model_name"].agg(
-                        lambda names: ", ".join(sorted(set(names)))
-                    ),
+                    "model_names": names.agg(", ".join),
                 }
             )
             table = table.merge(extra, left_on="course_week_number", right_index=True, how="left")

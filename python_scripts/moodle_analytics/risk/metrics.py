@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 METRIC_COLUMNS = (
     "learner_weeks",
@@ -28,6 +28,15 @@ def top_share_precision(labels: np.ndarray, scores: np.ndarray, share: float = 0
     # Stable sort on the negated score: ties keep their order.
     riskiest = np.argsort(-scores, kind="stable")[:count]
     return float(labels[riskiest].mean())
+
+
+def f1_at(labels: np.ndarray, flagged: np.ndarray) -> float:
+    """F1 of flagging dropouts: 2 TP / (2 TP + FP + FN), 0 when nothing is
+    flagged and nobody dropped out."""
+    true_positives = int(np.sum(flagged & (labels == 1)))
+    wrong = int(np.sum(flagged != (labels == 1)))
+    denominator = 2 * true_positives + wrong
+    return 2 * true_positives / denominator if denominator else 0.0
 
 
 def _share(value: float) -> float:
@@ -53,11 +62,7 @@ def score_metrics(
         # Clipped: summing precisions can overshoot 1 by a rounding error.
         "roc_auc": _share(roc_auc_score(labels, ranking)) if both_classes else math.nan,
         "pr_auc": _share(average_precision_score(labels, ranking)) if both_classes else math.nan,
-        "f1_score": (
-            float(f1_score(labels, probabilities >= threshold, zero_division=0))
-            if len(labels)
-            else math.nan
-        ),
+        "f1_score": f1_at(labels, probabilities >= threshold) if len(labels) else math.nan,
         "top_decile_precision": top_share_precision(labels, ranking),
         "brier_score": (float(np.mean((probabilities - labels) ** 2)) if len(labels) else math.nan),
     }
@@ -76,6 +81,9 @@ def metrics_by_week(
     `frame` holds one row per learner-course and week, so within a week each
     learner-course counts once."""
     rows = []
+    # Only the columns read: splitting the others by week would cost more than the metrics.
+    read = [week, label, ranking] + ([] if probability in (None, ranking) else [probability])
+    frame = frame[read]
     groups = [(value, part) for value, part in frame.groupby(week, sort=True)]
     groups.append((math.nan, frame))
     for value, part in groups:

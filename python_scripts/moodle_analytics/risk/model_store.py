@@ -20,6 +20,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable
 from functools import cache
 from importlib import metadata
@@ -75,6 +76,10 @@ class ModelStore:
     max_entries: int = 64
     reused: int = 0
     fitted: int = 0
+    # Fits run side by side: counting, writing and pruning take turns.
+    _lock: threading.Lock = dataclasses.field(
+        default_factory=threading.Lock, repr=False, compare=False
+    )
 
     @classmethod
     def at(cls, directory: str | os.PathLike | None) -> ModelStore:
@@ -89,16 +94,20 @@ class ModelStore:
         """The stored fit for these rows and settings, else fit() (stored for
         next time); and whether it came from the store."""
         if self.directory is None:
-            self.fitted += 1
-            return fit(), False
+            result = fit()
+            with self._lock:
+                self.fitted += 1
+            return result, False
         path = self.directory / f"{kind}-{fingerprint(kind, rows, settings)}.pickle"
         stored = self._read(path)
         if stored is not None:
-            self.reused += 1
+            with self._lock:
+                self.reused += 1
             return stored, True
         result = fit()
-        self.fitted += 1
-        self._write(path, result)
+        with self._lock:
+            self.fitted += 1
+            self._write(path, result)
         return result, False
 
     def summary(self) -> str:
@@ -129,8 +138,13 @@ class ModelStore:
         self._prune()
 
     def _prune(self) -> None:
-        entries = sorted(
-            self.directory.glob("*.pickle"), key=lambda entry: entry.stat().st_mtime, reverse=True
-        )
+        entries = sorted(self.directory.glob("*.pickle"), key=_last_used, reverse=True)
         for stale in entries[self.max_entries :]:
             stale.unlink(missing_ok=True)
+
+
+def _last_used(entry: Path) -> float:
+    try:
+        return entry.stat().st_mtime
+    except FileNotFoundError:  # pruned meanwhile by another build
+        return 0.0

@@ -30,7 +30,8 @@ without any gets the recent activity against the course as the reason.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -133,225 +134,208 @@ def segment(frame: pd.DataFrame, bands: pd.Series, settings: RiskSettings) -> pd
     return pd.Series(values, index=frame.index, name="segment", dtype=object)
 
 
-def _whole(value: float) -> int:
+def _whole(values: np.ndarray) -> np.ndarray:
     """Round half up, as the SQL side does with floor(x + 0.5)."""
-    return math.floor(value + 0.5)
+    return np.floor(values + 0.5)
 
 
-def _percent(share: float) -> int:
-    return _whole(share * 100)
+def _integers(values: np.ndarray) -> pd.Series:
+    """Whole numbers as text, truncated as int() does."""
+    return pd.Series(np.trunc(values).astype(np.int64)).astype(str)
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return word if count == 1 else (plural or word + "s")
+def _percents(shares: np.ndarray) -> pd.Series:
+    return _integers(_whole(shares * 100))
 
 
-def _candidates(
-    frame: pd.DataFrame, settings: RiskSettings
-) -> list[tuple[pd.Series, pd.Series, list]]:
-    """(condition, severity, texts) per reason candidate, in tie-break order."""
+def _plural(counts: np.ndarray, word: str, plural: str | None = None) -> np.ndarray:
+    return np.where(np.trunc(counts) == 1, word, plural or word + "s")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A reason candidate: where it holds, how severe it is, and its text there."""
+
+    holds: np.ndarray  # bool per row
+    severity: np.ndarray  # per row, rounded half up to 4 decimals
+    texts: np.ndarray  # object per row: the text where it holds, else None
+
+
+def _candidate(
+    condition: pd.Series, severity: pd.Series, text: Callable[[np.ndarray], pd.Series]
+) -> _Candidate:
+    """text(rows) gives the texts of the rows (positions) where condition holds."""
+    holds = condition.fillna(False).to_numpy(dtype=bool)
+    texts = np.full(len(holds), None, dtype=object)
+    rows = np.flatnonzero(holds)
+    if len(rows):
+        texts[rows] = np.asarray(text(rows), dtype=object)
+    return _Candidate(holds, round_half_up(severity.fillna(0), 4).to_numpy(), texts)
+
+
+def _recent_texts(events: np.ndarray, medians: np.ndarray) -> pd.Series:
+    text = _integers(events) + " " + _plural(events, "event") + " in the last 14 days"
+    against = " against a course median of " + _integers(_whole(np.nan_to_num(medians)))
+    return text + np.where(np.isnan(medians), "", against)
+
+
+def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]:
+    """The reason candidates, in tie-break order; rows are positions in frame."""
     col = {name: _numbers(frame, name) for name in REASON_COLUMNS if name != "has_been_active"}
     active = frame["has_been_active"].astype(bool)
     pass_share = settings.pass_share
-    rows = range(len(frame))
 
-    def values(name: str) -> np.ndarray:
-        return col[name].to_numpy()
+    def values(name: str, rows: np.ndarray) -> np.ndarray:
+        return col[name].to_numpy()[rows]
 
-    def texts(condition: pd.Series, make) -> list:
-        mask = condition.to_numpy()
-        return [make(i) if mask[i] else None for i in rows]
-
-    candidates = []
-
-    started = values("days_since_expected_start")
-    condition = ~active & (col["days_since_expected_start"] >= 3)
-    severity = (col["days_since_expected_start"] / 14).clip(upper=1)
-    candidates.append(
-        (
-            condition,
-            severity,
-            texts(condition, lambda i: f"no activity yet, {int(started[i])} days after the start"),
-        )
-    )
-
-    inactive = values("days_since_last_activity")
-    condition = active & (col["days_since_last_activity"] >= 7)
-    severity = (col["days_since_last_activity"] / 21).clip(upper=1)
-    candidates.append(
-        (
-            condition,
-            severity,
-            texts(condition, lambda i: f"no activity for {int(inactive[i])} days"),
-        )
-    )
-
-    due, missing, late = (
-        values("deadlines_due"),
-        values("deadlines_missing"),
-        values("deadlines_late"),
-    )
-    condition = col["deadlines_missing"] >= 1
-    severity = col["deadlines_missing"] / col["deadlines_due"].where(col["deadlines_due"] > 0)
-    candidates.append(
-        (
-            condition,
-            severity,
-            texts(
-                condition,
-                lambda i: (
-                    f"{int(missing[i])} of {int(due[i])} due "
-                    f"{_plural(int(due[i]), 'activity', 'activities')} not handed in"
-                ),
-            ),
-        )
-    )
-
-    quiz, quiz_median = values("quiz_average_so_far"), values("course_median_quiz_average")
-    reference = col["course_median_quiz_average"].fillna(pass_share)
-    condition = col["quiz_average_so_far"].notna() & (
-        (col["quiz_average_so_far"] < pass_share)
-        | (col["quiz_average_so_far"] < col["course_median_quiz_average"] - 0.1)
-    )
-    gap = np.maximum(
-        reference - col["quiz_average_so_far"], pass_share - col["quiz_average_so_far"]
-    )
-    severity = (2 * gap).clip(upper=1)
-
-    def quiz_text(i: int) -> str:
-        if np.isnan(quiz_median[i]):
+    def due_text(count_column: str, ending: str) -> Callable[[np.ndarray], pd.Series]:
+        def text(rows: np.ndarray) -> pd.Series:
+            due = values("deadlines_due", rows)
             return (
-                f"quiz average {_percent(quiz[i])}% against a pass mark of {_percent(pass_share)}%"
+                _integers(values(count_column, rows))
+                + " of "
+                + _integers(due)
+                + " due "
+                + _plural(due, "activity", "activities")
+                + ending
             )
+
+        return text
+
+    def quiz_text(rows: np.ndarray) -> pd.Series:
+        medians = values("course_median_quiz_average", rows)
+        against = np.where(
+            np.isnan(medians),
+            f"a pass mark of {_whole(pass_share * 100):.0f}%",
+            "a course median of " + _percents(np.nan_to_num(medians)) + "%",
+        )
         return (
-            f"quiz average {_percent(quiz[i])}% "
-            f"against a course median of {_percent(quiz_median[i])}%"
+            "quiz average "
+            + _percents(values("quiz_average_so_far", rows))
+            + "% against "
+            + against
         )
 
-    candidates.append((condition, severity, texts(condition, quiz_text)))
+    def trend_text(rows: np.ndarray) -> pd.Series:
+        last_week = values("events_last_7_days", rows)
+        return (
+            _integers(last_week)
+            + " "
+            + _plural(last_week, "event")
+            + " in the last 7 days against an earlier average of "
+            + _integers(_whole(values("earlier_weekly_events", rows)))
+            + " a week"
+        )
 
-    recent, recent_median = (
-        values("events_last_14_days"),
-        values("course_median_events_last_14_days"),
-    )
-    condition = (
-        (col["events_last_14_days_percentile"] <= 0.25)
-        & col["course_median_events_last_14_days"].notna()
-        & (col["events_last_14_days"] < col["course_median_events_last_14_days"])
-    )
-    severity = 0.75 * (1 - col["events_last_14_days"] / col["course_median_events_last_14_days"])
-    candidates.append(
-        (condition, severity, texts(condition, lambda i: _recent_text(recent[i], recent_median[i])))
-    )
+    def completion_text(rows: np.ndarray) -> pd.Series:
+        return (
+            _percents(values("completion_share_so_far", rows))
+            + "% of tracked activities completed against a course median of "
+            + _percents(values("course_median_completion_share", rows))
+            + "%"
+        )
 
-    last_week, earlier = values("events_last_7_days"), values("earlier_weekly_events")
-    condition = (col["activity_trend_ratio"] <= 0.5) & (col["earlier_weekly_events"] >= 5)
-    severity = 0.7 * (1 - col["activity_trend_ratio"])
-    candidates.append(
-        (
-            condition,
-            severity,
-            texts(
-                condition,
-                lambda i: (
-                    f"{int(last_week[i])} {_plural(int(last_week[i]), 'event')} in the last 7 days "
-                    f"against an earlier average of {_whole(earlier[i])} a week"
-                ),
+    quiz = col["quiz_average_so_far"]
+    quiz_reference = col["course_median_quiz_average"].fillna(pass_share)
+    quiz_gap = np.maximum(quiz_reference - quiz, pass_share - quiz)
+    due = col["deadlines_due"].where(col["deadlines_due"] > 0)
+    trend = col["activity_trend_ratio"]
+    recent, recent_median = col["events_last_14_days"], col["course_median_events_last_14_days"]
+    completion = col["completion_share_so_far"]
+    completion_median = col["course_median_completion_share"]
+    return [
+        _candidate(
+            ~active & (col["days_since_expected_start"] >= 3),
+            (col["days_since_expected_start"] / 14).clip(upper=1),
+            lambda rows: (
+                "no activity yet, "
+                + _integers(values("days_since_expected_start", rows))
+                + " days after the start"
             ),
-        )
-    )
-
-    condition = col["deadlines_late"] >= 1
-    severity = 0.5 * col["deadlines_late"] / col["deadlines_due"].where(col["deadlines_due"] > 0)
-    candidates.append(
-        (
-            condition,
-            severity,
-            texts(
-                condition,
-                lambda i: (
-                    f"{int(late[i])} of {int(due[i])} due "
-                    f"{_plural(int(due[i]), 'activity', 'activities')} handed in late"
-                ),
+        ),
+        _candidate(
+            active & (col["days_since_last_activity"] >= 7),
+            (col["days_since_last_activity"] / 21).clip(upper=1),
+            lambda rows: (
+                "no activity for " + _integers(values("days_since_last_activity", rows)) + " days"
             ),
-        )
-    )
-
-    completion, completion_median = (
-        values("completion_share_so_far"),
-        values("course_median_completion_share"),
-    )
-    condition = col["completion_share_so_far"] < col["course_median_completion_share"] - 0.15
-    severity = (col["course_median_completion_share"] - col["completion_share_so_far"]).clip(
-        upper=1
-    )
-    candidates.append(
-        (
-            condition,
-            severity,
-            texts(
-                condition,
-                lambda i: (
-                    f"{_percent(completion[i])}% of tracked activities completed "
-                    f"against a course median of {_percent(completion_median[i])}%"
-                ),
+        ),
+        _candidate(
+            col["deadlines_missing"] >= 1,
+            col["deadlines_missing"] / due,
+            due_text("deadlines_missing", " not handed in"),
+        ),
+        _candidate(
+            quiz.notna() & ((quiz < pass_share) | (quiz < col["course_median_quiz_average"] - 0.1)),
+            (2 * quiz_gap).clip(upper=1),
+            quiz_text,
+        ),
+        _candidate(
+            (col["events_last_14_days_percentile"] <= 0.25)
+            & recent_median.notna()
+            & (recent < recent_median),
+            0.75 * (1 - recent / recent_median),
+            lambda rows: _recent_texts(
+                values("events_last_14_days", rows),
+                values("course_median_events_last_14_days", rows),
             ),
-        )
-    )
-
-    first = values("days_to_first_activity")
-    condition = col["days_to_first_activity"] >= 7
-    severity = (col["days_to_first_activity"] / 28).clip(upper=0.5)
-    candidates.append(
-        (
-            condition,
-            severity,
-            texts(condition, lambda i: f"first activity {int(first[i])} days after the start"),
-        )
-    )
-
-    forum_median = values("course_median_forum_posts")
-    condition = (col["forum_posts_so_far"] == 0) & (col["course_median_forum_posts"] >= 2)
-    severity = pd.Series(0.3, index=frame.index)
-    candidates.append(
-        (
-            condition,
-            severity,
-            texts(
-                condition,
-                lambda i: f"no forum posts against a course median of {_whole(forum_median[i])}",
+        ),
+        _candidate(
+            (trend <= 0.5) & (col["earlier_weekly_events"] >= 5), 0.7 * (1 - trend), trend_text
+        ),
+        _candidate(
+            col["deadlines_late"] >= 1,
+            0.5 * col["deadlines_late"] / due,
+            due_text("deadlines_late", " handed in late"),
+        ),
+        _candidate(
+            completion < completion_median - 0.15,
+            (completion_median - completion).clip(upper=1),
+            completion_text,
+        ),
+        _candidate(
+            col["days_to_first_activity"] >= 7,
+            (col["days_to_first_activity"] / 28).clip(upper=0.5),
+            lambda rows: (
+                "first activity "
+                + _integers(values("days_to_first_activity", rows))
+                + " days after the start"
             ),
-        )
-    )
-    return candidates
-
-
-def _recent_text(events: float, median: float) -> str:
-    count = int(events)
-    text = f"{count} {_plural(count, 'event')} in the last 14 days"
-    if not np.isnan(median):
-        text += f" against a course median of {_whole(median)}"
-    return text
+        ),
+        _candidate(
+            (col["forum_posts_so_far"] == 0) & (col["course_median_forum_posts"] >= 2),
+            pd.Series(0.3, index=frame.index),
+            lambda rows: (
+                "no forum posts against a course median of "
+                + _integers(_whole(values("course_median_forum_posts", rows)))
+            ),
+        ),
+    ]
 
 
 def reasons(frame: pd.DataFrame, bands: pd.Series, settings: RiskSettings) -> pd.DataFrame:
     """reason_1..reason_3 in plain words with their figures (None when fewer)."""
     require_columns(frame, REASON_COLUMNS, "the features table")
     frame = frame.reset_index(drop=True)
-    picked: list[list[tuple[float, int, str]]] = [[] for _ in range(len(frame))]
-    for order, (condition, severity, texts) in enumerate(_candidates(frame, settings)):
-        mask = condition.fillna(False).to_numpy(dtype=bool)
-        rounded = round_half_up(severity.fillna(0), 4).to_numpy()
-        for i in np.flatnonzero(mask):
-            picked[i].append((-rounded[i], order, texts[i]))
-    at_risk = bands.isin(["high", "medium"]).to_numpy()
-    recent = _numbers(frame, "events_last_14_days").to_numpy()
-    recent_median = _numbers(frame, "course_median_events_last_14_days").to_numpy()
-    columns = {f"reason_{n + 1}": [] for n in range(REASONS_PER_LEARNER)}
-    for i, found in enumerate(picked):
-        chosen = [text for _, _, text in sorted(found)[:REASONS_PER_LEARNER]]
-        if not chosen and at_risk[i]:
-            chosen = [_recent_text(recent[i], recent_median[i])]
-        for n in range(REASONS_PER_LEARNER):
-            columns[f"reason_{n + 1}"].append(chosen[n] if n < len(chosen) else None)
-    return pd.DataFrame(columns, dtype=object)
+    candidates = _candidates(frame, settings)
+    holds = np.column_stack([candidate.holds for candidate in candidates])
+    severity = np.column_stack([candidate.severity for candidate in candidates])
+    texts = np.column_stack([candidate.texts for candidate in candidates])
+    # Most severe first; a stable sort keeps the listed order among equals.
+    order = np.argsort(np.where(holds, -severity, np.inf), axis=1, kind="stable")
+    order = order[:, :REASONS_PER_LEARNER]
+    chosen = np.where(
+        np.take_along_axis(holds, order, axis=1), np.take_along_axis(texts, order, axis=1), None
+    )
+    without = np.flatnonzero(~holds.any(axis=1) & bands.isin(["high", "medium"]).to_numpy())
+    if len(without):
+        chosen[without, 0] = np.asarray(
+            _recent_texts(
+                _numbers(frame, "events_last_14_days").to_numpy()[without],
+                _numbers(frame, "course_median_events_last_14_days").to_numpy()[without],
+            ),
+            dtype=object,
+        )
+    return pd.DataFrame(
+        {f"reason_{n + 1}": chosen[:, n] for n in range(REASONS_PER_LEARNER)}, dtype=object
+    )

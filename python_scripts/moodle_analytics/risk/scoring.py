@@ -12,10 +12,12 @@ the documented rule-based score is used and score_method says so.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from moodle_analytics.risk import rules
 from moodle_analytics.risk.features import (
@@ -182,6 +184,33 @@ def fitted_risk_model(
     )
 
 
+def fitted_risk_models(
+    training_rows: Callable[[int], pd.DataFrame],
+    sizes: np.ndarray,
+    settings: RiskSettings,
+    store: ModelStore | None,
+) -> list[tuple[FittedRiskModel, bool] | NotEnoughHistoryError]:
+    """fitted_risk_model on training_rows(size) for each history size, or why
+    it could not be fitted; a fit's rows are taken when it starts.
+
+    The fits run side by side on risk_fit_jobs threads, each with its own
+    cross-validation threads: one fit alone leaves a core idle while it
+    refits and measures. Fits are seeded, so the result does not depend on it.
+    """
+
+    def fitted_or_why(size: int):
+        try:
+            return fitted_risk_model(training_rows(size), settings, store)
+        except NotEnoughHistoryError as problem:
+            return problem
+
+    workers = max(1, min(len(sizes), settings.parallel_fits))
+    # One process-wide limit for all threads: limits set and restored per
+    # thread would undo each other.
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fitted_or_why, sizes))
+
+
 def score_learner_weeks(
     features: pd.DataFrame,
     settings: RiskSettings,
@@ -204,14 +233,18 @@ def score_learner_weeks(
     fits: list[FittedRiskModel] = []
     messages: list[str] = []
     fit_of_row = refits.fit_of_row()
-    for number, size in enumerate(refits.fit_sizes):
+    outcomes = fitted_risk_models(
+        lambda size: refits.training_rows(features, size, settings.max_training_learner_courses),
+        refits.fit_sizes,
+        settings,
+        store,
+    )
+    for number, outcome in enumerate(outcomes):
         rows = np.flatnonzero(fit_of_row == number)
-        try:
-            training = refits.training_rows(features, size, settings.max_training_learner_courses)
-            fitted, was_stored = fitted_risk_model(training, settings, store)
-        except NotEnoughHistoryError as problem:
-            messages.append(f"no model for {len(rows):,} learner-weeks: {problem}")
+        if isinstance(outcome, NotEnoughHistoryError):
+            messages.append(f"no model for {len(rows):,} learner-weeks: {outcome}")
             continue
+        fitted, was_stored = outcome
         fits.append(fitted)
         probability[rows] = fitted.predict(features.iloc[rows])
         model_name[rows] = fitted.name
