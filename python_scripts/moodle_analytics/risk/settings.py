@@ -24,7 +24,7 @@ class RiskSettings:
     min_training_per_class: int = 20
     # A model learns from at most this many learner-courses, the most recently
     # known: fitting cost stays bounded as the site grows.
-    max_training_learner_courses: int = 5000
+    max_training_learner_courses: int = 3000
     cv_folds: int = 5
     models: tuple[str, ...] = MODEL_NAMES
     # Refit for past weeks once the labelled history has grown by this share.
