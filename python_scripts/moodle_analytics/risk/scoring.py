@@ -161,8 +161,19 @@ def plan(features: pd.DataFrame, settings: RiskSettings) -> RefitPlan:
     # Learner-courses known strictly before each row's cutoff: a prefix of `labelled`.
     pool_sizes = np.searchsorted(known_times, cutoffs, side="left")
 
+    # Histories of every prefix at once: the plan asks about hundreds of sizes.
+    dropouts_so_far = np.cumsum(labelled["is_dropout"].astype(bool).to_numpy())
+    courses_so_far = np.cumsum(~labelled["course_id"].duplicated().to_numpy())
+
     def usable(size: int) -> bool:
-        return history_of(labelled.iloc[:size]).shortfall(settings) is None
+        dropouts = int(dropouts_so_far[size - 1]) if size else 0
+        history = History(
+            learner_courses=size,
+            dropouts=dropouts,
+            non_dropouts=size - dropouts,
+            courses=int(courses_so_far[size - 1]) if size else 0,
+        )
+        return history.shortfall(settings) is None
 
     return RefitPlan(labelled, pool_sizes, plan_refits(pool_sizes, usable, settings.refit_growth))
 
