@@ -17,8 +17,10 @@ from sklearn.metrics import f1_score
 from moodle_analytics.risk.metrics import f1_at, score_metrics, top_share_precision
 from moodle_analytics.risk.scoring import (
     SCORE_COLUMNS,
+    labelled_learner_courses,
     model_comparison_table,
     plan_refits,
+    prefix_histories,
     score_learner_weeks,
     training_cutoffs,
 )
@@ -151,6 +153,21 @@ def test_refits_start_once_history_suffices_and_follow_its_growth():
     assert plan_refits(sizes, lambda size: size >= 100, 0.2).tolist() == [120, 150, 300]
     assert plan_refits(sizes, lambda size: size >= 100, 0.0).tolist() == [120, 130, 150, 300]
     assert plan_refits(sizes, lambda size: False, 0.2).tolist() == []
+
+
+def test_the_history_of_each_prefix_counts_its_learner_courses_dropouts_and_courses(site):
+    labelled = labelled_learner_courses(site)
+    history = prefix_histories(labelled)
+    for size in (0, 1, 7, len(labelled) // 2, len(labelled)):
+        prefix = labelled.iloc[:size]
+        dropouts = int(prefix["is_dropout"].astype(bool).sum())
+        found = history(size)
+        assert (found.learner_courses, found.dropouts, found.non_dropouts, found.courses) == (
+            size,
+            dropouts,
+            size - dropouts,
+            prefix["course_id"].nunique(),
+        )
 
 
 def test_one_score_per_learner_week_with_probabilities_in_0_1(site, scored):

@@ -90,14 +90,22 @@ class History:
         return "; ".join(needs) if needs else None
 
 
-def history_of(courses: pd.DataFrame) -> History:
-    dropouts = int(courses["is_dropout"].astype(bool).sum())
-    return History(
-        learner_courses=len(courses),
-        dropouts=dropouts,
-        non_dropouts=len(courses) - dropouts,
-        courses=int(courses["course_id"].nunique()),
-    )
+def prefix_histories(labelled: pd.DataFrame) -> Callable[[int], History]:
+    """The history of the first `size` labelled learner-courses, for any size,
+    from cumulative counts: the refit plan asks about hundreds of sizes."""
+    dropouts_so_far = np.cumsum(labelled["is_dropout"].astype(bool).to_numpy())
+    courses_so_far = np.cumsum(~labelled["course_id"].duplicated().to_numpy())
+
+    def history(size: int) -> History:
+        dropouts = int(dropouts_so_far[size - 1]) if size else 0
+        return History(
+            learner_courses=size,
+            dropouts=dropouts,
+            non_dropouts=size - dropouts,
+            courses=int(courses_so_far[size - 1]) if size else 0,
+        )
+
+    return history
 
 
 def labelled_learner_courses(features: pd.DataFrame) -> pd.DataFrame:
@@ -136,6 +144,7 @@ class RefitPlan:
     labelled: pd.DataFrame  # learner-courses with a known outcome, oldest first
     pool_sizes: np.ndarray  # per row: how many of them were known before its cutoff
     fit_sizes: np.ndarray  # history sizes at which a model is fitted
+    history_of_prefix: Callable[[int], History]  # see prefix_histories
 
     def fit_of_row(self) -> np.ndarray:
         """Index into fit_sizes of the latest fit each row may use (-1: none)."""
@@ -151,7 +160,7 @@ class RefitPlan:
         known before the newest row's cutoff)."""
         if size is None:
             size = int(self.pool_sizes.max()) if len(self.pool_sizes) else 0
-        return history_of(self.labelled.iloc[:size])
+        return self.history_of_prefix(size)
 
 
 def plan(features: pd.DataFrame, settings: RiskSettings) -> RefitPlan:
@@ -161,21 +170,13 @@ def plan(features: pd.DataFrame, settings: RiskSettings) -> RefitPlan:
     # Learner-courses known strictly before each row's cutoff: a prefix of `labelled`.
     pool_sizes = np.searchsorted(known_times, cutoffs, side="left")
 
-    # Histories of every prefix at once: the plan asks about hundreds of sizes.
-    dropouts_so_far = np.cumsum(labelled["is_dropout"].astype(bool).to_numpy())
-    courses_so_far = np.cumsum(~labelled["course_id"].duplicated().to_numpy())
+    history_of_prefix = prefix_histories(labelled)
 
     def usable(size: int) -> bool:
-        dropouts = int(dropouts_so_far[size - 1]) if size else 0
-        history = History(
-            learner_courses=size,
-            dropouts=dropouts,
-            non_dropouts=size - dropouts,
-            courses=int(courses_so_far[size - 1]) if size else 0,
-        )
-        return history.shortfall(settings) is None
+        return history_of_prefix(size).shortfall(settings) is None
 
-    return RefitPlan(labelled, pool_sizes, plan_refits(pool_sizes, usable, settings.refit_growth))
+    fit_sizes = plan_refits(pool_sizes, usable, settings.refit_growth)
+    return RefitPlan(labelled, pool_sizes, fit_sizes, history_of_prefix)
 
 
 @dataclass
