@@ -188,6 +188,12 @@ def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]
     def values(name: str, rows: np.ndarray) -> np.ndarray:
         return col[name].to_numpy()[rows]
 
+    def figure_text(column: str, before: str, after: str) -> Callable[[np.ndarray], pd.Series]:
+        def text(rows: np.ndarray) -> pd.Series:
+            return before + _integers(values(column, rows)) + after
+
+        return text
+
     def due_text(count_column: str, ending: str) -> Callable[[np.ndarray], pd.Series]:
         def text(rows: np.ndarray) -> pd.Series:
             due = values("deadlines_due", rows)
@@ -247,18 +253,12 @@ def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]
         _candidate(
             ~active & (col["days_since_expected_start"] >= 3),
             (col["days_since_expected_start"] / 14).clip(upper=1),
-            lambda rows: (
-                "no activity yet, "
-                + _integers(values("days_since_expected_start", rows))
-                + " days after the start"
-            ),
+            figure_text("days_since_expected_start", "no activity yet, ", " days after the start"),
         ),
         _candidate(
             active & (col["days_since_last_activity"] >= 7),
             (col["days_since_last_activity"] / 21).clip(upper=1),
-            lambda rows: (
-                "no activity for " + _integers(values("days_since_last_activity", rows)) + " days"
-            ),
+            figure_text("days_since_last_activity", "no activity for ", " days"),
         ),
         _candidate(
             col["deadlines_missing"] >= 1,
@@ -296,11 +296,7 @@ def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]
         _candidate(
             col["days_to_first_activity"] >= 7,
             (col["days_to_first_activity"] / 28).clip(upper=0.5),
-            lambda rows: (
-                "first activity "
-                + _integers(values("days_to_first_activity", rows))
-                + " days after the start"
-            ),
+            figure_text("days_to_first_activity", "first activity ", " days after the start"),
         ),
         _candidate(
             (col["forum_posts_so_far"] == 0) & (col["course_median_forum_posts"] >= 2),
