@@ -77,3 +77,32 @@ def test_incremental_run_after_new_rows_equals_a_full_build(tmp_path):
     complete.dbt("seed")
     complete.dbt("run")
     assert differing_rows(incremental, complete) == {}
+
+
+def test_a_table_built_by_an_older_version_gets_a_clear_message(built_demo, tmp_path):
+    """A stored incremental table without the watermark column (as an earlier
+    version of the project built int_learner_sessions) stops the run with the
+    model and the command that rebuilds it; that command then works."""
+    older = Workspace(
+        directory=tmp_path,
+        source=tmp_path / "moodle_source.duckdb",
+        warehouse=tmp_path / "moodle_analytics.duckdb",
+        ground_truth=built_demo.ground_truth,
+    )
+    shutil.copy(built_demo.source, older.source)
+    shutil.copy(built_demo.warehouse, older.warehouse)
+    with duckdb.connect(str(older.warehouse)) as connection:
+        connection.execute(
+            "alter table analytics_intermediate.int_learner_sessions drop column source_loaded_at"
+        )
+
+    refused = older.dbt("run", "--select", "int_learner_sessions", check=False)
+    assert refused.returncode != 0
+    assert 'int_learner_sessions" has no column source_loaded_at' in refused.stdout
+    assert "dbt build --full-refresh --select int_learner_sessions" in refused.stdout
+
+    older.dbt("run", "--select", "int_learner_sessions", "--full-refresh")
+    assert older.query(
+        "select count(*) from analytics_intermediate.int_learner_sessions "
+        "where source_loaded_at is null"
+    ) == [(0,)]
