@@ -44,18 +44,26 @@ def differing_rows(left: Workspace, right: Workspace) -> dict[str, list[str]]:
     return differences_by_table
 
 
+def copy_of(workspace: Workspace, directory, with_warehouse: bool = False) -> Workspace:
+    """A workspace in `directory` with a copy of the Moodle source (and of the
+    warehouse, when asked), so a test can change them freely."""
+    directory.mkdir()
+    copy = Workspace(
+        directory=directory,
+        source=directory / "moodle_source.duckdb",
+        warehouse=directory / "moodle_analytics.duckdb",
+        ground_truth=workspace.ground_truth,
+    )
+    shutil.copy(workspace.source, copy.source)
+    if with_warehouse:
+        shutil.copy(workspace.warehouse, copy.warehouse)
+    return copy
+
+
 @pytest.mark.slow
 def test_incremental_run_after_new_rows_equals_a_full_build(tmp_path):
     complete = generate_demo(tmp_path / "complete", "--learners-per-course", "30")
-    incremental_dir = tmp_path / "incremental"
-    incremental_dir.mkdir()
-    incremental = Workspace(
-        directory=incremental_dir,
-        source=incremental_dir / "moodle_source.duckdb",
-        warehouse=incremental_dir / "moodle_analytics.duckdb",
-        ground_truth=complete.ground_truth,
-    )
-    shutil.copy(complete.source, incremental.source)
+    incremental = copy_of(complete, tmp_path / "incremental")
     held = hold_back_log_rows(incremental.source, tmp_path / "held_back.duckdb")
     # Enough new rows to touch many learner-weeks (761 on this seeded site).
     assert held > 500
@@ -83,14 +91,7 @@ def test_a_table_built_by_an_older_version_gets_a_clear_message(built_demo, tmp_
     """A stored incremental table without the watermark column (as an earlier
     version of the project built int_learner_sessions) stops the run with the
     model and the command that rebuilds it; that command then works."""
-    older = Workspace(
-        directory=tmp_path,
-        source=tmp_path / "moodle_source.duckdb",
-        warehouse=tmp_path / "moodle_analytics.duckdb",
-        ground_truth=built_demo.ground_truth,
-    )
-    shutil.copy(built_demo.source, older.source)
-    shutil.copy(built_demo.warehouse, older.warehouse)
+    older = copy_of(built_demo, tmp_path / "older", with_warehouse=True)
     with duckdb.connect(str(older.warehouse)) as connection:
         connection.execute(
             "alter table analytics_intermediate.int_learner_sessions drop column source_loaded_at"
