@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from moodle_analytics.moodle_sink import MoodleDuckDBWriter, duckdb_type
-from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.moodle_db.ddl import duckdb_type
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
+from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 
 REQUIRED_TABLES = ("logstore_standard_log", "user", "course", "context", "role_assignments")
 READERS = {

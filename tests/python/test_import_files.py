@@ -10,7 +10,7 @@ import pytest
 
 from dbt_project import BIN_DIR, generate_demo
 from moodle_analytics.import_files import ExportDirectoryError, import_files
-from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 
 
 @pytest.fixture(scope="module")

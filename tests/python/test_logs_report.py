@@ -31,7 +31,7 @@ from moodle_analytics.logs_report.report_format import (
     TIME_FORMAT_MINUTES,
     TIME_FORMAT_NO_YEAR,
 )
-from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 
 WEEK = 7 * 24 * 3600
 STUDENT, STAFF_ROLES = 5, (1, 2, 3, 4)

@@ -13,17 +13,17 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from moodle_analytics.moodle_tables import MOODLE_TABLES
-from moodle_analytics.pg_load import LoadError, load_moodle
-from moodle_analytics.pg_roles import (
+from moodle_analytics.moodle_db.tables import MOODLE_KEYS, MOODLE_TABLES
+from moodle_analytics.postgres.load import LoadError, load_moodle
+from moodle_analytics.postgres.roles import (
     RoleError,
     create_bi_role,
     create_build_role,
     create_reader_role,
     grant_bi_access,
 )
-from moodle_analytics.pg_schema import MOODLE_KEYS, information_schema_type
-from moodle_analytics.pg_server import (
+from moodle_analytics.postgres.schema import information_schema_type
+from moodle_analytics.postgres.server import (
     PostgresError,
     PostgresServer,
     install_postgresql,
@@ -395,7 +395,14 @@ def test_cli_start_load_status_stop(tmp_path, pg_demo_source):
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "moodle_analytics.pg_cli", *args, "--env-file", str(env_file)],
+            [
+                sys.executable,
+                "-m",
+                "moodle_analytics.postgres.cli",
+                *args,
+                "--env-file",
+                str(env_file),
+            ],
             capture_output=True,
             text=True,
         )

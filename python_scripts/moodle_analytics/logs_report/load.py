@@ -86,8 +86,8 @@ from moodle_analytics.logs_report.times import (
     split_times,
     to_epoch,
 )
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
-from moodle_analytics.moodle_tables import MOODLE_TABLES
 
 # Moodle's standard roles: id, shortname, archetype.
 ROLES = [

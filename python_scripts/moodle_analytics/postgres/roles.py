@@ -8,23 +8,27 @@
 * BI reader: SELECT on the analytics schemas once they exist (grant_bi_access),
   never on the Moodle schema.
 
-Each function takes an open psycopg2 connection to the Moodle database, run by a
-superuser or the owner of the objects, and commits. Roles are cluster-wide;
-privileges are per database. Reloading the Moodle tables (pg_load with replace)
-drops their grants: call create_reader_role again afterwards.
+Each create_* function takes an open psycopg2 connection to the Moodle database,
+run by a superuser or the owner of the objects, and commits. Roles are
+cluster-wide; privileges are per database. Reloading the Moodle tables (load.py
+with replace) drops their grants: call create_reader_role again afterwards.
+create_site_roles makes all three as a site uses them (moodle-pg load, the
+benchmark), the builder also in the database where duckdb_pg writes its marts.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
+import psycopg2
 from psycopg2 import sql
+from psycopg2.extensions import make_dsn
 
-from moodle_analytics.moodle_tables import MOODLE_TABLES
-
-ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+from moodle_analytics.moodle_db.ddl import is_identifier
+from moodle_analytics.postgres.load import ensure_database
+from moodle_analytics.postgres.schema import moodle_tables_in
 
 
 class RoleError(RuntimeError):
@@ -32,7 +36,7 @@ class RoleError(RuntimeError):
 
 
 def _ident(name: str) -> sql.Identifier:
-    if not ROLE_NAME.fullmatch(name):
+    if not is_identifier(name):
         raise RoleError(f"{name!r} must be lowercase letters, digits and _")
     return sql.Identifier(name)
 
@@ -64,15 +68,6 @@ def _set_read_only(cursor, role: str) -> None:
     )
 
 
-def moodle_tables_present(cursor, schema: str, prefix: str) -> list[str]:
-    cursor.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-        (schema,),
-    )
-    names = {row[0] for row in cursor.fetchall()}
-    return [prefix + table for table in MOODLE_TABLES if prefix + table in names]
-
-
 def create_reader_role(
     conn,
     role: str = "moodle_reader",
@@ -89,7 +84,7 @@ def create_reader_role(
     """
     with conn.cursor() as cursor:
         password = _ensure_login_role(cursor, role, password)
-        tables = moodle_tables_present(cursor, schema, prefix)
+        tables = [prefix + table for table in moodle_tables_in(cursor, schema, prefix)]
         if not tables:
             raise RoleError(f"no Moodle tables {schema}.{prefix}* in this database; load first")
         cursor.execute(
@@ -150,7 +145,7 @@ def create_bi_role(
     """LOGIN role for dashboards: no access to the Moodle schema; SELECT on the given
     analytics schemas (or later, through grant_bi_access). Returns the password.
 
-    The Moodle tables grant nothing to PUBLIC; pg_load (private_schema) also revokes
+    The Moodle tables grant nothing to PUBLIC; load.py (private_schema) also revokes
     PUBLIC's USAGE on their schema, so this role cannot even list them.
     """
     with conn.cursor() as cursor:
@@ -207,3 +202,62 @@ def grant_bi_access(
                 ).format(sql.Identifier(owner or row[0]), target, _ident(role))
             )
     conn.commit()
+
+
+@dataclass(frozen=True)
+class SiteRoles:
+    """The names of a site's three logins, and the database of the duckdb_pg marts."""
+
+    reader: str = "moodle_reader"
+    builder: str = "moodle_builder"
+    bi: str = "moodle_bi"
+    analytics_database: str = "analytics"
+
+    def env(self, passwords: Mapping[str, str]) -> dict[str, str]:
+        """The logins as env file lines record them; dbt grants the marts to the BI role."""
+        return {
+            "MOODLE_PG_READER_USER": self.reader,
+            "MOODLE_PG_READER_PASSWORD": passwords[self.reader],
+            "MOODLE_PG_BUILDER_USER": self.builder,
+            "MOODLE_PG_BUILDER_PASSWORD": passwords[self.builder],
+            "MOODLE_PG_BI_USER": self.bi,
+            "MOODLE_PG_BI_PASSWORD": passwords[self.bi],
+            "MOODLE_PG_BI_ROLES": self.bi,
+            "ANALYTICS_PG_DBNAME": self.analytics_database,
+        }
+
+
+def create_site_roles(
+    dsn: str,
+    database: str,
+    roles: SiteRoles = SiteRoles(),
+    *,
+    schema: str = "public",
+    prefix: str = "mdl_",
+    passwords: Mapping[str, str | None] | None = None,
+) -> dict[str, str]:
+    """The reader, builder and BI roles on the Moodle tables of ``database``; the builder
+    may also create schemas in ``roles.analytics_database`` (created if missing), where
+    the duckdb_pg target writes its marts. Returns role -> password; ``passwords``
+    keeps the ones a site already uses."""
+    passwords = passwords or {}
+    conn = psycopg2.connect(make_dsn(dsn, dbname=database))
+    try:
+        made = {
+            roles.reader: create_reader_role(
+                conn, roles.reader, passwords.get(roles.reader), schema=schema, prefix=prefix
+            ),
+            roles.builder: create_build_role(
+                conn, roles.builder, passwords.get(roles.builder), reader_role=roles.reader
+            ),
+            roles.bi: create_bi_role(conn, roles.bi, passwords.get(roles.bi), moodle_schema=schema),
+        }
+    finally:
+        conn.close()
+    ensure_database(dsn, roles.analytics_database)
+    conn = psycopg2.connect(make_dsn(dsn, dbname=roles.analytics_database))
+    try:
+        create_build_role(conn, roles.builder, made[roles.builder], reader_role=roles.reader)
+    finally:
+        conn.close()
+    return made

@@ -14,23 +14,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg2
 from psycopg2.extensions import make_dsn
 
-from moodle_analytics.pg_bench import add_arguments as add_bench_arguments
-from moodle_analytics.pg_bench import cmd_bench
-from moodle_analytics.pg_check import ConnectionSettingsError, check_target
-from moodle_analytics.pg_load import METHODS, LoadError, ensure_database, load_moodle
-from moodle_analytics.pg_roles import (
-    RoleError,
-    create_bi_role,
-    create_build_role,
-    create_reader_role,
-)
-from moodle_analytics.pg_server import (
+from moodle_analytics import cli_options
+from moodle_analytics.bench.postgres import TARGETS, compare_targets
+from moodle_analytics.postgres.check import ConnectionSettingsError, check_target
+from moodle_analytics.postgres.load import METHODS, LoadError, load_moodle
+from moodle_analytics.postgres.roles import RoleError, SiteRoles, create_site_roles
+from moodle_analytics.postgres.server import (
     DEFAULT_DATABASE,
     DEFAULT_ENV_FILE,
     MARKER_FILE,
@@ -50,6 +47,10 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default in (None, False):
             return action.help
         return super()._get_help_string(action)
+
+
+def say(message: str) -> None:
+    print(f"{PROG}: {message}", flush=True)
 
 
 def _recorded_server(env_file: Path) -> PostgresServer | None:
@@ -83,8 +84,8 @@ def cmd_start(args: argparse.Namespace) -> int:
     )
     server.start()
     server.write_env_file(args.env_file)
-    print(
-        f"{PROG}: PostgreSQL on {server.host}:{server.port}, database {server.database}, "
+    say(
+        f"PostgreSQL on {server.host}:{server.port}, database {server.database}, "
         f"data in {server.data_dir}\n{PROG}: settings in {args.env_file} "
         f"(source {args.env_file})"
     )
@@ -94,13 +95,13 @@ def cmd_start(args: argparse.Namespace) -> int:
 def cmd_stop(args: argparse.Namespace) -> int:
     server = _recorded_server(args.env_file)
     if server is None:
-        print(f"{PROG}: no server recorded in {args.env_file}; nothing to stop")
+        say(f"no server recorded in {args.env_file}; nothing to stop")
         return 0
     if server.root is not None and not server.root.exists():
-        print(f"{PROG}: {server.root} is gone; removing stale {args.env_file}")
+        say(f"{server.root} is gone; removing stale {args.env_file}")
     else:
         server.stop()
-        print(f"{PROG}: stopped the server on port {server.port} and removed its data")
+        say(f"stopped the server on port {server.port} and removed its data")
     args.env_file.unlink()
     return 0
 
@@ -108,10 +109,10 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     server = _recorded_server(args.env_file)
     if server is None:
-        print(f"{PROG}: not running (no server recorded in {args.env_file})")
+        say(f"not running (no server recorded in {args.env_file})")
         return 3
     if not server.is_running():
-        print(f"{PROG}: not running (stale {args.env_file}; `{PROG} stop` tidies it)")
+        say(f"not running (stale {args.env_file}; `{PROG} stop` tidies it)")
         return 3
     try:
         conn = server.connect(connect_timeout=5)
@@ -120,10 +121,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             version = cursor.fetchone()[0]
         conn.close()
     except psycopg2.Error as error:
-        print(f"{PROG}: postmaster {server.postmaster_pid()} up but not answering: {error}")
+        say(f"postmaster {server.postmaster_pid()} up but not answering: {error}")
         return 1
-    print(
-        f"{PROG}: running, PostgreSQL {version} on {server.host}:{server.port}, "
+    say(
+        f"running, PostgreSQL {version} on {server.host}:{server.port}, "
         f"pid {server.postmaster_pid()}, data {server.data_dir}"
     )
     return 0
@@ -143,6 +144,26 @@ def _connection_settings(env_file: Path) -> dict[str, str]:
     )
 
 
+def _create_roles(args: argparse.Namespace, settings: dict[str, str], dsn: str, database: str):
+    """The site's three roles; their logins join what the env file held."""
+    roles = SiteRoles(args.reader_role, args.builder_role, args.bi_role, args.analytics_database)
+    known = {
+        roles.reader: settings.get("MOODLE_PG_READER_PASSWORD"),
+        roles.builder: settings.get("MOODLE_PG_BUILDER_PASSWORD"),
+        roles.bi: settings.get("MOODLE_PG_BI_PASSWORD"),
+    }
+    passwords = create_site_roles(
+        dsn, database, roles, schema=args.schema, prefix=args.prefix, passwords=known
+    )
+    values = read_env_file(args.env_file) if args.env_file.exists() else {}
+    write_env_file(args.env_file, {**values, **roles.env(passwords)})
+    say(
+        f"roles {roles.reader} (SELECT on the Moodle tables), {roles.builder} (reads them, "
+        f"creates schemas in {database} and {roles.analytics_database}) and {roles.bi} "
+        f"(no Moodle access) ready; logins in {args.env_file}"
+    )
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     settings = _connection_settings(args.env_file)
     dsn = make_dsn(
@@ -154,7 +175,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     )
     database = args.database or settings.get("MOODLE_PG_DBNAME") or DEFAULT_DATABASE
     source = args.duckdb or args.parquet_dir
-    print(f"{PROG}: loading {source} into {database}.{args.schema} ({args.method})")
+    say(f"loading {source} into {database}.{args.schema} ({args.method})")
     result = load_moodle(
         dsn,
         source,
@@ -166,63 +187,12 @@ def cmd_load(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         replace=args.replace,
         strict=args.strict,
-        log=lambda message: print(f"{PROG}:   {message}", flush=True),
+        log=lambda message: say(f"  {message}"),
     )
     log_rows = result.row_counts["logstore_standard_log"]
-    print(
-        f"{PROG}: {result.total_rows:,} rows ({log_rows:,} log rows) in "
-        f"{result.seconds['total']:.1f} s"
-    )
+    say(f"{result.total_rows:,} rows ({log_rows:,} log rows) in {result.seconds['total']:.1f} s")
     if args.roles:
-        conn = psycopg2.connect(make_dsn(dsn, dbname=database))
-        try:
-            reader_password = create_reader_role(
-                conn,
-                args.reader_role,
-                settings.get("MOODLE_PG_READER_PASSWORD"),
-                schema=args.schema,
-                prefix=args.prefix,
-            )
-            builder_password = create_build_role(
-                conn,
-                args.builder_role,
-                settings.get("MOODLE_PG_BUILDER_PASSWORD"),
-                reader_role=args.reader_role,
-            )
-            bi_password = create_bi_role(
-                conn, args.bi_role, settings.get("MOODLE_PG_BI_PASSWORD"), moodle_schema=args.schema
-            )
-        finally:
-            conn.close()
-        # duckdb_pg writes its marts to a database of their own, made by the builder.
-        ensure_database(dsn, args.analytics_database)
-        conn = psycopg2.connect(make_dsn(dsn, dbname=args.analytics_database))
-        try:
-            create_build_role(
-                conn, args.builder_role, builder_password, reader_role=args.reader_role
-            )
-        finally:
-            conn.close()
-        # Keep what the file held and add the role logins, so one file serves all.
-        values = read_env_file(args.env_file) if args.env_file.exists() else {}
-        values.update(
-            MOODLE_PG_READER_USER=args.reader_role,
-            MOODLE_PG_READER_PASSWORD=reader_password,
-            MOODLE_PG_BUILDER_USER=args.builder_role,
-            MOODLE_PG_BUILDER_PASSWORD=builder_password,
-            MOODLE_PG_BI_USER=args.bi_role,
-            MOODLE_PG_BI_PASSWORD=bi_password,
-            # dbt grants the marts to these roles (postgres and duckdb_pg targets).
-            MOODLE_PG_BI_ROLES=args.bi_role,
-            ANALYTICS_PG_DBNAME=args.analytics_database,
-        )
-        write_env_file(args.env_file, values)
-        print(
-            f"{PROG}: roles {args.reader_role} (SELECT on the Moodle tables), "
-            f"{args.builder_role} (reads them, creates schemas in {database} and "
-            f"{args.analytics_database}) and {args.bi_role} (no Moodle access) ready; "
-            f"logins in {args.env_file}"
-        )
+        _create_roles(args, settings, dsn, database)
     return 0
 
 
@@ -232,30 +202,45 @@ def cmd_check(args: argparse.Namespace) -> int:
         environ.update(read_env_file(args.env_file))
     lines = check_target(args.target, schema=args.schema, prefix=args.prefix, environ=environ)
     for line in lines:
-        print(f"{PROG}: {args.target}: {line}")
-    print(f"{PROG}: {args.target}: connection settings OK")
+        say(f"{args.target}: {line}")
+    say(f"{args.target}: connection settings OK")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, formatter_class=_HelpFormatter)
-        sub.add_argument(
-            "--env-file",
-            type=Path,
-            default=DEFAULT_ENV_FILE,
-            help="shell export lines with the server's connection settings",
+def cmd_bench(args: argparse.Namespace) -> int:
+    targets = tuple(name for name in args.targets.split(",") if name)
+    unknown = set(targets) - set(TARGETS)
+    if unknown:
+        print(f"{PROG}: error: unknown targets {sorted(unknown)}; choose from {TARGETS}")
+        return 2
+    if args.work_dir is not None:
+        args.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="moodle-pg-bench-", dir=args.work_dir) as work:
+        # The postgres OS user runs the server in here when we are root.
+        Path(work).chmod(0o755)
+        timings = compare_targets(
+            args.duckdb.resolve(),
+            Path(work),
+            args.project_dir.resolve(),
+            targets,
+            shlex.split(args.dbt_args),
         )
-        return sub
+    width = max(len(timing.phase) for timing in timings)
+    print()
+    for timing in timings:
+        print(f"{timing.phase:<{width}}  {timing.seconds:8.1f} s  {timing.detail}")
+    return 0 if all(timing.ok for timing in timings) else 1
 
-    start = add("start", "start a private server that stays up")
+
+def _add_server_env_file(parser: argparse.ArgumentParser) -> None:
+    cli_options.add_env_file(
+        parser, DEFAULT_ENV_FILE, "shell export lines with the server's connection settings"
+    )
+
+
+def _add_start(add) -> None:
+    start = add("start", "start a private server that stays up", cmd_start)
+    _add_server_env_file(start)
     start.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (default: a free one)")
     start.add_argument(
         "--database", default=DEFAULT_DATABASE, help="database to create for the Moodle tables"
@@ -267,24 +252,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="apt-get install postgresql if the server binaries are missing (root only)",
     )
-    start.set_defaults(func=cmd_start)
 
-    add("stop", "stop the server and delete its data directory").set_defaults(func=cmd_stop)
-    add("status", "report whether the server is up (exit 3 if not)").set_defaults(func=cmd_status)
 
-    load = add("load", "load the Moodle tables into the server")
-    source = load.add_mutually_exclusive_group(required=True)
-    source.add_argument("--duckdb", type=Path, help="DuckDB file from moodle-demo-data")
-    source.add_argument("--parquet-dir", type=Path, help="directory of <prefix><table>.parquet")
+def _add_load(add) -> None:
+    load = add("load", "load the Moodle tables into the server", cmd_load)
+    _add_server_env_file(load)
+    cli_options.add_moodle_source(load, required=True)
     load.add_argument("--database", help="target database (default: MOODLE_PG_DBNAME, moodle)")
-    load.add_argument("--schema", default="public", help="target schema")
-    load.add_argument("--prefix", default="mdl_", help="table prefix, source and target")
-    load.add_argument("--source-schema", default="public", help="schema in the DuckDB file")
+    cli_options.add_moodle_tables(load, "of the Moodle tables in PostgreSQL")
+    load.add_argument(
+        "--source-schema",
+        type=cli_options.identifier,
+        default=cli_options.MOODLE_SCHEMA,
+        help="schema of the Moodle tables in the DuckDB file (their prefix is --prefix)",
+    )
     load.add_argument("--method", choices=METHODS, default="duckdb", help="how rows are moved")
     load.add_argument(
-        "--jobs",
-        type=int,
-        help="parallel connections (default: half the CPUs to copy, up to 4 to index)",
+        "--jobs", type=int, help="parallel connections (default: half the CPUs to copy, 4 to index)"
     )
     load.add_argument(
         "--replace", action="store_true", help="drop and reload Moodle tables already there"
@@ -294,36 +278,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fail, rather than warn, when the source breaks one of Moodle's unique indexes",
     )
+    roles = SiteRoles()
     load.add_argument(
         "--roles",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="(re)create the reader, build and BI roles and save their logins in the env file",
     )
-    load.add_argument(
-        "--reader-role", default="moodle_reader", help="login with SELECT on the Moodle tables only"
-    )
-    load.add_argument(
-        "--builder-role",
-        default="moodle_builder",
-        help="login that reads the Moodle tables and creates the analytics schemas",
-    )
-    load.add_argument(
-        "--analytics-database",
-        default="analytics",
-        help="database for the marts of the duckdb_pg target (created if missing)",
-    )
-    load.add_argument(
-        "--bi-role",
-        default="moodle_bi",
-        help="login for dashboards, no access to the Moodle schema",
-    )
-    load.set_defaults(func=cmd_load)
+    for flag, default, what in (
+        ("--reader-role", roles.reader, "login with SELECT on the Moodle tables only"),
+        ("--builder-role", roles.builder, "login that reads Moodle and creates analytics schemas"),
+        ("--bi-role", roles.bi, "login for dashboards, no access to the Moodle schema"),
+        ("--analytics-database", roles.analytics_database, "database of the duckdb_pg marts"),
+    ):
+        load.add_argument(flag, default=default, help=what)
 
-    check = commands.add_parser(
-        "check",
-        help="check the PostgreSQL settings a dbt target will use",
-        formatter_class=_HelpFormatter,
+
+def _add_check(add) -> None:
+    check = add("check", "check the PostgreSQL settings a dbt target will use", cmd_check)
+    cli_options.add_env_file(
+        check, None, "take the settings from this file of export lines (default: the environment)"
     )
     check.add_argument(
         "--target",
@@ -331,22 +305,41 @@ def build_parser() -> argparse.ArgumentParser:
         default="postgres",
         help="the profiles.yml target whose settings to check",
     )
-    check.add_argument(
-        "--env-file",
-        type=Path,
-        help="take the settings from this file of export lines (default: the environment)",
-    )
-    check.add_argument("--schema", default="public", help="schema of the Moodle tables")
-    check.add_argument("--prefix", default="mdl_", help="prefix of the Moodle tables")
-    check.set_defaults(func=cmd_check)
+    cli_options.add_moodle_tables(check)
 
-    bench = commands.add_parser(
-        "bench",
-        help="time dbt build of one Moodle data set on each target",
-        formatter_class=_HelpFormatter,
+
+def _add_bench(add) -> None:
+    bench = add("bench", "time dbt build of one Moodle data set on each target", cmd_bench)
+    cli_options.add_source_duckdb(bench, "--duckdb", "Moodle source DuckDB file")
+    cli_options.add_project_dir(bench, Path.cwd())
+    bench.add_argument("--work-dir", type=Path, help="where the server and warehouses go")
+    bench.add_argument(
+        "--targets",
+        default=",".join(TARGETS),
+        help="comma-separated targets to build, in order",
     )
-    add_bench_arguments(bench)
-    bench.set_defaults(func=cmd_bench)
+    bench.add_argument("--dbt-args", default="", help="extra dbt build arguments, one string")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, help_text, func) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, formatter_class=_HelpFormatter)
+        sub.set_defaults(func=func)
+        return sub
+
+    _add_start(add)
+    _add_server_env_file(add("stop", "stop the server and delete its data directory", cmd_stop))
+    _add_server_env_file(
+        add("status", "report whether the server is up (exit 3 if not)", cmd_status)
+    )
+    _add_load(add)
+    _add_check(add)
+    _add_bench(add)
     return parser
 
 
