@@ -31,6 +31,13 @@ def warehouse_default() -> Path:
     return Path(os.environ.get("MOODLE_ANALYTICS_DUCKDB", "data/moodle_analytics.duckdb"))
 
 
+def parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A command line's parser; its help shows each option's default."""
+    return argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+
+
 def identifier(text: str) -> str:
     """argparse type: a schema or table prefix (lowercase letters, digits and _)."""
     if not is_identifier(text):

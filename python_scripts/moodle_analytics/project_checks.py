@@ -26,13 +26,14 @@ percentages are printed either way.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from moodle_analytics import cli_options
 
 DEFAULT_LOG_SOURCES = ("moodle.logstore_standard_log",)
 
@@ -379,15 +380,11 @@ def _check_exposures(report: Report, manifest: dict, project: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="moodle-project-checks",
-        description=(
-            "Fail when a model, column, source, seed, macro or exposure of the dbt project "
-            "lacks a description, a model lacks a key test, or the log source lacks "
-            "freshness. Reads manifest.json and catalog.json: run `dbt build` and "
-            "`dbt docs generate` first."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = cli_options.parser(
+        "moodle-project-checks",
+        "Fail when a model, column, source, seed, macro or exposure of the dbt project lacks "
+        "a description, a model lacks a key test, or the log source lacks freshness. Reads "
+        "manifest.json and catalog.json: run `dbt build` and `dbt docs generate` first.",
     )
     parser.add_argument("--target", type=Path, default=Path("target"), help="dbt target directory")
     parser.add_argument(

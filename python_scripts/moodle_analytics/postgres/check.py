@@ -31,6 +31,8 @@ SOURCE_PREFIX = "MOODLE_PG"
 OUTPUT_PREFIX = "ANALYTICS_PG"
 DEFAULT_DBNAME = "moodle"
 CONNECT_TIMEOUT_SECONDS = 10
+# The settings of one login, each read from <prefix>_<FIELD>.
+FIELDS = ("host", "port", "user", "password", "dbname")
 
 
 class ConnectionSettingsError(RuntimeError):
@@ -52,14 +54,8 @@ class ConnectionSettings:
         return self.variables[field]
 
     def dsn(self) -> str:
-        return make_dsn(
-            host=self.host,
-            port=self.port,
-            user=self.user,
-            password=self.password,
-            dbname=self.dbname,
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        )
+        login = {field: getattr(self, field) for field in FIELDS}
+        return make_dsn(**login, connect_timeout=CONNECT_TIMEOUT_SECONDS)
 
     def describe(self) -> str:
         return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
@@ -76,7 +72,7 @@ class ConnectionSettings:
         environ = os.environ if environ is None else environ
         values: dict[str, str | None] = {}
         variables: dict[str, str] = {}
-        for field in ("host", "port", "user", "password", "dbname"):
+        for field in FIELDS:
             names = [f"{prefix}_{field.upper()}"]
             if fallback_prefix:
                 names.append(f"{fallback_prefix}_{field.upper()}")
@@ -112,9 +108,7 @@ def explain_connect_error(settings: ConnectionSettings, error: Exception) -> str
     """The driver's message, led by the variable that most likely needs fixing."""
     text = str(error).strip()
     lowered = text.lower()
-    host, port, user, password, dbname = (
-        settings.var(field) for field in ("host", "port", "user", "password", "dbname")
-    )
+    host, port, user, password, dbname = (settings.var(field) for field in FIELDS)
     if "could not translate host name" in lowered or "name or service not known" in lowered:
         hint = f"{host}={settings.host!r} is not a host name this machine can resolve"
     elif "connection refused" in lowered:

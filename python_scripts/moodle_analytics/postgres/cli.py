@@ -24,7 +24,11 @@ from psycopg2.extensions import make_dsn
 
 from moodle_analytics import cli_options
 from moodle_analytics.bench.postgres import TARGETS, compare_targets
-from moodle_analytics.postgres.check import ConnectionSettingsError, check_target
+from moodle_analytics.postgres.check import (
+    ConnectionSettings,
+    ConnectionSettingsError,
+    check_target,
+)
 from moodle_analytics.postgres.load import METHODS, LoadError, load_moodle
 from moodle_analytics.postgres.roles import RoleError, SiteRoles, create_site_roles
 from moodle_analytics.postgres.server import (
@@ -166,13 +170,10 @@ def _create_roles(args: argparse.Namespace, settings: dict[str, str], dsn: str, 
 
 def cmd_load(args: argparse.Namespace) -> int:
     settings = _connection_settings(args.env_file)
-    dsn = make_dsn(
-        host=settings.get("MOODLE_PG_HOST", "127.0.0.1"),
-        port=settings.get("MOODLE_PG_PORT", "5432"),
-        user=settings.get("MOODLE_PG_USER", "postgres"),
-        password=settings.get("MOODLE_PG_PASSWORD"),
-        dbname="postgres",
-    )
+    # A local server's defaults where the settings leave them out.
+    local = {"MOODLE_PG_HOST": "127.0.0.1", "MOODLE_PG_PORT": "5432", "MOODLE_PG_USER": "postgres"}
+    login = ConnectionSettings.from_env(environ={**local, **settings})
+    dsn = make_dsn(login.dsn(), dbname="postgres")
     database = args.database or settings.get("MOODLE_PG_DBNAME") or DEFAULT_DATABASE
     source = args.duckdb or args.parquet_dir
     say(f"loading {source} into {database}.{args.schema} ({args.method})")

@@ -41,6 +41,20 @@ def _ident(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
+def _execute(cursor, statement: str, *names: sql.Composable) -> None:
+    """Run a statement whose {} placeholders take the quoted names, in order."""
+    cursor.execute(sql.SQL(statement).format(*names))
+
+
+def _revoke_schema(cursor, schema: str, role: str) -> None:
+    """Take back every privilege ``role`` holds on ``schema`` and its tables."""
+    for statement in (
+        "REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}",
+        "REVOKE ALL ON SCHEMA {} FROM {}",
+    ):
+        _execute(cursor, statement, sql.Identifier(schema), _ident(role))
+
+
 def _ensure_login_role(cursor, role: str, password: str | None) -> str:
     """Create the role or reset its password; returns the password."""
     password = password or secrets.token_urlsafe(24)
@@ -53,19 +67,14 @@ def _ensure_login_role(cursor, role: str, password: str | None) -> str:
         ).format(sql.SQL(verb), _ident(role)),
         (password,),
     )
-    cursor.execute(
-        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
-            sql.Identifier(cursor.connection.get_dsn_parameters()["dbname"]), _ident(role)
-        )
-    )
+    database = sql.Identifier(cursor.connection.get_dsn_parameters()["dbname"])
+    _execute(cursor, "GRANT CONNECT ON DATABASE {} TO {}", database, _ident(role))
     return password
 
 
 def _set_read_only(cursor, role: str) -> None:
     # Belt and braces: privileges already forbid writes; this also stops temp tables.
-    cursor.execute(
-        sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(_ident(role))
-    )
+    _execute(cursor, "ALTER ROLE {} SET default_transaction_read_only = on", _ident(role))
 
 
 def create_reader_role(
@@ -87,23 +96,10 @@ def create_reader_role(
         tables = [prefix + table for table in moodle_tables_in(cursor, schema, prefix)]
         if not tables:
             raise RoleError(f"no Moodle tables {schema}.{prefix}* in this database; load first")
-        cursor.execute(
-            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(
-                sql.Identifier(schema), _ident(role)
-            )
-        )
-        cursor.execute(
-            sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(sql.Identifier(schema), _ident(role))
-        )
-        cursor.execute(
-            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), _ident(role))
-        )
-        cursor.execute(
-            sql.SQL("GRANT SELECT ON {} TO {}").format(
-                sql.SQL(", ").join(sql.Identifier(schema, table) for table in tables),
-                _ident(role),
-            )
-        )
+        _revoke_schema(cursor, schema, role)
+        _execute(cursor, "GRANT USAGE ON SCHEMA {} TO {}", sql.Identifier(schema), _ident(role))
+        names = sql.SQL(", ").join(sql.Identifier(schema, table) for table in tables)
+        _execute(cursor, "GRANT SELECT ON {} TO {}", names, _ident(role))
         if read_only:
             _set_read_only(cursor, role)
     conn.commit()
@@ -126,10 +122,8 @@ def create_build_role(
             raise RoleError(f"reader role {reader_role!r} does not exist; create it first")
         password = _ensure_login_role(cursor, role, password)
         database = sql.Identifier(conn.get_dsn_parameters()["dbname"])
-        cursor.execute(
-            sql.SQL("GRANT CREATE, TEMPORARY ON DATABASE {} TO {}").format(database, _ident(role))
-        )
-        cursor.execute(sql.SQL("GRANT {} TO {}").format(_ident(reader_role), _ident(role)))
+        _execute(cursor, "GRANT CREATE, TEMPORARY ON DATABASE {} TO {}", database, _ident(role))
+        _execute(cursor, "GRANT {} TO {}", _ident(reader_role), _ident(role))
     conn.commit()
     return password
 
@@ -150,11 +144,7 @@ def create_bi_role(
     """
     with conn.cursor() as cursor:
         password = _ensure_login_role(cursor, role, password)
-        moodle = sql.Identifier(moodle_schema)
-        cursor.execute(
-            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(moodle, _ident(role))
-        )
-        cursor.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(moodle, _ident(role)))
+        _revoke_schema(cursor, moodle_schema, role)
         _set_read_only(cursor, role)
     conn.commit()
     schemas = list(analytics_schemas)
@@ -189,17 +179,15 @@ def grant_bi_access(
             row = cursor.fetchone()
             if row is None:
                 raise RoleError(f"schema {schema!r} does not exist yet; build the marts first")
-            target = sql.Identifier(schema)
-            cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(target, _ident(role)))
-            cursor.execute(
-                sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
-                    target, _ident(role)
-                )
-            )
-            cursor.execute(
-                sql.SQL(
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}"
-                ).format(sql.Identifier(owner or row[0]), target, _ident(role))
+            target, reader = sql.Identifier(schema), _ident(role)
+            _execute(cursor, "GRANT USAGE ON SCHEMA {} TO {}", target, reader)
+            _execute(cursor, "GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", target, reader)
+            _execute(
+                cursor,
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}",
+                sql.Identifier(owner or row[0]),
+                target,
+                reader,
             )
     conn.commit()
 
