@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +20,17 @@ from moodle_analytics.moodle_db.ddl import is_identifier
 
 MOODLE_SCHEMA = "public"
 MOODLE_PREFIX = "mdl_"
+
+
+def warn(prog: str, message: str) -> None:
+    """A note on stderr, in one line led by the command's name."""
+    print(f"{prog}: {message}", file=sys.stderr)
+
+
+def fail(prog: str, error: object) -> int:
+    """An error on stderr in one line (never a traceback); the exit status to return."""
+    warn(prog, f"error: {error}")
+    return 2
 
 
 def source_duckdb_default() -> Path:

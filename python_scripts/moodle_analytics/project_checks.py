@@ -398,8 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         manifest, catalog = load_artifacts(args.target)
     except (FileNotFoundError, json.JSONDecodeError) as error:
-        print(f"moodle-project-checks: {error}", file=sys.stderr)
-        return 2
+        return cli_options.fail("moodle-project-checks", error)
     report = check_project(
         manifest, catalog, log_sources=tuple(args.log_sources or DEFAULT_LOG_SOURCES)
     )

@@ -15,9 +15,11 @@ from moodle_analytics import cli_options
 from moodle_analytics.dashboard.build import DEFAULT_TITLE, build_dashboard
 from moodle_analytics.dashboard.warehouse import WarehouseError
 
+PROG = "moodle-dashboard"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = cli_options.parser("moodle-dashboard", __doc__.split("\n\n")[1].replace("\n", " "))
+    parser = cli_options.parser(PROG, __doc__.split("\n\n")[1].replace("\n", " "))
     cli_options.add_warehouse(parser)
     cli_options.add_source_duckdb(
         parser,
@@ -32,13 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = build_dashboard(args.warehouse, args.out, source=args.source, title=args.title)
     except WarehouseError as error:
-        print(f"moodle-dashboard: {error}", file=sys.stderr)
-        return 2
+        return cli_options.fail(PROG, error)
     for name in result.missing_tables:
-        print(
-            f"moodle-dashboard: {name} is not in the warehouse; its section says so",
-            file=sys.stderr,
-        )
+        cli_options.warn(PROG, f"{name} is not in the warehouse; its section says so")
     print(f"Dashboard: {result.path.resolve()}")
     return 0
 

@@ -131,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.out:
             delivery.write_manifest(args.out, spec.name, outcomes)
     except (lists.ListError, templates.TemplateError, delivery.DeliveryError) as error:
-        print(f"moodle-messages: error: {error}", file=sys.stderr)
-        return 2
+        return cli_options.fail("moodle-messages", error)
     counts: dict[str, int] = {}
     for outcome in outcomes:
         status = outcome.status.split(":")[0]

@@ -42,6 +42,8 @@ from moodle_analytics.postgres.server import (
 )
 
 PROG = "moodle-pg"
+# Options of `moodle-pg load` passed to load_moodle as they are.
+LOAD_OPTIONS = ("schema", "prefix", "source_schema", "method", "jobs", "replace", "strict")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -71,10 +73,10 @@ def cmd_start(args: argparse.Namespace) -> int:
     recorded = _recorded_server(args.env_file)
     if recorded is not None:
         if recorded.is_running():
-            print(
-                f"{PROG}: a server is already running on port {recorded.port} "
-                f"({args.env_file}); `{PROG} stop` first",
-                file=sys.stderr,
+            cli_options.warn(
+                PROG,
+                f"a server is already running on port {recorded.port} ({args.env_file}); "
+                f"`{PROG} stop` first",
             )
             return 1
         if recorded.root is not None and (recorded.root / MARKER_FILE).exists():
@@ -112,11 +114,13 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     server = _recorded_server(args.env_file)
-    if server is None:
-        say(f"not running (no server recorded in {args.env_file})")
-        return 3
-    if not server.is_running():
-        say(f"not running (stale {args.env_file}; `{PROG} stop` tidies it)")
+    if server is None or not server.is_running():
+        why = (
+            f"no server recorded in {args.env_file}"
+            if server is None
+            else f"stale {args.env_file}; `{PROG} stop` tidies it"
+        )
+        say(f"not running ({why})")
         return 3
     try:
         conn = server.connect(connect_timeout=5)
@@ -177,18 +181,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     database = args.database or settings.get("MOODLE_PG_DBNAME") or DEFAULT_DATABASE
     source = args.duckdb or args.parquet_dir
     say(f"loading {source} into {database}.{args.schema} ({args.method})")
+    options = {name: getattr(args, name) for name in LOAD_OPTIONS}
     result = load_moodle(
-        dsn,
-        source,
-        database=database,
-        schema=args.schema,
-        prefix=args.prefix,
-        source_schema=args.source_schema,
-        method=args.method,
-        jobs=args.jobs,
-        replace=args.replace,
-        strict=args.strict,
-        log=lambda message: say(f"  {message}"),
+        dsn, source, database=database, log=lambda message: say(f"  {message}"), **options
     )
     log_rows = result.row_counts["logstore_standard_log"]
     say(f"{result.total_rows:,} rows ({log_rows:,} log rows) in {result.seconds['total']:.1f} s")
@@ -212,8 +207,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     targets = tuple(name for name in args.targets.split(",") if name)
     unknown = set(targets) - set(TARGETS)
     if unknown:
-        print(f"{PROG}: error: unknown targets {sorted(unknown)}; choose from {TARGETS}")
-        return 2
+        return cli_options.fail(PROG, f"unknown targets {sorted(unknown)}; choose from {TARGETS}")
     if args.work_dir is not None:
         args.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="moodle-pg-bench-", dir=args.work_dir) as work:
@@ -349,11 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (PostgresError, LoadError, RoleError, ConnectionSettingsError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+        return cli_options.fail(PROG, error)
     except psycopg2.Error as error:
-        print(f"{PROG}: PostgreSQL error: {str(error).strip()}", file=sys.stderr)
-        return 2
+        return cli_options.fail(PROG, f"PostgreSQL: {str(error).strip()}")
 
 
 if __name__ == "__main__":

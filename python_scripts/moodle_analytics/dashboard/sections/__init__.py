@@ -5,7 +5,8 @@
 * activity.py: weekly active learners per course, the site's engagement trend;
 * risk.py: risk scores and segments, the intervention queue, the backtest;
 * courses.py: course comparison, programme progress;
-* parts.py: what they are made of (@section, @figure, table, cards).
+* parts.py: what they are made of (@section, @figure, table, cards); values.py:
+  numbers and text read out of the marts' frames.
 
 To add a section, write a function returning its body (HTML) in the module of its
 theme, under @section with its id and the tables it reads; its docstring gives the

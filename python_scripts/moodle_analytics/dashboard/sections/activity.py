@@ -10,17 +10,8 @@ import pandas as pd
 
 from moodle_analytics.dashboard import charts
 from moodle_analytics.dashboard.charts import Axis, Band, Series, percent
-from moodle_analytics.dashboard.sections.parts import (
-    STATUS_NAMES,
-    as_float,
-    as_text,
-    course_label,
-    empty,
-    figure,
-    figures,
-    section,
-    xy,
-)
+from moodle_analytics.dashboard.sections.parts import STATUS_NAMES, empty, figure, figures, section
+from moodle_analytics.dashboard.sections.values import as_float, as_text, course_label, xy
 from moodle_analytics.dashboard.warehouse import Warehouse
 
 SMALL_MULTIPLES_LIMIT = 24

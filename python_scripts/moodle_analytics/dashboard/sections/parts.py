@@ -13,6 +13,7 @@ from html import escape
 
 import pandas as pd
 
+from moodle_analytics.dashboard.sections.values import as_float, as_text
 from moodle_analytics.dashboard.warehouse import Warehouse
 
 RISK_COLOURS = {"high": "#c0392b", "medium": "#e69f00", "low": "#4a90c2"}
@@ -141,31 +142,6 @@ def cards(items: Sequence[tuple[str, str, str]]) -> str:
         )
         + "</div>"
     )
-
-
-def as_float(value: object) -> float:
-    try:
-        result = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-    return result
-
-
-def as_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if value is pd.NaT:
-        return ""
-    return str(value)
-
-
-def course_label(short_name: object, name: object) -> str:
-    return as_text(short_name) or as_text(name)
-
-
-def xy(frame: pd.DataFrame, x: str, y: str) -> list[tuple[float, float]]:
-    """The (x, y) points of two columns, as a chart's Series takes them."""
-    return list(zip(frame[x].astype(float), frame[y].astype(float), strict=True))
 
 
 def _number_cell(key: str, value: object, fmt: Callable[[object], str], bars: dict) -> str:

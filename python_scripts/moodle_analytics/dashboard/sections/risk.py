@@ -14,16 +14,13 @@ from moodle_analytics.dashboard.sections.parts import (
     RISK_COLOURS,
     Column,
     Unavailable,
-    as_float,
-    as_text,
-    course_label,
     empty,
     figure,
     figures,
     section,
     table,
-    xy,
 )
+from moodle_analytics.dashboard.sections.values import as_float, as_text, course_label, xy
 from moodle_analytics.dashboard.warehouse import Warehouse
 
 RISK_BANDS = ("high", "medium", "low")

@@ -9,13 +9,8 @@ import pandas as pd
 
 from moodle_analytics.dashboard import charts
 from moodle_analytics.dashboard.charts import Axis, number, percent
-from moodle_analytics.dashboard.sections.parts import (
-    as_float,
-    as_text,
-    cards,
-    figure,
-    section,
-)
+from moodle_analytics.dashboard.sections.parts import cards, figure, section
+from moodle_analytics.dashboard.sections.values import as_float, as_text
 from moodle_analytics.dashboard.warehouse import Warehouse
 
 REMINDER_BUCKETS = (
