@@ -183,6 +183,7 @@ def compare_targets(
         }
         for target in targets:
             run_dir = work_dir / target
+            run_dir.mkdir(parents=True, exist_ok=True)
             env = {**clean, **_target_env(target, site, source, work_dir, passwords)}
             project = DbtProject(project_dir, project_dir, run_dir, env)
             # The server's memory counts in the peak of the targets that use it.
