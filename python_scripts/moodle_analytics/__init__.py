@@ -15,7 +15,8 @@ One subpackage per purpose, each saying in its __init__ what it owns:
 * bench/: speed and memory at scale (moodle-bench).
 
 Beside them: moodle_sink.py writes the Moodle tables to DuckDB, Parquet and CSV;
-import_files.py loads table exports (moodle-import-files); event_catalogue.py holds
-the event catalogue seed as Python objects; project_checks.py checks the dbt project's documentation and key
-tests (moodle-project-checks); cli_options.py defines the options command lines share.
+import_files.py loads table exports (moodle-import-files); event_catalogue.py reads
+the event catalogue seed; project_checks.py checks the dbt project's documentation
+and key tests (moodle-project-checks); cli_options.py defines the options command
+lines share.
 """
