@@ -225,7 +225,27 @@ def test_course_download_loads_back_to_the_source_rows(
     assert [row[0] for row in ids] == list(range(1, totals.loaded + 1))
     tables = {row[0] for row in loaded.rows("SELECT table_name FROM information_schema.tables")}
     assert {f"mdl_{table}" for table in MOODLE_TABLES} <= tables
-    assert loaded.one("SELECT count(*) FROM public.mdl_quiz_attempts") == 0
+    # Submissions and attempts the log shows, with the source's ids and owners.
+    assert shown_work(loaded, course_id) == shown_work(demo_site, course_id)
+
+
+SHOWN_WORK = """
+    SELECT 'attempt', a.id, a.userid, a.state FROM public.mdl_quiz_attempts a
+    WHERE a.id IN (SELECT objectid FROM public.mdl_logstore_standard_log WHERE courseid = ?
+        AND eventname IN ('\\mod_quiz\\event\\attempt_submitted',
+                          '\\mod_quiz\\event\\attempt_reviewed'))
+    UNION ALL
+    SELECT 'submission', s.id, s.userid, s.status FROM public.mdl_assign_submission s
+    WHERE s.id IN (SELECT objectid FROM public.mdl_logstore_standard_log WHERE courseid = ?
+        AND eventname = '\\mod_assign\\event\\assessable_submitted')
+"""
+
+
+def shown_work(database: Database, course: int) -> set[tuple]:
+    """Finished quiz attempts and handed-in submissions the course's log names."""
+    rows = set(database.rows(SHOWN_WORK, course, course))
+    assert rows and {row[3] for row in rows} == {"finished", "submitted"}
+    return rows
 
 
 def test_names_affected_users_activities_and_contexts_are_recovered(

@@ -19,6 +19,7 @@ import pandas as pd
 from moodle_analytics.event_catalogue import EventType, load_event_catalogue
 from moodle_analytics.logs_report.descriptions import (
     GENERIC_PATTERNS,
+    OLDER_TEMPLATES,
     TEACHING_WORDS,
     TEMPLATES,
     crud_from_words,
@@ -154,12 +155,15 @@ def parse_descriptions(descriptions: pd.Series, classes: pd.Series) -> pd.DataFr
     """Ids and other values of each Description, read by its class's template.
 
     Columns: userid, relateduserid, courseid, cmid, objectid (floats, NaN
-    where absent), module (activity module named in the sentence), other
-    (JSON of the other_ values), templated (the class's template matched) and
-    actor_in_text (the sentence names the acting user)."""
+    where absent or masked), objectkey (the object id as written, masked or
+    not: 'x98' still tells two submissions apart), module (activity module
+    named in the sentence), other (JSON of the other_ values), templated (the
+    class's template matched) and actor_in_text (the sentence names the acting
+    user)."""
     texts = descriptions.to_numpy(dtype=object)
     count = len(texts)
     ids = {column: np.full(count, np.nan) for column in ID_COLUMNS}
+    objectkey = np.full(count, None, dtype=object)
     module = np.full(count, None, dtype=object)
     other = np.full(count, None, dtype=object)
     templated = np.zeros(count, dtype=bool)
@@ -169,26 +173,26 @@ def parse_descriptions(descriptions: pd.Series, classes: pd.Series) -> pd.DataFr
         template = TEMPLATES.get(event_class)
         if template is None:
             continue
-        pattern = template_pattern(template)
-        fields = template_fields(template)
-        id_fields = [f for f in fields if f in ID_COLUMNS]
-        module_field = next((f for f in MODULE_FIELDS if f in fields), None)
-        other_fields = [f for f in fields if f.startswith("other_")]
+        readers = [_TemplateReader(t) for t in (template, *OLDER_TEMPLATES.get(event_class, ()))]
         for position in positions:
-            match = pattern.match(texts[position])
-            if match is None:
+            for reader in readers:
+                values = reader.read(texts[position])
+                if values is not None:
+                    break
+            else:
                 continue
-            values = match.groupdict()
-            for field in id_fields:
+            for field in reader.id_fields:
                 ids[field][position] = _id(values[field])
-            if module_field:
-                module[position] = values[module_field]
-            if other_fields:
+            if "objectid" in values:
+                objectkey[position] = values["objectid"] or None
+            if reader.module_field:
+                module[position] = values[reader.module_field]
+            if reader.other_fields:
                 other[position] = json.dumps(
-                    {f.removeprefix("other_"): _scalar(values[f]) for f in other_fields}
+                    {f.removeprefix("other_"): _scalar(values[f]) for f in reader.other_fields}
                 )
             templated[position] = True
-            actor_in_text[position] = "userid" in fields
+            actor_in_text[position] = "userid" in reader.fields
     for position in np.flatnonzero(~templated):
         text = texts[position]
         for column, pattern in GENERIC.items():
@@ -203,6 +207,7 @@ def parse_descriptions(descriptions: pd.Series, classes: pd.Series) -> pd.DataFr
     return pd.DataFrame(
         {
             **ids,
+            "objectkey": objectkey,
             "module": module,
             "other": other,
             "templated": templated,
@@ -210,6 +215,21 @@ def parse_descriptions(descriptions: pd.Series, classes: pd.Series) -> pd.DataFr
         },
         index=descriptions.index,
     )
+
+
+class _TemplateReader:
+    """One Description template compiled, with the fields it names."""
+
+    def __init__(self, template: str):
+        self.pattern = template_pattern(template)
+        self.fields = template_fields(template)
+        self.id_fields = [f for f in self.fields if f in ID_COLUMNS]
+        self.module_field = next((f for f in MODULE_FIELDS if f in self.fields), None)
+        self.other_fields = [f for f in self.fields if f.startswith("other_")]
+
+    def read(self, text: str) -> dict[str, str] | None:
+        match = self.pattern.match(text)
+        return None if match is None else match.groupdict()
 
 
 def _scalar(value: object) -> object:

@@ -65,6 +65,7 @@ import pandas as pd
 import yaml
 
 from moodle_analytics.logs_report.build import run_dbt_build
+from moodle_analytics.logs_report.coursework import attempt_rows, submission_rows
 from moodle_analytics.logs_report.events import (
     EventMapper,
     classify_unknown,
@@ -165,6 +166,7 @@ class ImportTotals:
     rejects_path: Path | None = None
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     course_dates: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
@@ -186,6 +188,7 @@ class ImportTotals:
             lines.append(f"  rejected {reject.file}:{reject.line}: {reject.reason}")
         if len(self.rejects) > 20:
             lines.append(f"  ... {len(self.rejects) - 20:,} more in {self.rejects_path}")
+        lines += [f"  warning: {warning}" for warning in self.warnings]
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -243,6 +246,8 @@ class LogsReportImport:
         labels = _labels(self.paths)
         for path, label in zip(self.paths, labels, strict=True):
             frame, rejects = read_download(path, label)
+            if frame.empty and not rejects:
+                self.totals.warnings.append(f"{label}: no rows (an empty download?)")
             self.rejects += rejects
             frames.append(frame)
         frame = pd.concat(frames, ignore_index=True) if frames else empty_frame()
@@ -255,19 +260,24 @@ class LogsReportImport:
 
     def parse_times(self, frame: pd.DataFrame) -> pd.DataFrame:
         parts = split_times(frame["time"].astype(str))
+        yearless = parts["year"].isna() & parts["month"].notna()
+        options = self.options
         fill_missing_years(
-            parts, frame["file"], frame["order"], self.options.year, self.options.term_start
+            parts, frame["file"], options.year, options.term_start, options.course_end
         )
-        frame["epoch"] = to_epoch(parts, self.options.timezone)
+        frame["epoch"] = to_epoch(parts, options.timezone)
         frame["has_seconds"] = parts["has_seconds"].astype(bool)
         bad = frame["epoch"].isna()
-        no_year = bad & parts["year"].isna() & parts["month"].notna()
         for row in frame[bad].itertuples():
-            reason = (
-                "time has no year; pass --year or --term-start"
-                if no_year[row.Index]
-                else f"unreadable time {row.time!r}"
-            )
+            if yearless[row.Index] and pd.isna(parts.at[row.Index, "year"]):
+                reason = "time has no year; pass --term-start (or --year, or --course-end)"
+            elif yearless[row.Index]:
+                reason = (
+                    f"time {row.time!r} placed in {int(parts.at[row.Index, 'year'])} "
+                    "is no date of that year"
+                )
+            else:
+                reason = f"unreadable time {row.time!r}"
             self.rejects.append(Reject(row.file, row.line, reason, row.raw))
         frame = frame[~bad].copy()
         frame["epoch"] = frame["epoch"].astype("int64")
@@ -404,6 +414,20 @@ class LogsReportImport:
         frame["userid"] = userid.fillna(0).astype("int64")
         frame["relateduserid"] = related.astype("Int64")
 
+        named = self.files_identified_by_name(frame, acting_name)
+        if named:
+            in_named = frame["file"].isin(named)
+            ids = self.ids_for_names(
+                frame,
+                set(acting_name[in_named].dropna()) | set(affected[in_named].dropna()),
+                id_by_name,
+            )
+            id_by_name.update(ids)
+            name_by_id.update({user: name for name, user in ids.items()})
+            frame.loc[in_named, "userid"] = acting_name[in_named].map(ids).fillna(0).astype("int64")
+            frame.loc[in_named, "relateduserid"] = affected[in_named].map(ids).astype("Int64")
+        self.check_people_found(frame)
+
         realuser = real_name.map(id_by_name)
         for name in real_name[real_name.notna() & realuser.isna()].unique():
             # A real user seen only in "X as Y" rows gets an id of their own.
@@ -413,6 +437,44 @@ class LogsReportImport:
         realuser = real_name.map(id_by_name)
         frame["realuserid"] = realuser.astype("Int64")
         return {int(k): v for k, v in name_by_id.items()}
+
+    def files_identified_by_name(self, frame: pd.DataFrame, acting_name: pd.Series) -> list[str]:
+        """Downloads whose Descriptions name no user ids (masked as 'x', or absent) in
+        most rows that have a user's name: there, a person is their name."""
+        named = acting_name.notna()
+        no_ids = frame["d_userid"].isna() & frame["d_relateduserid"].isna()
+        share = (no_ids & named).groupby(frame["file"]).sum() / named.groupby(frame["file"]).sum()
+        files = sorted(share[share > 0.5].index)
+        for file in files:
+            rows = int((frame["file"] == file).sum())
+            self.totals.warnings.append(
+                f"{file}: the Description names no user id in {share[file]:.0%} of the rows "
+                f"with a user (ids masked as 'x' or absent): people are told apart by "
+                f"User full name and Affected user ({rows:,} rows); two people of the same "
+                "name are one person"
+            )
+        return files
+
+    def ids_for_names(self, frame, names: set[str], id_by_name: dict) -> dict[str, int]:
+        """A user id for each name: the id other downloads give it, else a new one."""
+        ids = {}
+        for name in sorted(names):
+            known = id_by_name.get(name)
+            ids[name] = int(known) if known is not None else self.synthetic_user_id(frame)
+        return ids
+
+    def check_people_found(self, frame: pd.DataFrame) -> None:
+        """Stop when most rows of a download resolve to no user: built, such a download
+        would be one person doing everything."""
+        unknown = (frame["userid"] == 0).groupby(frame["file"]).agg(["sum", "size"])
+        for file, (missing, size) in unknown.iterrows():
+            if missing * 2 > size:
+                raise ValueError(
+                    f"{file}: {missing:,} of {size:,} rows name no user (ids in the "
+                    "Description masked or absent, and User full name masked too): people "
+                    "cannot be told apart, so nothing is built; download the log with user "
+                    "names or ids shown"
+                )
 
     def synthetic_user_id(self, frame: pd.DataFrame) -> int:
         """An id above every id the files name, for people known only by name."""
@@ -484,7 +546,7 @@ class LogsReportImport:
 
     def resolve_modules(self, frame: pd.DataFrame, courses: dict[int, dict]) -> pd.DataFrame:
         """cm id -> course, module, name for activities the log shows."""
-        cmid = frame["d_cmid"]
+        cmid = self.cmids_by_name(frame)
         component_module = frame["e_component"].map(_module_of_component)
         described = frame["d_module"].where(
             frame["d_module"].str.fullmatch(r"[a-z][a-z0-9_]*", na=False)
@@ -514,6 +576,33 @@ class LogsReportImport:
         table["module"] = table["module"].fillna("unknown")
         table["name"] = table["name"].fillna("")
         return table.sort_values("cmid").reset_index(drop=True)
+
+    @staticmethod
+    def cmids_by_name(frame: pd.DataFrame) -> pd.Series:
+        """Course module id of each row: the Description's, else (ids masked) the id of
+        the activity the Event context names in that course ("Quiz: Week 1"), which
+        other rows give or a new one does. Two activities of one name and type in a
+        course are then one."""
+        cmid = frame["d_cmid"].copy()
+        in_module = (frame["ctx_kind"] == "module") & frame["ctx_name"].fillna("").ne("")
+        missing = in_module & cmid.isna()
+        if not missing.any():
+            return cmid
+        keys = pd.DataFrame(
+            {
+                "key": list(
+                    zip(frame["courseid"], frame["ctx_module"], frame["ctx_name"], strict=True)
+                ),
+                "cmid": cmid,
+            }
+        )[in_module]
+        known = _mode_map(keys, "key", "cmid")
+        next_cmid = int(cmid.max()) + 1 if cmid.notna().any() else 1
+        for key in sorted(set(keys.loc[missing[in_module].to_numpy(), "key"]) - set(known)):
+            known[key] = next_cmid
+            next_cmid += 1
+        cmid[missing] = keys.loc[missing[in_module].to_numpy(), "key"].map(known).to_numpy()
+        return cmid
 
     # ---------------------------------------------------------------- roles
     def course_roles(
@@ -584,6 +673,8 @@ class LogsReportImport:
     # ---------------------------------------------------------------- build
     def run(self, duckdb_path: Path) -> ImportTotals:
         started, cpu_started = time.perf_counter(), time.process_time()
+        # Gradebooks first: a wrong file stops the import before the long part.
+        gradebooks = [read_gradebook(path) for path in self.options.grades]
         frame = self.read()
         frame = self.parse_times(frame)
         frame = self.drop_duplicates(frame)
@@ -604,7 +695,6 @@ class LogsReportImport:
         existing = set(names) | masked_ids
         learners, teachers, extra_names = self.course_roles(frame, courses, names, existing)
         names = {**names, **extra_names}
-        gradebooks = [read_gradebook(path) for path in self.options.grades]
         grade_people = self.match_grade_people(frame, gradebooks, courses, modules, names)
         if not self.options.roster:
             for course, people in grade_people.items():
@@ -737,6 +827,13 @@ class LogsReportImport:
         course_start = self.course_rows(frame, courses, learners)
         self.activity_rows(courses, modules, course_start)
         self.role_rows(frame, courses, learners, teachers, user_ids, context_of, course_start)
+        submissions, submission_ids = submission_rows(
+            frame, self.mapper.catalogue, self.instance_of
+        )
+        attempts, attempt_ids = attempt_rows(frame, self.instance_of, learners)
+        self.tables["assign_submission"] = submissions
+        self.tables["quiz_attempts"] = attempts
+        frame["work_objectid"] = submission_ids.fillna(attempt_ids)
         self.tables["logstore_standard_log"] = self.log_table(frame, context_of)
 
     def user_rows(self, frame, user_ids: set[int], names: dict[int, str]) -> pd.DataFrame:
@@ -1181,7 +1278,7 @@ class LogsReportImport:
         level[(level == 70) & cmid.isna()] = 50
         level[(level == 50) & (course == 0)] = 10
         objecttable = frame["e_objecttable"]
-        objectid = frame["d_objectid"].copy()
+        objectid = frame["d_objectid"].fillna(frame["work_objectid"])
         # A module's view events point at its instance row, which the import creates.
         cm_key = cmid.astype("float64")
         instance_module = cm_key.map({cm: m for cm, (m, _) in self.instance_of.items()})
@@ -1545,14 +1642,15 @@ def build_parser() -> argparse.ArgumentParser:
     years.add_argument(
         "--year",
         type=int,
-        help="for times without a year (Moodle up to 2.9): year of each file's oldest row; "
-        "rows after a New Year take the next year",
+        help="for times without a year (Moodle up to 2.9): year of each file's oldest row "
+        "(the first day after the longest stretch of the year without rows); earlier "
+        "day-months take the next year",
     )
     years.add_argument(
         "--term-start",
         type=_date,
-        help="for times without a year: each day-month takes the year in which it falls on "
-        "or after this date",
+        help="for times without a year (Moodle up to 2.9): each day-month takes the year in "
+        "which it falls on or after this date (the surest way to date such a download)",
     )
     when.add_argument(
         "--course-start",
@@ -1573,7 +1671,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="course end date, as --course-start (default: the Monday after the last week "
         "in which a fifth as many learners as at the busiest take part, for a course whose "
         "learners stopped at least 4 weeks before the newest row of the downloads, e.g. last "
-        "term's course downloaded with this term's; else none: the course is running)",
+        "term's course downloaded with this term's; else none: the course is running); "
+        "a bare date also dates times without a year when --term-start and --year are not "
+        "given (the download's oldest row falls on or before it)",
     )
     people = parser.add_argument_group("people and grades")
     people.add_argument(
