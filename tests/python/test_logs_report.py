@@ -25,7 +25,8 @@ from moodle_analytics.logs_report.export import (
     ExportOptions,
     export_logs_report,
 )
-from moodle_analytics.logs_report.load import ImportOptions, build_parser, import_logs
+from moodle_analytics.logs_report.importer import ImportOptions, import_logs
+from moodle_analytics.logs_report.load import build_parser
 from moodle_analytics.logs_report.load import main as import_main
 from moodle_analytics.logs_report.report_format import (
     TIME_FORMAT_MINUTES,
@@ -488,7 +489,7 @@ Time,User full name,Affected user,Event context,Component,Event name,Description
 "03/03/25, 10:05",Ann Lee,Ann Lee,Quiz: Quiz 1,Quiz,Quiz attempt submitted,"The user with id '31' has submitted the attempt with id '7' for the quiz with course module id '501'.",web,10.0.0.1
 "03/03/25, 10:00",Admin User as Ann Lee,-,"Course: Algebra, ""honours"" (2025)",System,Course viewed,The user with id '31' viewed the course with id '9'.,web,10.0.0.9
 "02/03/25, 09:00",Tom Ray,Ann Lee,Assignment: Essay 1,Assignment,The submission has been graded.,The user with id '40' has graded the submission '3' for the user with id '31' for the assignment with course module id '502'.,web,10.0.0.2
-"02/03/25, 08:59",Ann Lee,-,Lesson: Fractions,Lesson,Lesson started,The user with id '31' started the lesson with course module id '503'.,web,10.0.0.1
+"02/03/25, 08:59",Ann Lee,-,Attendance: Week 1,Attendance,Attendance taken by student,The user with id '31' took attendance in the course module with id '503'.,web,10.0.0.1
 "01/03/25, 08:00",Bo Chen,-,Quiz: Quiz 1,Quiz,Course module viewed,The user with id '32' viewed the 'quiz' activity with course module id '501'.,ws,10.0.0.3
 "01/03/25, 07:00",Admin User,-,"Course: Algebra, ""honours"" (2025)",System,Course viewed,The user with id '2' viewed the course with id '9'.,web,10.0.0.9
 """  # noqa: E501
@@ -517,7 +518,8 @@ def test_hand_written_download_login_as_unknown_module_and_grades(tmp_path: Path
     assert rows[3] == ("\\mod_assign\\event\\submission_graded", 40, None, 31, 9, 502)
     assert rows[4] == ("\\core\\event\\course_viewed", 31, 2, None, 9, 9)
     assert rows[5] == ("\\mod_quiz\\event\\attempt_submitted", 31, None, 31, 9, 501)
-    assert rows[2][0] == "\\unknown\\event\\lesson__lesson_started"
+    # A plugin's event the catalogue cannot know is kept.
+    assert rows[2][0] == "\\unknown\\event\\attendance__attendance_taken_by_student"
     assert loaded.rows("SELECT id, fullname FROM public.mdl_course") == [
         (9, 'Algebra, "honours" (2025)')
     ]
@@ -525,7 +527,7 @@ def test_hand_written_download_login_as_unknown_module_and_grades(tmp_path: Path
         "SELECT cm.id, m.name FROM public.mdl_course_modules cm "
         "JOIN public.mdl_modules m ON m.id = cm.module ORDER BY 1"
     )
-    assert modules == [(501, "quiz"), (502, "assign"), (503, "lesson")]
+    assert modules == [(501, "quiz"), (502, "assign"), (503, "attendance")]
     # Ann and Bo learn, Tom grades; Cy appears only in the gradebook.
     roles = loaded.rows(
         "SELECT u.firstname, ra.roleid FROM public.mdl_role_assignments ra "

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from moodle_analytics.logs_report.load import ImportOptions, import_logs
+from moodle_analytics.logs_report.importer import ImportOptions, import_logs
 from moodle_analytics.logs_report.load import main as import_main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs_report"

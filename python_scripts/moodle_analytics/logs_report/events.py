@@ -76,34 +76,53 @@ def parse_context(text: str) -> ContextName:
 
 
 class EventMapper:
-    """Maps the report's (Component, Event name) to catalogue event types."""
+    """Maps the report's (Component, Event name) to catalogue event types.
+
+    A few pairs name several classes (a user or a group override, a course or a
+    category recycle bin item, a blog or a competency comment): the one whose
+    class name's words the Description holds wins (see best_of)."""
 
     def __init__(self, catalogue: dict[str, EventType] | None = None):
         self.catalogue = catalogue or load_event_catalogue()
-        self.by_pair: dict[tuple[str, str], EventType] = {}
+        self.by_pair: dict[tuple[str, str], list[EventType]] = {}
         self.by_name: dict[str, list[EventType]] = {}
         self.component_names: dict[str, str] = {}
-        for event in self.catalogue.values():
+        for event in sorted(self.catalogue.values(), key=lambda e: e.event_name):
             name = normalise_name(event.display_name)
             component = normalise_name(event.component_display_name)
-            self.by_pair[(component, name)] = event
+            self.by_pair.setdefault((component, name), []).append(event)
             self.by_name.setdefault(name, []).append(event)
             self.component_names.setdefault(component, event.component)
 
+    def candidates(self, component: str, event_name: str) -> list[EventType]:
+        return self.by_pair.get((normalise_name(component), normalise_name(event_name)), [])
+
     def classify(self, component: str, event_name: str, context_module: str | None):
-        """The event type, or None when the catalogue does not know the pair."""
-        name = normalise_name(event_name)
-        found = self.by_pair.get((normalise_name(component), name))
-        if found is not None:
-            return found
+        """The event type (the first of several, see best_of), or None when the
+        catalogue does not know the pair."""
+        found = self.candidates(component, event_name)
+        if found:
+            return found[0]
         # The component may be spelled differently (another Moodle version or
         # language); a name that fits one class, or one class of the module the
         # context names, still identifies it.
-        candidates = self.by_name.get(name, [])
+        candidates = self.by_name.get(normalise_name(event_name), [])
         if len(candidates) == 1:
             return candidates[0]
         in_module = [e for e in candidates if e.component == f"mod_{context_module}"]
         return in_module[0] if len(in_module) == 1 else None
+
+    @staticmethod
+    def best_of(candidates: list[EventType], description: str) -> EventType:
+        """Of classes sharing a name, the one whose class name's words (group_override_
+        created: group, override) the Description holds most."""
+        text = description.casefold()
+
+        def score(event: EventType) -> int:
+            words = event.event_name.rsplit("\\", 1)[-1].split("_")
+            return sum(word in text for word in words if word != event.action)
+
+        return max(candidates, key=score)
 
     def component_of(self, component_text: str) -> str:
         """Moodle's component for a Component column value it shows."""
