@@ -506,8 +506,13 @@ def test_hand_written_download_login_as_unknown_module_and_grades(tmp_path: Path
     download.write_text(HAND_WRITTEN, encoding="utf-8")
     grades = tmp_path / "grades.csv"
     grades.write_text(GRADEBOOK, encoding="utf-8")
+    # Its dates (1 to 3 March) read as well month first: the order is given.
     loaded, totals = load(
-        [download], tmp_path / "loaded.duckdb", grades=[grades], grade_pass={"Course total": 50}
+        [download],
+        tmp_path / "loaded.duckdb",
+        grades=[grades],
+        grade_pass={"Course total": 50},
+        date_order="dmy",
     )
     assert totals.loaded == 6 and totals.rejected == 0 and totals.unknown_events == 1
     rows = loaded.rows(
@@ -565,7 +570,8 @@ def test_command_line(tmp_path: Path, capsys):
     download = tmp_path / "algebra.csv"
     download.write_text(HAND_WRITTEN, encoding="utf-8")
     target = tmp_path / "out.duckdb"
-    assert import_main([str(download), "--duckdb", str(target), "--course-end", "2025-06-30"]) == 0
+    arguments = [str(download), "--duckdb", str(target), "--course-end", "2025-06-30"]
+    assert import_main([*arguments, "--date-order", "dmy"]) == 0
     output = capsys.readouterr().out
     assert "read 6 rows from 1 file(s): loaded 6, duplicates 0, rejected 0" in output
     loaded = Database(target)
@@ -698,7 +704,9 @@ def test_gradebook_goes_to_the_course_of_its_learners(tmp_path: Path):
     second.write_text(header + "Cy,Dunn,cy@example.edu,7\nDi,Fox,di@example.edu,9\n")
     unknown = tmp_path / "unknown.csv"
     unknown.write_text(header + "Ed,Gray,ed@example.edu,5\n")
-    loaded, totals = load(downloads, tmp_path / "loaded.duckdb", grades=[second, unknown])
+    loaded, totals = load(
+        downloads, tmp_path / "loaded.duckdb", grades=[second, unknown], date_order="dmy"
+    )
     assert loaded.rows("SELECT DISTINCT courseid FROM public.mdl_grade_items") == [(10,)]
     assert any("fits courses 9, 10 equally" in note for note in totals.notes)
     # Named, the gradebook of people the log never shows goes where it is told.
@@ -707,6 +715,7 @@ def test_gradebook_goes_to_the_course_of_its_learners(tmp_path: Path):
         tmp_path / "named.duckdb",
         grades=[second, unknown],
         grade_courses={str(unknown): "9"},
+        date_order="dmy",
     )
     assert loaded.rows("SELECT DISTINCT courseid FROM public.mdl_grade_items ORDER BY 1") == [
         (9,),

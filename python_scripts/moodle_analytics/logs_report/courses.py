@@ -31,6 +31,8 @@ FINISHED_AFTER_SECONDS = 28 * 24 * 3600
 WEEK_SECONDS = 7 * 24 * 3600
 # Learners who first take part within this many weeks of the start started together.
 SELF_PACED_WEEKS = 3
+# Downloads of one course id further apart than this are different terms' offerings.
+OFFERING_GAP_SECONDS = 8 * 7 * 24 * 3600
 EARLIEST_PLAUSIBLE_EPOCH = 946684800  # 2000-01-01: earlier times are clock errors
 
 
@@ -46,6 +48,29 @@ class CourseWeeks:
     @property
     def is_self_paced(self) -> bool:
         return self.learners >= 5 and 2 * self.learners_starting_together < self.learners
+
+
+def _most_common(values: pd.Series) -> str | None:
+    values = values.dropna()
+    return values.mode().iloc[0] if len(values) else None
+
+
+def _terms(files: pd.DataFrame) -> list[pd.DataFrame]:
+    """One course's downloads (in order of their first row) grouped into terms: a
+    download joins the term before when the course's name agrees (or is unknown)
+    and it starts within OFFERING_GAP_SECONDS of that term's last row."""
+    terms: list[list[int]] = []
+    last, name = None, None
+    for position, row in enumerate(files.itertuples(index=False)):
+        same_name = row.name is None or name is None or row.name == name
+        if terms and same_name and row.first <= last + OFFERING_GAP_SECONDS:
+            terms[-1].append(position)
+            last = max(last, row.last)
+            name = name or row.name
+        else:
+            terms.append([position])
+            last, name = row.last, row.name
+    return [files.iloc[positions] for positions in terms]
 
 
 def _local_date(epoch: float, timezone: str) -> str:
@@ -114,6 +139,7 @@ class CourseSteps:
         from_file = courseid.isna() & ~site
         courseid[from_file] = frame.loc[from_file, "file"].map(file_course)
         frame["courseid"] = courseid.fillna(0).astype("int64")
+        offerings = self.split_offerings(frame, next_course)
 
         # Courses that exist: those a course context name, a Course column or
         # a course download points at. Ids seen only in rows whose context
@@ -130,6 +156,8 @@ class CourseSteps:
         )
         existing = set(id_by_course_name.values()) | set(label_ids.values())
         existing |= {c for f, c in file_course.items() if f in set(frame.loc[~site, "file"])}
+        existing |= set(offerings)
+        name_by_id.update(offerings)
         front = frame["ctx_kind"] == "front_page"
         existing |= set(frame.loc[front, "courseid"])
         shortname_by_id = {v: k for k, v in label_ids.items()}
@@ -144,6 +172,60 @@ class CourseSteps:
                 "shortname": shortname_by_id.get(course, fullname),
             }
         return courses
+
+    def split_offerings(self, frame: pd.DataFrame, next_course: int) -> dict[int, str | None]:
+        """Give each term's offering of a course its own course id (and activity ids).
+
+        Downloads of one Moodle course (one id) from different terms are different
+        offerings: their learners, dates and outcomes are not one course's. Downloads
+        of one id go together when they name the course alike and each starts
+        within OFFERING_GAP of the end of the ones before it (overlapping or
+        consecutive downloads of one term); else the later ones are another
+        offering, with a new course id. Returns new course id -> its name."""
+        in_course = frame["ctx_kind"] == "course"
+        per_file = (
+            pd.DataFrame(
+                {
+                    "course": frame["courseid"],
+                    "file": frame["file"],
+                    "epoch": frame["epoch"],
+                    "name": frame["ctx_name"].where(in_course),
+                }
+            )
+            .loc[frame["courseid"] > SITE_COURSE_ID]
+            .groupby(["course", "file"])
+            .agg(first=("epoch", "min"), last=("epoch", "max"), name=("name", _most_common))
+            .reset_index()
+            .sort_values(["course", "first", "file"])
+        )
+        new_courses: dict[int, str | None] = {}
+        next_cmid = int(frame["d_cmid"].max()) + 1 if frame["d_cmid"].notna().any() else 1
+        tz = self.options.timezone
+        for course, files in per_file.groupby("course"):
+            terms = _terms(files)
+            if len(terms) < 2:
+                continue
+            ids = [int(course)]
+            for term in terms[1:]:
+                rows = (frame["courseid"] == course) & frame["file"].isin(term["file"])
+                frame.loc[rows, "courseid"] = next_course
+                new_courses[next_course] = _most_common(term["name"])
+                cms = sorted(set(frame.loc[rows, "d_cmid"].dropna()))
+                renumbered = {cm: float(next_cmid + i) for i, cm in enumerate(cms)}
+                frame.loc[rows, "d_cmid"] = frame.loc[rows, "d_cmid"].map(renumbered)
+                next_cmid += len(cms)
+                ids.append(next_course)
+                next_course += 1
+            spans = [
+                f"course {new}: {', '.join(term['file'])} ({_local_date(term['first'].min(), tz)}"
+                f" to {_local_date(term['last'].max(), tz)})"
+                for new, term in zip(ids, terms, strict=True)
+            ]
+            self.totals.notes.append(
+                f"course {course} comes in downloads of {len(terms)} terms, kept as separate "
+                "offerings (activities renumbered too): " + "; ".join(spans)
+            )
+        return new_courses
 
     def resolve_modules(self, frame: pd.DataFrame, courses: dict[int, dict]) -> pd.DataFrame:
         """cm id -> course, module, name for activities the log shows."""

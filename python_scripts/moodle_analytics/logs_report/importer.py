@@ -34,7 +34,12 @@ from moodle_analytics.logs_report.gradebook import read_gradebook
 from moodle_analytics.logs_report.people import PeopleSteps
 from moodle_analytics.logs_report.reading import Reject, empty_frame, read_download
 from moodle_analytics.logs_report.tables import TableSteps
-from moodle_analytics.logs_report.times import fill_missing_years, split_times, to_epoch
+from moodle_analytics.logs_report.times import (
+    fill_missing_years,
+    order_day_month,
+    split_times,
+    to_epoch,
+)
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 
 TEXT_COLUMNS = (
@@ -46,6 +51,10 @@ DUPLICATE_KEY = ("epoch", *TEXT_COLUMNS[1:])
 @dataclass
 class ImportOptions:
     timezone: str = "UTC"
+    # 'dmy' or 'mdy' for numeric dates; None: told by each download's dates.
+    date_order: str | None = None
+    # Header text (normalised) -> column key, for headers in other languages.
+    columns: dict[str, str] = field(default_factory=dict)
     year: int | None = None
     term_start: date | None = None
     # Start and end dates of every course (None: inferred, see learner_weeks),
@@ -130,7 +139,7 @@ class LogsReportImport(PeopleSteps, CourseSteps, TableSteps, GradeSteps):
         frames = []
         labels = _labels(self.paths)
         for path, label in zip(self.paths, labels, strict=True):
-            frame, rejects = read_download(path, label)
+            frame, rejects = read_download(path, label, self.options.columns)
             if frame.empty and not rejects:
                 self.totals.warnings.append(f"{label}: no rows (an empty download?)")
             self.rejects += rejects
@@ -145,8 +154,9 @@ class LogsReportImport(PeopleSteps, CourseSteps, TableSteps, GradeSteps):
 
     def parse_times(self, frame: pd.DataFrame) -> pd.DataFrame:
         parts = split_times(frame["time"].astype(str))
-        yearless = parts["year"].isna() & parts["month"].notna()
         options = self.options
+        order_day_month(parts, frame["file"], options.date_order)
+        yearless = parts["year"].isna() & parts["month"].notna()
         fill_missing_years(
             parts, frame["file"], options.year, options.term_start, options.course_end
         )

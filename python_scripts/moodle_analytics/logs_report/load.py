@@ -58,6 +58,16 @@ import yaml
 
 from moodle_analytics.logs_report.build import run_dbt_build
 from moodle_analytics.logs_report.importer import ImportOptions, import_logs
+from moodle_analytics.logs_report.report_format import (
+    COLUMN_HEADERS,
+    COURSE_HEADER,
+    normalise_header,
+)
+
+# The report's English column names -> column keys, for --columns.
+COLUMN_KEYS_BY_NAME = {
+    normalise_header(name): key for key, name in {**COLUMN_HEADERS, "course": COURSE_HEADER}.items()
+}
 
 
 def _date(text: str) -> date:
@@ -107,6 +117,18 @@ def _grades_file(text: str) -> tuple[str | None, Path]:
     return (course.strip() or None, Path(path))
 
 
+def _column(text: str) -> tuple[str, str]:
+    """'Zeit=Time': a header of the download -> the report's column it holds."""
+    header, _, name = text.rpartition("=")
+    key = COLUMN_KEYS_BY_NAME.get(normalise_header(name))
+    if not header.strip() or key is None:
+        names = ", ".join(repr(n) for n in (*COLUMN_HEADERS.values(), COURSE_HEADER))
+        raise argparse.ArgumentTypeError(
+            f"expected HEADER=COLUMN with COLUMN one of {names}, got {text!r}"
+        )
+    return normalise_header(header), key
+
+
 def _grade_setting(text: str) -> tuple[str, float]:
     """'Quiz 1=10' or '10' (the course total)."""
     name, _, value = text.rpartition("=")
@@ -152,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="UTC",
         help="timezone of the user who downloaded the files (default: %(default)s)",
     )
+    when.add_argument(
+        "--date-order",
+        choices=("dmy", "mdy"),
+        help="order of numeric dates (17/10/21 is dmy, 10/17/21 mdy; default: told by each "
+        "download's dates, asked for when they fit both)",
+    )
     years = when.add_mutually_exclusive_group()
     years.add_argument(
         "--year",
@@ -188,6 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
         "term's course downloaded with this term's; else none: the course is running); "
         "a bare date also dates times without a year when --term-start and --year are not "
         "given (the download's oldest row falls on or before it)",
+    )
+    parser.add_argument(
+        "--columns",
+        type=_column,
+        action="append",
+        default=[],
+        metavar="HEADER=COLUMN",
+        help="for a download whose header is in a language the import does not know: which "
+        "of the report's columns (Time, User full name, Affected user, Event context, "
+        "Component, Event name, Description, Origin, IP address, Course) a header holds, "
+        "e.g. --columns 'Zeit=Time'; repeatable",
     )
     people = parser.add_argument_group("people and grades")
     people.add_argument(
@@ -274,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     course_end, course_ends = _split_course_dates(args.course_end)
     options = ImportOptions(
         timezone=args.timezone,
+        date_order=args.date_order,
+        columns=dict(args.columns),
         year=args.year,
         term_start=args.term_start,
         course_start=course_start,

@@ -37,7 +37,7 @@ DAY_MONTH_NAME = (
 )
 DAY_MONTH_NUMBER = (
     r"^\s*(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4}|\d{2}),? "
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*$"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?\s*$"
 )
 ISO = (
     r"^\s*(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[ T]"
@@ -54,6 +54,8 @@ def split_times(text: pd.Series) -> pd.DataFrame:
     """Year, month, ... of each time as floats (NaN where the text lacks them)."""
     parts = pd.DataFrame(np.nan, index=text.index, columns=[*PARTS, "has_seconds"])
     parts["has_seconds"] = False
+    # Read day first; order_day_month turns a month-first download's round.
+    parts["numeric_date"] = False
     pending = pd.Series(True, index=text.index)
     # Fast path for the formats of Moodle 3 and 4; the patterns read the rest.
     for exact, has_seconds in ((FAST_SECONDS, True), (FAST_MINUTES, False)):
@@ -66,6 +68,7 @@ def split_times(text: pd.Series) -> pd.DataFrame:
         for part in PARTS:
             parts.loc[parsed.index, part] = getattr(parsed.dt, part).astype("float64")
         parts.loc[parsed.index, "has_seconds"] = has_seconds
+        parts.loc[parsed.index, "numeric_date"] = True
         pending[parsed.index] = False
     for pattern in (DAY_MONTH_NUMBER, DAY_MONTH_NAME, ISO):
         found = text[pending].str.extract(pattern)
@@ -76,9 +79,11 @@ def split_times(text: pd.Series) -> pd.DataFrame:
         if pattern is DAY_MONTH_NAME:
             words = found["month"].str.casefold().str.rstrip(".")
             found["month"] = words.map(MONTH_NUMBERS)
+        if pattern is not ISO:
             pm = found["ampm"].str.casefold() == "pm"
             hour = pd.to_numeric(found["hour"])
             found["hour"] = hour.where(found["ampm"].isna(), hour % 12 + 12 * pm)
+        parts.loc[found.index, "numeric_date"] = pattern is DAY_MONTH_NUMBER
         for part in PARTS:
             parts.loc[found.index, part] = pd.to_numeric(found[part], errors="coerce")
         parts.loc[found.index, "has_seconds"] = found["second"].notna()
@@ -88,6 +93,30 @@ def split_times(text: pd.Series) -> pd.DataFrame:
     parts.loc[two_digit, "year"] += np.where(parts.loc[two_digit, "year"] >= 69, 1900, 2000)
     parts["second"] = parts["second"].fillna(0)
     return parts
+
+
+def order_day_month(parts: pd.DataFrame, files: pd.Series, date_order: str | None) -> None:
+    """Turn day and month round (in place) in the numeric dates of month-first downloads.
+
+    date_order 'mdy' or 'dmy' says it for every file; else each file's dates
+    say it when one number exceeds 12 ('17/10/21' is day first, '10/17/21' is
+    month first). A file whose dates fit both orders (every number 12 or less)
+    stops the import with an error asking for --date-order."""
+    numeric = parts["numeric_date"].astype(bool)
+    for file, rows in parts[numeric].groupby(files[numeric], sort=False):
+        order = date_order
+        if order is None:
+            day_first = bool((rows["day"] > 12).any())
+            month_first = bool((rows["month"] > 12).any())
+            if day_first == month_first and (rows["day"] != rows["month"]).any():
+                raise ValueError(
+                    f"{file}: its dates fit day/month/year and month/day/year alike"
+                    + (" (and contradict each other)" if day_first else "")
+                    + "; say which with --date-order dmy or --date-order mdy"
+                )
+            order = "mdy" if month_first else "dmy"
+        if order == "mdy":
+            parts.loc[rows.index, ["day", "month"]] = rows[["month", "day"]].to_numpy()
 
 
 def fill_missing_years(
