@@ -653,3 +653,19 @@ MOODLE_TABLES: dict[str, list[tuple[str, str, bool, str | None]]] = {
         ("completionsubmit", "smallint", True, "0"),
     ],
 }
+
+# Moodle 2.0 to 2.6's log (logstore_legacy after 2.7): read by moodle-import-files,
+# which turns it into logstore_standard_log rows; never written by the project.
+LEGACY_LOG_TABLE = "log"
+LEGACY_LOG_COLUMNS: list[tuple[str, str, bool, str | None]] = [
+    ("id", "bigint", True, None),
+    ("time", "bigint", True, "0"),
+    ("userid", "bigint", True, "0"),
+    ("ip", "varchar(45)", True, ""),
+    ("course", "bigint", True, "0"),
+    ("module", "varchar(20)", True, ""),
+    ("cmid", "bigint", True, "0"),
+    ("action", "varchar(40)", True, ""),
+    ("url", "varchar(100)", True, ""),
+    ("info", "varchar(255)", True, ""),
+]
