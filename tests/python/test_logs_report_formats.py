@@ -7,6 +7,7 @@ the shapes real downloads have; each test checks the counts."""
 from __future__ import annotations
 
 import csv
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -225,3 +226,35 @@ def test_one_course_downloaded_in_two_terms_is_two_offerings(tmp_path: Path):
         "where eventname = '\\mod_quiz\\event\\course_module_viewed' group by 1 order by 1"
     ).fetchall()
     assert quiz_views == [(111, 100), (112, 120)]
+
+
+def test_make_logs_report_takes_file_names_with_spaces(tmp_path: Path):
+    """make passes each download to the import whole (stand-in commands record them)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "arguments.txt"
+    (bin_dir / "moodle-logs-import").write_text(
+        f'#!/bin/sh\nfor a in "$@"; do echo "$a"; done > "{record}"\n'
+    )
+    (bin_dir / "moodle-dashboard").write_text("#!/bin/sh\n")
+    for script in bin_dir.iterdir():
+        script.chmod(0o755)
+    (bin_dir / ".installed").touch()
+    one = tmp_path / "Moodle Module 3 SP17.csv"
+    two = tmp_path / "Module 3 SP18.csv"
+    project = Path(__file__).resolve().parents[2]
+
+    def make(**variables: str) -> list[str]:
+        settings = [f"{name}={value}" for name, value in variables.items()]
+        subprocess.run(
+            ["make", "-s", "-C", str(project), "logs-report", f"BIN={bin_dir}",
+             f"DATA={tmp_path}", *settings],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        return record.read_text().splitlines()
+
+    for path in (one, two):
+        path.write_text("")
+    assert make(FILES=str(one))[0] == str(one)
+    arguments = make(FILES=f"'{one}' '{two}'", GRADES=f"'{two}'")
+    assert arguments[:4] == [str(one), str(two), "--grades", str(two)]
