@@ -1,15 +1,21 @@
 """moodle-logs-import: load Moodle Logs report downloads into Moodle's tables.
 
 Every teacher can download a course's log (Course > Reports > Logs >
-Download, CSV). This command reads one or many such files (course or
-site-level downloads, any Moodle version's time format) and writes Moodle's
-tables into a DuckDB file, so the dbt project runs without database access.
+Download: CSV, Excel, ODS or JSON). This command reads one or many such files
+(course or site-level downloads, any Moodle version's time format) and writes
+Moodle's tables into a DuckDB file, so the dbt project runs without database
+access.
 
 What it recovers: log rows (event class from Component and Event name through
 the event catalogue; user, course, activity and affected-user ids from the
 Description; time as UTC from --timezone), users (names from User full name;
 "Real user as User" rows set realuserid), courses (names from "Course: ..."),
-activities (type and name from "Quiz: Week 1 quiz" and the like) and roles.
+activities (type and name from "Quiz: Week 1 quiz" and the like), roles, and
+the submissions and quiz attempts the events show. Where the Description's
+ids are masked ('x'), a person is their User full name and an activity its
+Event context (with a warning); a download where most rows would be no one
+stops with an error. One course id downloaded in different terms becomes one
+course per term.
 
 Learners come from --roster when given; otherwise they are inferred per
 course: the users who act in the course or are affected by its events, minus
@@ -35,13 +41,16 @@ Give the downloads of past terms with the running one: the risk models train
 on the courses whose outcome is known; with one term the rule-based score is
 used. --build then runs `dbt build` on the tables written.
 
-Robustness: BOM, CR/LF/CRLF, reordered columns, quoted commas and quotes,
-masked names ("-"), unknown or localised event names (kept as
-\\unknown\\event\\<component>__<name>, counted), newest-first order and rows
-repeated by overlapping downloads (loaded once, counted). A row that cannot be
-read (broken quote, unreadable time, wrong number of columns) is reported with
-its file and line and written to the rejects CSV; the rest loads. Totals
-always add up: read = loaded + duplicates + rejected.
+Robustness: BOM, CR/LF/CRLF, quoted fields over several lines, reordered
+columns (headers in other languages mapped with --columns), month-first dates
+(told by the dates, else --date-order), times without a year (placed by
+--term-start, --year or --course-end), masked names ("-"), unknown or
+localised event names (kept as \\unknown\\event\\<component>__<name>, each
+named with its count), newest-first order and rows repeated by overlapping
+downloads (loaded once, counted). A row that cannot be read (broken quote,
+unreadable time, a day the year lacks, wrong number of columns) is reported
+with its file and line and written to the rejects CSV; the rest loads.
+Totals always add up: read = loaded + duplicates + rejected.
 """
 
 from __future__ import annotations
