@@ -74,3 +74,19 @@ def _read_keys() -> dict[str, MoodleKeys]:
 MOODLE_TABLES: dict[str, list[Column]] = _read_tables()
 # table -> primary key and indexes, in the order Moodle creates them
 MOODLE_KEYS: dict[str, MoodleKeys] = _read_keys()
+
+# Moodle 2.0 to 2.6's log (logstore_legacy after 2.7): read by moodle-import-files,
+# which turns it into logstore_standard_log rows; never written by the project.
+LEGACY_LOG_TABLE = "log"
+LEGACY_LOG_COLUMNS: list[Column] = [
+    ("id", "bigint", True, None),
+    ("time", "bigint", True, "0"),
+    ("userid", "bigint", True, "0"),
+    ("ip", "varchar(45)", True, ""),
+    ("course", "bigint", True, "0"),
+    ("module", "varchar(20)", True, ""),
+    ("cmid", "bigint", True, "0"),
+    ("action", "varchar(40)", True, ""),
+    ("url", "varchar(100)", True, ""),
+    ("info", "varchar(255)", True, ""),
+]
