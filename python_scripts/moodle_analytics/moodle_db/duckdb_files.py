@@ -85,7 +85,8 @@ def _settle(path: Path) -> None:
         ) from None
 
 
-def _pid_alive(pid: int) -> bool:
+def process_is_running(pid: int) -> bool:
+    """True while process ``pid`` runs (a partial file's writer, a server's postmaster)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -99,7 +100,7 @@ def _remove_abandoned_partials(target: Path) -> None:
     """Partial files of loads whose process died (killed mid-load) before removing them."""
     for partial in target.parent.glob(f".{target.name}{PARTIAL}*"):
         pid = partial.name.rpartition(PARTIAL)[2].removesuffix(".wal")
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not process_is_running(int(pid)):
             _remove(partial)
 
 
