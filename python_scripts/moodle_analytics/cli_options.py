@@ -193,11 +193,11 @@ def dbt_vars(text: str) -> dict:
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise argparse.ArgumentTypeError(f"--vars is not YAML: {one_line(error)}") from None
+        raise argparse.ArgumentTypeError(f"not YAML: {one_line(error)}") from None
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"--vars must be a mapping, e.g. '{{key: 1}}': {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a mapping, e.g. '{{key: 1}}': {text!r}")
     return value
 
 

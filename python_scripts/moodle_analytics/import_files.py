@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         cli_options.input_directory(args.from_dir, "--from-dir")
         cli_options.output_duckdb(args.duckdb, "--duckdb")
         report = import_files(args.from_dir, args.duckdb, args.prefix, args.schema)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, duckdb.Error) as error:
         return cli_options.fail_unchanged(PROG, error, args.duckdb)
     for table in report.missing_tables:
         cli_options.warn(PROG, f"warning: no {args.prefix}{table} file; the table stays empty")

@@ -296,7 +296,7 @@ CASES = [
     case("moodle-spark", "--parquet-dir", lambda i: ["--parquet-dir", str(i.dir / "nowhere")]),
     case("moodle-spark", "--spark-dir",
          lambda i: ["--duckdb", str(i.site.source), "--spark-dir", i.unwritable("spark")]),
-    case("moodle-spark", "--vars must be a mapping", lambda i: ["--vars", "[1, 2]"]),
+    case("moodle-spark", "--vars: must be a mapping", lambda i: ["--vars", "[1, 2]"]),
 ]  # fmt: skip
 
 

@@ -12,6 +12,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from moodle_analytics import cli_options
 from moodle_analytics.demo.config import ConfigError, DemoConfig, learners_for_target_rows
 from moodle_analytics.moodle_db.duckdb_files import replaced_atomically
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_outputs(args)
         result = write_site(config, args, progress)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, duckdb.Error) as error:
         return cli_options.fail_unchanged(PROG, error, args.duckdb)
     log_rows = result.row_counts["logstore_standard_log"]
     print(

@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_paths(args.files, args.duckdb, options)
         totals = import_logs(args.files, args.duckdb, options)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, duckdb.Error) as error:
         return cli_options.fail_unchanged(PROG, error, args.duckdb)
     summary = totals.summary()
     print(summary.splitlines()[0] if args.quiet else summary)

@@ -104,17 +104,6 @@ def _remove_abandoned_partials(target: Path) -> None:
             _remove(partial)
 
 
-def _make_parent(target: Path) -> None:
-    parent = target.parent
-    existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        raise DuckDBFileError(f"cannot write {target}: {existing} is not a directory")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DuckDBFileError(f"cannot create {parent} for {target}: {error.strerror}") from None
-
-
 @contextlib.contextmanager
 def replaced_atomically(target: str | Path) -> Iterator[Path]:
     """A path beside ``target`` to write a whole DuckDB database into; when the block
@@ -125,18 +114,16 @@ def replaced_atomically(target: str | Path) -> Iterator[Path]:
         # The file the link names is the one replaced (where its disk space is).
         target = target.resolve()
     check_replaceable(target)
-    _make_parent(target)
-    _remove_abandoned_partials(target)
     partial = target.with_name(f".{target.name}{PARTIAL}{os.getpid()}")
-    _remove(partial, _wal(partial))
     try:
-        try:
-            partial.touch()
-            partial.unlink()
-        except OSError as error:
-            raise DuckDBFileError(
-                f"cannot write in {target.parent} ({error.strerror}); {target} was not replaced"
-            ) from None
+        # Found now rather than by DuckDB halfway: a directory that cannot be written.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.touch()
+        partial.unlink()
+    except OSError as error:
+        raise DuckDBFileError(f"cannot write {partial}: {error.strerror}") from None
+    _remove_abandoned_partials(target)
+    try:
         yield partial
         _settle(partial)
         _settle(target)
