@@ -139,6 +139,9 @@ def _writable_directory(directory: Path, option: str, path: Path) -> None:
         raise InputError(f"{option} {path}: {existing} is not a directory")
     try:
         directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"{option} {path}: cannot create {directory} ({error.strerror})") from None
+    try:
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as error:
