@@ -1,0 +1,176 @@
+"""History from the snapshots: Moodle overwrites enrolment and account status in place,
+the snapshots keep each version, and the history models say when it held.
+
+A copy of the built demo runs the history models before any snapshot (they build
+empty), takes a first snapshot, then has its Moodle tables changed as Moodle changes
+them (a suspension stamped with timemodified, one made without a stamp, an
+unenrolment, a new end date, an account suspended, another deleted) and takes a
+second snapshot.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dbt_project import Workspace
+from test_incremental_build import copy_of
+
+HISTORY_MODELS = ("fct_enrolment_status_history", "fct_learner_account_history")
+SNAPSHOTS = ("snp_moodle__user_enrolments", "snp_moodle__user_flags")
+ENROLMENTS = "analytics_history.fct_enrolment_status_history"
+ACCOUNTS = "analytics_history.fct_learner_account_history"
+
+
+@dataclass
+class History:
+    workspace: Workspace
+    log_before_snapshots: str
+    rows_before_snapshots: int
+    first: pd.DataFrame
+    enrolments: dict[str, int]  # what was changed -> user enrolment id
+    changed_at: datetime  # the timemodified Moodle stamped on its changes
+    new_end: datetime
+
+    def versions(self, table: str, key: str, value) -> list[dict]:
+        """Every version of one enrolment or account, oldest first."""
+        with self.workspace.connect() as connection:
+            return (
+                connection.execute(
+                    f"select * from {table} where {key} = ? order by version_number", [value]
+                )
+                .df()
+                .to_dict("records")
+            )
+
+    def enrolment(self, change: str) -> list[dict]:
+        return self.versions(ENROLMENTS, "user_enrolment_id", self.enrolments[change])
+
+    def account_of(self, change: str) -> list[dict]:
+        learner = self.enrolment(change)[0]["learner_id"]
+        return self.versions(ACCOUNTS, "learner_id", learner)
+
+
+def utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
+def change_moodle(source, enrolments: dict[str, int], changed_at: int, new_end: int) -> None:
+    users = dict(
+        source.execute(
+            "select id, userid from public.mdl_user_enrolments where id in (?, ?)",
+            [enrolments["stamped"], enrolments["unstamped"]],
+        ).fetchall()
+    )
+    enrolment_changes = {
+        "stamped": ("status = 1, timemodified = ?", [changed_at]),
+        # A change Moodle did not stamp (made in the database by hand).
+        "unstamped": ("status = 1", []),
+        "ended": ("timeend = ?, timemodified = ?", [new_end, changed_at]),
+    }
+    for change, (assignments, values) in enrolment_changes.items():
+        source.execute(
+            f"update public.mdl_user_enrolments set {assignments} where id = ?",
+            [*values, enrolments[change]],
+        )
+    source.execute("delete from public.mdl_user_enrolments where id = ?", [enrolments["removed"]])
+    source.execute(
+        "update public.mdl_user set suspended = 1, timemodified = ? where id = ?",
+        [changed_at, users[enrolments["stamped"]]],
+    )
+    source.execute(
+        "update public.mdl_user set deleted = 1 where id = ?", [users[enrolments["unstamped"]]]
+    )
+
+
+@pytest.fixture(scope="module")
+def history(built_demo, tmp_path_factory) -> History:
+    workspace = copy_of(built_demo, tmp_path_factory.mktemp("history") / "w", with_warehouse=True)
+    with duckdb.connect(str(workspace.warehouse)) as connection:
+        connection.execute("drop schema analytics_snapshots cascade")
+    # `dbt run` takes no snapshots.
+    before = workspace.dbt("run", "--select", *HISTORY_MODELS)
+    rows_before = workspace.query(f"select count(*) from {ENROLMENTS}")[0][0]
+
+    workspace.dbt("build", "--select", *SNAPSHOTS, *HISTORY_MODELS)
+    first = workspace.frame(f"select * from {ENROLMENTS}")
+    # Active enrolments of four different learners to change.
+    chosen = first[(first.enrolment_status == "active") & first.is_learner]
+    ids = chosen.drop_duplicates("learner_id").user_enrolment_id.head(4).astype(int).tolist()
+    enrolments = dict(zip(("stamped", "unstamped", "removed", "ended"), ids, strict=True))
+    changed_at = int(time.time())
+    new_end = changed_at + 30 * 86400
+    with duckdb.connect(str(workspace.source)) as source:
+        change_moodle(source, enrolments, changed_at, new_end)
+    workspace.dbt("build", "--select", *SNAPSHOTS, *HISTORY_MODELS)
+    return History(
+        workspace, before.stdout, rows_before, first, enrolments, utc(changed_at), utc(new_end)
+    )
+
+
+def test_history_models_build_empty_before_the_first_snapshot(history):
+    assert history.rows_before_snapshots == 0
+    assert "history models stay empty until dbt snapshot" in history.log_before_snapshots
+
+
+def test_first_snapshot_holds_one_version_per_enrolment_since_moodle_last_changed_it(history):
+    first = history.first
+    assert len(first) > 1000
+    assert (first.version_number == 1).all() and first.valid_to.isna().all()
+    # Moodle's timemodified dates every first version: none needed the run's time.
+    assert not first.is_valid_from_observed.any()
+    assert (first.valid_from <= first.observed_at).all()
+
+
+def test_a_stamped_suspension_dates_from_moodle_s_change(history):
+    old, new = history.enrolment("stamped")
+    assert (old["enrolment_status"], new["enrolment_status"]) == ("active", "suspended")
+    assert old["valid_to"] == history.changed_at == new["valid_from"]
+    assert not new["is_valid_from_observed"] and pd.isna(new["valid_to"])
+    assert old["observed_at"] < history.changed_at <= new["observed_at"]
+
+
+def test_an_unstamped_suspension_dates_from_the_snapshot_that_saw_it(history):
+    old, new = history.enrolment("unstamped")
+    assert new["enrolment_status"] == "suspended" and new["is_valid_from_observed"]
+    assert new["valid_from"] == new["observed_at"] == old["valid_to"]
+    assert old["observed_at"] < new["observed_at"]
+
+
+def test_an_unenrolment_is_a_removed_version(history):
+    old, new = history.enrolment("removed")
+    assert old["enrolment_status"] == "active"
+    assert new["enrolment_status"] == "removed" and new["is_removed"]
+    assert new["is_valid_from_observed"] and new["valid_from"] == new["observed_at"]
+
+
+def test_a_new_end_date_is_a_new_version(history):
+    old, new = history.enrolment("ended")
+    assert old["ends_at"] != history.new_end == new["ends_at"]
+    assert new["enrolment_status"] == "active" and new["valid_from"] == history.changed_at
+
+
+def test_unchanged_enrolments_keep_one_version(history):
+    changed = history.workspace.query(
+        f"select distinct user_enrolment_id from {ENROLMENTS} where version_number > 1"
+    )
+    assert sorted(row[0] for row in changed) == sorted(history.enrolments.values())
+
+
+def test_account_suspension_and_deletion_are_dated(history):
+    old, new = history.account_of("stamped")
+    assert (old["account_status"], new["account_status"]) == ("active", "suspended")
+    assert new["valid_from"] == history.changed_at == old["valid_to"]
+    assert not new["is_valid_from_observed"]
+    old, new = history.account_of("unstamped")
+    assert (old["account_status"], new["account_status"]) == ("active", "deleted")
+    assert new["is_valid_from_observed"] and new["valid_from"] == new["observed_at"]
+    # No other account changed.
+    assert history.workspace.query(f"select count(*) from {ACCOUNTS} where version_number > 1") == [
+        (2,)
+    ]
