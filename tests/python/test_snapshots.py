@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from dbt_project import Workspace
+from mart_compare import manifest_of
 from test_incremental_build import copy_of
 
 HISTORY_MODELS = ("fct_enrolment_status_history", "fct_learner_account_history")
@@ -174,3 +175,20 @@ def test_account_suspension_and_deletion_are_dated(history):
     assert history.workspace.query(f"select count(*) from {ACCOUNTS} where version_number > 1") == [
         (2,)
     ]
+
+
+def test_every_snapshot_and_its_columns_are_described(history):
+    manifest = manifest_of(history.workspace.directory / "target")
+    snapshots = [n for n in manifest["nodes"].values() if n["resource_type"] == "snapshot"]
+    assert sorted(node["name"] for node in snapshots) == sorted(SNAPSHOTS)
+    for node in snapshots:
+        assert len(node["description"]) > 80, node["name"]
+        actual = {
+            row[0]
+            for row in history.workspace.query(
+                "select column_name from information_schema.columns "
+                f"where table_schema = 'analytics_snapshots' and table_name = '{node['name']}'"
+            )
+        }
+        described = {name for name, column in node["columns"].items() if column["description"]}
+        assert actual and actual == described, node["name"]
