@@ -26,33 +26,19 @@ history_learners as (
 
 ),
 
-versions as (
+dated as (
 
-    select
-        {{ pseudonymous_id('id') }} as learner_id,
-        suspended = 1 as is_suspended,
-        deleted = 1 as is_deleted,
-        dbt_is_deleted = 'True' as is_removed,
-        coalesce(
-            {{ epoch_to_timestamp('timemodified', zero_is_null=true) }},
-            {{ epoch_to_timestamp('timecreated', zero_is_null=true) }}
-        ) as moodle_changed_at,
-        dbt_valid_from as observed_at,
-        row_number() over (partition by id order by dbt_valid_from) as version_number,
-        lag(dbt_valid_from) over (partition by id order by dbt_valid_from) as previous_observed_at
-
-    from account_snapshots
+    {{ dated_snapshot_versions('account_snapshots', 'id') }}
 
 ),
 
-dated as (
+learner_versions as (
 
     select
-        *,
-        {{ stamped_change_at('moodle_changed_at', 'observed_at', 'previous_observed_at', 'is_removed') }}
-            as stamped_change_at
+        {{ pseudonymous_id('id') }} as learner_id,
+        *
 
-    from versions
+    from dated
 
 ),
 
@@ -60,30 +46,29 @@ final as (
 
     select
         ---------- ids
-        {{ composite_key(['dated.learner_id', 'dated.version_number']) }} as account_version_id,
-        dated.learner_id,
+        {{ composite_key(['learner_versions.learner_id', 'learner_versions.version_number']) }}
+            as account_version_id,
+        learner_versions.learner_id,
         ---------- strings
         case
-            when dated.is_deleted or dated.is_removed then 'deleted'
-            when dated.is_suspended then 'suspended'
+            when learner_versions.deleted = 1 or learner_versions.is_removed then 'deleted'
+            when learner_versions.suspended = 1 then 'suspended'
             else 'active'
         end as account_status,
         ---------- numerics
-        cast(dated.version_number as integer) as version_number,
+        cast(learner_versions.version_number as integer) as version_number,
         ---------- booleans
-        dated.is_suspended,
-        dated.is_deleted or dated.is_removed as is_deleted,
-        dated.stamped_change_at is null as is_valid_from_observed,
+        learner_versions.suspended = 1 as is_suspended,
+        learner_versions.deleted = 1 or learner_versions.is_removed as is_deleted,
+        learner_versions.is_valid_from_observed,
         ---------- timestamps
-        coalesce(dated.stamped_change_at, dated.observed_at) as valid_from,
-        lead(coalesce(dated.stamped_change_at, dated.observed_at)) over (
-            partition by dated.learner_id order by dated.version_number
-        ) as valid_to,
-        dated.observed_at
+        learner_versions.valid_from,
+        learner_versions.valid_to,
+        learner_versions.observed_at
 
-    from dated
+    from learner_versions
     inner join history_learners
-        on dated.learner_id = history_learners.learner_id
+        on learner_versions.learner_id = history_learners.learner_id
 
 )
 

@@ -7,10 +7,8 @@ on DuckDB (test_analyses.py) and on PostgreSQL (test_postgres_build.py).
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
-from dbt_project import BIN_DIR, PROJECT_DIR, Workspace
+from dbt_project import PROJECT_DIR, Workspace
 
 ANALYSES_DIR = PROJECT_DIR / "analyses"
 
@@ -24,33 +22,10 @@ def compile_analyses(
 ) -> dict[str, str]:
     """Every analysis compiled for the workspace, by name. With `variables`, compiled
     into a target directory of its own, so the workspace's partial parse is kept."""
+    target = workspace.directory / ("target" if variables is None else "analyses-with-vars")
     command = ["compile", "--select", "resource_type:analysis", *dbt_args]
-    if variables is None:
-        target = workspace.directory / "target"
-        workspace.dbt(*command)
-    else:
-        target = workspace.directory / "analyses-with-vars"
-        result = subprocess.run(
-            [
-                str(BIN_DIR / "dbt"),
-                *command,
-                "--vars",
-                json.dumps(variables),
-                "--target-path",
-                str(target),
-                "--log-path",
-                str(target / "logs"),
-            ],
-            cwd=PROJECT_DIR,
-            env=workspace.env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise AssertionError(f"dbt compile failed:\n{result.stdout[-4000:]}")
-    return compiled_analyses(target)
-
-
-def compiled_analyses(target: Path) -> dict[str, str]:
+    if variables is not None:
+        command += ["--vars", json.dumps(variables)]
+    workspace.dbt(*command, target_path=target)
     compiled = target / "compiled" / "moodle_analytics" / "analyses"
     return {name: (compiled / f"{name}.sql").read_text() for name in analysis_names()}

@@ -1,17 +1,17 @@
 """History from the snapshots: Moodle overwrites enrolment and account status in place,
 the snapshots keep each version, and the history models say when it held.
 
-A copy of the built demo runs the history models before any snapshot (they build
-empty), takes a first snapshot, then has its Moodle tables changed as Moodle changes
-them (a suspension stamped with timemodified, one made without a stamp, an
-unenrolment, a new end date, an account suspended, another deleted) and takes a
-second snapshot.
+The built demo took a first snapshot. A copy of it has its Moodle tables changed as
+Moodle changes them (a suspension stamped with timemodified, one made without a
+stamp, an unenrolment, a new end date, an account suspended, another deleted) and
+takes a second snapshot; then, its snapshots dropped, it runs the history models as
+a plain `dbt run` does before any snapshot: they build empty.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
@@ -31,30 +31,26 @@ ACCOUNTS = "analytics_history.fct_learner_account_history"
 @dataclass
 class History:
     workspace: Workspace
-    log_before_snapshots: str
-    rows_before_snapshots: int
-    first: pd.DataFrame
+    first: pd.DataFrame  # the enrolment history after the built demo's snapshot
+    enrolment_history: pd.DataFrame  # after the Moodle changes and a second snapshot
+    account_history: pd.DataFrame
     enrolments: dict[str, int]  # what was changed -> user enrolment id
     changed_at: datetime  # the timemodified Moodle stamped on its changes
     new_end: datetime
-
-    def versions(self, table: str, key: str, value) -> list[dict]:
-        """Every version of one enrolment or account, oldest first."""
-        with self.workspace.connect() as connection:
-            return (
-                connection.execute(
-                    f"select * from {table} where {key} = ? order by version_number", [value]
-                )
-                .df()
-                .to_dict("records")
-            )
+    snapshot_columns: dict[str, set[str]] = field(default_factory=dict)
+    log_before_snapshots: str = ""
+    rows_before_snapshots: int = -1
 
     def enrolment(self, change: str) -> list[dict]:
-        return self.versions(ENROLMENTS, "user_enrolment_id", self.enrolments[change])
+        """Every version of one changed enrolment, oldest first."""
+        history = self.enrolment_history
+        rows = history[history.user_enrolment_id == self.enrolments[change]]
+        return rows.sort_values("version_number").to_dict("records")
 
     def account_of(self, change: str) -> list[dict]:
         learner = self.enrolment(change)[0]["learner_id"]
-        return self.versions(ACCOUNTS, "learner_id", learner)
+        rows = self.account_history[self.account_history.learner_id == learner]
+        return rows.sort_values("version_number").to_dict("records")
 
 
 def utc(epoch: int) -> datetime:
@@ -91,14 +87,8 @@ def change_moodle(source, enrolments: dict[str, int], changed_at: int, new_end: 
 
 @pytest.fixture(scope="module")
 def history(built_demo, tmp_path_factory) -> History:
+    # The built demo took the first snapshot.
     workspace = copy_of(built_demo, tmp_path_factory.mktemp("history") / "w", with_warehouse=True)
-    with duckdb.connect(str(workspace.warehouse)) as connection:
-        connection.execute("drop schema analytics_snapshots cascade")
-    # `dbt run` takes no snapshots.
-    before = workspace.dbt("run", "--select", *HISTORY_MODELS)
-    rows_before = workspace.query(f"select count(*) from {ENROLMENTS}")[0][0]
-
-    workspace.dbt("build", "--select", *SNAPSHOTS, *HISTORY_MODELS)
     first = workspace.frame(f"select * from {ENROLMENTS}")
     # Active enrolments of four different learners to change.
     chosen = first[(first.enrolment_status == "active") & first.is_learner]
@@ -109,9 +99,26 @@ def history(built_demo, tmp_path_factory) -> History:
     with duckdb.connect(str(workspace.source)) as source:
         change_moodle(source, enrolments, changed_at, new_end)
     workspace.dbt("build", "--select", *SNAPSHOTS, *HISTORY_MODELS)
-    return History(
-        workspace, before.stdout, rows_before, first, enrolments, utc(changed_at), utc(new_end)
+    history = History(
+        workspace,
+        first,
+        workspace.frame(f"select * from {ENROLMENTS}"),
+        workspace.frame(f"select * from {ACCOUNTS}"),
+        enrolments,
+        utc(changed_at),
+        utc(new_end),
     )
+    for table, column in workspace.query(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'analytics_snapshots'"
+    ):
+        history.snapshot_columns.setdefault(table, set()).add(column)
+    # Without snapshots (a plain `dbt run` takes none) the history models build empty.
+    with duckdb.connect(str(workspace.warehouse)) as connection:
+        connection.execute("drop schema analytics_snapshots cascade")
+    history.log_before_snapshots = workspace.dbt("run", "--select", *HISTORY_MODELS).stdout
+    history.rows_before_snapshots = workspace.query(f"select count(*) from {ENROLMENTS}")[0][0]
+    return history
 
 
 def test_history_models_build_empty_before_the_first_snapshot(history):
@@ -157,10 +164,8 @@ def test_a_new_end_date_is_a_new_version(history):
 
 
 def test_unchanged_enrolments_keep_one_version(history):
-    changed = history.workspace.query(
-        f"select distinct user_enrolment_id from {ENROLMENTS} where version_number > 1"
-    )
-    assert sorted(row[0] for row in changed) == sorted(history.enrolments.values())
+    later = history.enrolment_history[history.enrolment_history.version_number > 1]
+    assert sorted(later.user_enrolment_id) == sorted(history.enrolments.values())
 
 
 def test_account_suspension_and_deletion_are_dated(history):
@@ -172,9 +177,7 @@ def test_account_suspension_and_deletion_are_dated(history):
     assert (old["account_status"], new["account_status"]) == ("active", "deleted")
     assert new["is_valid_from_observed"] and new["valid_from"] == new["observed_at"]
     # No other account changed.
-    assert history.workspace.query(f"select count(*) from {ACCOUNTS} where version_number > 1") == [
-        (2,)
-    ]
+    assert (history.account_history.version_number > 1).sum() == 2
 
 
 def test_every_snapshot_and_its_columns_are_described(history):
@@ -183,12 +186,5 @@ def test_every_snapshot_and_its_columns_are_described(history):
     assert sorted(node["name"] for node in snapshots) == sorted(SNAPSHOTS)
     for node in snapshots:
         assert len(node["description"]) > 80, node["name"]
-        actual = {
-            row[0]
-            for row in history.workspace.query(
-                "select column_name from information_schema.columns "
-                f"where table_schema = 'analytics_snapshots' and table_name = '{node['name']}'"
-            )
-        }
         described = {name for name, column in node["columns"].items() if column["description"]}
-        assert actual and actual == described, node["name"]
+        assert described == history.snapshot_columns[node["name"]], node["name"]
