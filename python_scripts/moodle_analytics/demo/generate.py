@@ -21,8 +21,8 @@ from moodle_analytics.demo.config import WEEK, DemoConfig
 from moodle_analytics.demo.simulate import Simulation
 from moodle_analytics.demo.site import build_site
 from moodle_analytics.demo.tables import BackgroundWriter, ParquetSpool
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
-from moodle_analytics.moodle_tables import MOODLE_TABLES
 
 
 @dataclass
