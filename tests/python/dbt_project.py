@@ -40,13 +40,16 @@ class Workspace:
         env.update(self.extra_env)
         return env
 
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        """Run a dbt command in the project against this workspace's files."""
+    def dbt(
+        self, *args: str, check: bool = True, target_path: Path | None = None
+    ) -> subprocess.CompletedProcess:
+        """Run a dbt command in the project against this workspace's files (artifacts in
+        `target_path`, default the workspace's target directory)."""
         command = [
             str(BIN_DIR / "dbt"),
             *args,
             "--target-path",
-            str(self.directory / "target"),
+            str(target_path or self.directory / "target"),
             "--log-path",
             str(self.directory / "logs"),
         ]
