@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from dbt_project import Workspace, generate_demo
+from dbt_project import PARSE_CACHE_VARIABLE, Workspace, generate_demo
 
 # The private PostgreSQL server fixtures.
 pytest_plugins = ["postgres_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_dbt_parse(tmp_path_factory):
+    """One directory of dbt parses for the session's workspaces (dbt_project.py)."""
+    directory = tmp_path_factory.getbasetemp() / "dbt_parses"
+    os.environ[PARSE_CACHE_VARIABLE] = str(directory)
+    yield directory
+    os.environ.pop(PARSE_CACHE_VARIABLE, None)
 
 
 @pytest.fixture(scope="session")
