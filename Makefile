@@ -96,8 +96,11 @@ lint: venv demo-data
 	$(BIN)/ruff format --check python_scripts tests models
 	$(BIN)/sqlfluff lint models macros tests analyses snapshots --processes 2
 
+# Two processes, whole modules to each (tests/python/conftest.py says what they share).
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 pytest: venv spark-venv metricflow-venv system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest
 
