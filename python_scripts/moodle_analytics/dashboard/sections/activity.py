@@ -10,13 +10,18 @@ import pandas as pd
 
 from moodle_analytics.dashboard import charts
 from moodle_analytics.dashboard.charts import Axis, Band, Series, percent
-from moodle_analytics.dashboard.sections.parts import STATUS_NAMES, empty, figure, figures, section
+from moodle_analytics.dashboard.sections.parts import (
+    STATUS_NAMES,
+    STATUS_ORDER,
+    empty,
+    figure,
+    figures,
+    section,
+)
 from moodle_analytics.dashboard.sections.values import as_float, as_text, course_label, xy
 from moodle_analytics.dashboard.warehouse import Warehouse
 
 SMALL_MULTIPLES_LIMIT = 24
-# Running courses first, then self-paced, upcoming and finished ones.
-STATUS_ORDER = {"running": 0, "open_ended": 0, "self_paced": 1, "upcoming": 2, "finished": 3}
 
 
 @section("weekly-active", needs=["fct_course_weeks", "dim_courses"])
