@@ -244,8 +244,7 @@ def test_cli_reports_where_the_pages_are_and_fails_clearly(tmp_path, capsys, mon
     warehouse = _two_course_warehouse(tmp_path / "w.duckdb")
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
-            "drop table analytics_marts.fct_learner_courses; "
-            "drop schema analytics_actions cascade"
+            "drop table analytics_marts.fct_learner_courses; drop schema analytics_actions cascade"
         )
     args = ("--warehouse", str(warehouse), "--source", str(tmp_path / "none"), "--out", str(out))
     code, said = _run(capsys, *args)

@@ -30,6 +30,16 @@ class DashboardResult:
         return sorted({name for section in self.sections for name in section.missing})
 
 
+@dataclass
+class _Built:
+    """A section built through one scope, the tables it read, and what that scope did to
+    each of them."""
+
+    section: Section
+    tables: tuple[str, ...]
+    scope_key: tuple[str, ...]
+
+
 class SectionBuilder:
     """Builds sections through scopes, each section once per set of rows it reads: a
     teacher's page shares its courses' views with the site page, apart from the sections
@@ -37,27 +47,34 @@ class SectionBuilder:
 
     def __init__(self, wh: Warehouse) -> None:
         self.wh = wh
-        self.built: dict[tuple, Section] = {}
+        self.built: dict[Callable, list[_Built]] = {}
 
-    def build(self, build: Callable[[Warehouse], Section], scope: Scope) -> Section:
+    def build(self, build: Callable[[Warehouse], Section], scope: Scope) -> _Built:
         scoped = self.wh.scoped(scope)
-        key = (build, scoped.scope_key(getattr(build, "needs", ())))
-        if key not in self.built:
-            self.built[key] = build(scoped)
-        return self.built[key]
+        for earlier in self.built.setdefault(build, []):
+            # The same rows of every table it read: the same section.
+            if scoped.scope_key(earlier.tables) == earlier.scope_key:
+                return earlier
+        section = build(scoped)
+        tables = tuple(sorted(scoped.tables_read))
+        made = _Built(section, tables, scoped.scope_key(tables))
+        self.built[build].append(made)
+        return made
 
     def views(self, build: Callable[[Warehouse], Section], plan: PagePlan) -> SectionViews:
-        """A section for the page's courses and, when choosing a course narrows one of its
-        tables, for each course on its own; otherwise it is the same whatever the course."""
+        """A section for the page's courses and, when choosing a course narrows one of the
+        tables it read, for each course on its own; otherwise it is the same whatever the
+        course."""
         whole = self.build(build, plan.scope)
-        needs = getattr(build, "needs", ())
-        if not whole.available or not any(self.wh.is_course_scoped(table) for table in needs):
-            return SectionViews(whole, {}, site_wide=whole.available)
+        if not any(self.wh.is_course_scoped(table) for table in whole.tables):
+            return SectionViews(whole.section, {}, site_wide=whole.section.available)
         per_course = {
-            course.course_id: self.build(build, plan.scope.with_course(course.course_id)).body
+            course.course_id: self.build(build, plan.scope.with_course(course.course_id))
             for course in plan.courses
         }
-        return SectionViews(whole, per_course, site_wide=False)
+        return SectionViews(
+            whole.section, {key: made.section.body for key, made in per_course.items()}, False
+        )
 
 
 def build_dashboard(

@@ -4,8 +4,9 @@ Two backends behind one reader: the DuckDB file of the `duckdb` target, and the
 PostgreSQL database of the `postgres` target (the Moodle database, MOODLE_PG_*) or of
 the `duckdb_pg` target (ANALYTICS_PG_*, each falling back to its MOODLE_PG_* twin), the
 login read from the same environment variables the targets use. Both answer the same
-SQL (it is kept to what both engines share) with the same Python values, so a page or
-a list is the same whichever target built the marts.
+SQL (it is kept to what both engines share) with the same Python values (decimals as
+floats, floats to 12 significant digits, dates as timestamps in frames), so a page or a
+list is the same whichever target built the marts.
 
 The marts are found by table name in the schemas dbt gives them: the target's schema
 (`analytics` in profiles.yml) followed by each marts folder's (`_marts`, `_ml`,
@@ -80,9 +81,18 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# Floats keep this many significant digits, far beyond any shown: engines sum in different
+# orders, and a sum that is exactly 22.75 on one can be 22.749999999999996 on the other,
+# which would print as 22.7 instead of 22.8.
+FLOAT_DIGITS = 12
+
+
 def _python_value(value: object) -> object:
-    """Decimals (PostgreSQL's averages, DuckDB's decimal columns) as floats."""
-    return float(value) if isinstance(value, decimal.Decimal) else value
+    """Decimals (PostgreSQL's averages, DuckDB's decimal columns) as floats, and floats to
+    FLOAT_DIGITS significant digits, so that both engines give the same values."""
+    if isinstance(value, decimal.Decimal | float):
+        return float(f"{value:.{FLOAT_DIGITS}g}")
+    return value
 
 
 def _frame(names: Sequence[str], rows: Sequence[tuple]) -> pd.DataFrame:
@@ -191,6 +201,8 @@ class Warehouse:
         self.reader, self.target, self.schemas = reader, target, tuple(schemas)
         self.scope = scope or Scope()
         self.catalogue = catalogue or self._find_marts()
+        # The tables read through this scope, for the dashboard's reuse of its sections.
+        self.tables_read: set[str] = set()
 
     @classmethod
     def open(cls, target: Target, schemas: Sequence[str] = MART_SCHEMAS) -> Warehouse:
@@ -303,6 +315,7 @@ class Warehouse:
         names, expressions = {}, {}
         for key, table in tables.items():
             name = table.lower()
+            self.tables_read.add(name)
             condition = self._scope_filter(name)
             if condition:
                 names[key] = f"scoped__{name}"

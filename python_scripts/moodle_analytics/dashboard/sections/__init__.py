@@ -26,6 +26,11 @@ section's title (first line) and lead. A chart is a function returning SVG under
 then put it in SECTIONS below, where the page should show it. Without one of its
 tables the page shows the section naming the tables `dbt build` makes, never
 anything else; raise Unavailable([...]) for a missing column.
+
+Read the marts only through wh (frame, scalar, records): the page builds each section
+once for the page's courses and once per course, and wh narrows every table read to
+them (warehouse.Scope); a section that reads no table a course narrows is shown once,
+as the whole site's.
 """
 
 from __future__ import annotations

@@ -52,13 +52,18 @@ def course_comparison(wh: Warehouse) -> str:
     courses are about learners whose outcome is already known.
     """
     courses = wh.frame(
-        """
-        select *, coalesce(course_short_name, course_name) as course_label
-        from {r}
-        order by case when course_status = 'finished' then 0 else 1 end,
-                 dropout_rate desc nulls last, course_label
-        """,
+        "select *, coalesce(course_short_name, course_name) as course_label from {r}",
         r="rpt_course_comparison",
+    )
+    # Finished courses first, the highest dropout first, then by name; ordered here, with
+    # rates rounded, so that neither the engine's collation nor its last bits reorder them.
+    courses = (
+        courses.assign(
+            unfinished=courses["course_status"] != "finished",
+            dropout_order=-courses["dropout_rate"].astype(float).round(9),
+        )
+        .sort_values(["unfinished", "dropout_order", "course_label"], na_position="last")
+        .drop(columns=["unfinished", "dropout_order"])
     )
     finished = courses[courses["course_status"] == "finished"].dropna(
         subset=["dropout_rate", "weekly_active_share"]

@@ -91,9 +91,6 @@ def section(
                 )
             return made
 
-        # What the page needs to know to show the section per course.
-        build.section_id = id  # type: ignore[attr-defined]
-        build.needs = tuple(needs)  # type: ignore[attr-defined]
         return build
 
     return decorate

@@ -182,12 +182,10 @@ def data_quality(wh: Warehouse) -> str:
     Every row of Moodle's log is used, deliberately excluded or quarantined, with a reason;
     nothing disappears.
     """
-    return _log_rows(
-        wh.frame(
-            "select disposition, reason, log_rows from {r} order by log_rows desc",
-            r="rpt_log_reconciliation",
-        )
-    )
+    lines = wh.frame(
+        "select disposition, reason, log_rows from {r}", r="rpt_log_reconciliation"
+    ).sort_values(["log_rows", "disposition", "reason"], ascending=[False, True, True])
+    return _log_rows(lines)
 
 
 @figure("log-reconciliation", wide=True)
