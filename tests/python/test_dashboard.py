@@ -535,6 +535,10 @@ def test_choosing_a_course_then_a_teacher_shows_their_rows(dashboard, built_demo
             f"Teacher {staff[:8]}" for staff in staff_ids.split(", ")
         }
         assert page.locator("section#data-quality p.site-wide").is_visible()
+        # The course against the site's typical course, not against itself.
+        typical = page.locator("figure[data-chart='engagement-term-vs-typical']:visible")
+        assert "Finished courses, median" in typical.inner_text()
+        assert course_label in typical.inner_text()
         assert course_label in page.locator("#showing").inner_text()
         page.screenshot(path=str(ARTIFACTS / "dashboard_course.png"), full_page=True)
 

@@ -16,8 +16,11 @@ from html import escape
 
 from moodle_analytics.dashboard.pages import PagePlan, Teacher
 from moodle_analytics.dashboard.sections import Section
+from moodle_analytics.dashboard.sections.values import counted
 
 ALL = "all"
+# A teacher's page names their courses in its header up to this many (the filter has all).
+HEADER_COURSES = 6
 
 STYLE = """
 :root { --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --accent: #0072b2;
@@ -100,7 +103,10 @@ p.filter-note { background: #e6f0fa; border: 1px solid #b3cde6; border-radius: 6
 p.site-wide { margin: 0 0 12px; }
 /* Phones: one column; a wide chart keeps a legible size and scrolls sideways; a table
    row becomes a block of labelled lines. */
-@media (max-width: 700px) { nav.toc { position: static; } main { padding: 12px; }
+@media (max-width: 700px) { nav.toc { position: static; padding: 8px 16px; }
+  main { padding: 12px; }
+  .cards { grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px; }
+  .card { padding: 10px 12px; } .card-value { font-size: 26px; }
   header.top { padding: 16px; } section.block { padding: 14px; }
   .filters { margin-left: 0; width: 100%; order: -1; padding-bottom: 4px; }
   .filters select { max-width: 100%; }
@@ -266,11 +272,12 @@ def _heading(title: str, plan: PagePlan) -> tuple[str, str]:
     """The page's title and what it covers."""
     if plan.teacher is None:
         return title, "All courses"
-    courses = ", ".join(course.label for course in plan.courses)
-    count = f"{len(plan.courses)} course{'' if len(plan.courses) == 1 else 's'}"
+    courses = counted(len(plan.courses), "course", "courses")
+    if len(plan.courses) <= HEADER_COURSES:
+        courses += " (" + ", ".join(course.label for course in plan.courses) + ")"
     return (
         f"{title}: {plan.teacher.label}",
-        f"{count} ({courses}): their learners and the intervention queue they own",
+        f"{courses}: their learners and the intervention queue they own",
     )
 
 

@@ -254,6 +254,11 @@ class Warehouse:
         """The same marts read through another scope (one connection for all)."""
         return Warehouse(self.reader, self.target, self.schemas, scope, self.catalogue)
 
+    def whole_site(self) -> Warehouse:
+        """The same marts, every course and everyone's rows: for what a narrowed page
+        compares its courses with."""
+        return self.scoped(Scope())
+
     def close(self) -> None:
         self.reader.close()
 

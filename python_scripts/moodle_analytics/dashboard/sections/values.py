@@ -25,6 +25,11 @@ def as_text(value: object) -> str:
     return str(value)
 
 
+def counted(count: int, singular: str, plural: str) -> str:
+    """'1 activity', '3 activities' (with thousands separators)."""
+    return f"{count:,} {singular if count == 1 else plural}"
+
+
 def course_label(short_name: object, name: object) -> str:
     return as_text(short_name) or as_text(name)
 
