@@ -23,25 +23,31 @@ from moodle_analytics.dashboard.sections.values import (
 )
 from moodle_analytics.dashboard.warehouse import Warehouse
 
-COURSE_COLUMNS: list[Column] = [
-    ("course_label", "Course", None),
-    ("status", "Status", None),
-    ("learners", "Learners", number),
-    ("weekly_active_share", "Active / week", percent),
-    ("minutes_per_learner_week", "Min / learner-week", number),
+# The outcomes both the course and the teacher comparison show, as shares.
+ACTIVE_SHARE: Column = ("weekly_active_share", "Active / week", percent)
+OUTCOME_SHARES: list[Column] = [
     ("on_time_rate", "On time", percent),
     ("completion_rate", "Completed", percent),
     ("dropout_rate", "Dropout", percent),
     ("average_grade_share", "Avg grade", percent),
 ]
+COURSE_COLUMNS: list[Column] = [
+    ("course_label", "Course", None),
+    ("status", "Status", None),
+    ("learners", "Learners", number),
+    ACTIVE_SHARE,
+    ("minutes_per_learner_week", "Min / learner-week", number),
+    *OUTCOME_SHARES,
+]
+TEACHER_COLUMNS: list[Column] = [
+    ("teacher", "Teacher", None),
+    ("courses", "Courses", None),
+    ("learners_taught", "Learners", number),
+    ACTIVE_SHARE,
+    *OUTCOME_SHARES,
+]
 # Shares drawn as data bars under their number (minutes get theirs from the data).
-SHARE_BARS = (
-    "weekly_active_share",
-    "on_time_rate",
-    "completion_rate",
-    "dropout_rate",
-    "average_grade_share",
-)
+SHARE_BARS = tuple(key for key, _, _ in [ACTIVE_SHARE, *OUTCOME_SHARES])
 
 
 @section("course-comparison", needs=["rpt_course_comparison"])
@@ -81,18 +87,6 @@ def course_comparison(wh: Warehouse) -> str:
         bars=bars,
         caption="Click a column header to sort.",
     )
-
-
-TEACHER_COLUMNS: list[Column] = [
-    ("teacher", "Teacher", None),
-    ("courses", "Courses", None),
-    ("learners_taught", "Learners", number),
-    ("weekly_active_share", "Active / week", percent),
-    ("on_time_rate", "On time", percent),
-    ("completion_rate", "Completed", percent),
-    ("dropout_rate", "Dropout", percent),
-    ("average_grade_share", "Avg grade", percent),
-]
 
 
 @section("teachers", needs=["rpt_teacher_comparison", "dim_courses"])
