@@ -1,4 +1,5 @@
-"""The project on PostgreSQL: in-database builds, DuckDB over PostgreSQL, serving, parity.
+"""The project on PostgreSQL: in-database builds, DuckDB over PostgreSQL, serving, parity,
+and the dashboard and message lists read from each target.
 
 One small demo site is built three ways, once per session:
 
@@ -42,14 +43,20 @@ from mart_compare import (
     manifest_of,
     marts_of,
     models_not_compiled,
+    same_value,
 )
+from moodle_analytics.dashboard import build_dashboard
+from moodle_analytics.dashboard.cli import main as dashboard_main
+from moodle_analytics.dashboard.warehouse import Target
+from moodle_analytics.messages import lists
+from moodle_analytics.messages.cli import main as messages_main
 from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.postgres import cli as pg_cli
 from moodle_analytics.postgres.check import ConnectionSettings
 from moodle_analytics.postgres.duckdb_plugin import create_secret_sql
 from moodle_analytics.postgres.load import ensure_database
 from moodle_analytics.postgres.roles import create_bi_role, create_build_role, create_reader_role
-from moodle_analytics.postgres.server import PostgresServer
+from moodle_analytics.postgres.server import PostgresServer, write_env_file
 from postgres_fixtures import LoadedMoodle
 
 pytest_plugins = ["postgres_fixtures"]
@@ -482,3 +489,94 @@ def test_secrets_quote_what_the_variables_hold():
     assert "USER 'o''brien'" in statement and "PASSWORD 'it''s; drop'" in statement
     with pytest.raises(ValueError, match="secret name"):
         create_secret_sql("bad name", settings)
+
+
+# -- the dashboard and the message lists read every target -----------------------------
+# Sections drawn from the risk scores, which dbt-postgres computes by rules (by design).
+RISK_SECTIONS = {"risk", "intervention-queue", "backtest"}
+
+
+def marts_target(builds: Builds, name: str, password: str | None = None) -> Target:
+    """The marts of one build, read as a BI tool would: the BI login on PostgreSQL."""
+    if name == "duckdb":
+        return Target("duckdb", builds.duckdb.warehouse)
+    prefix, database = {
+        "postgres": ("MOODLE_PG", "moodle"),
+        "duckdb_pg": ("ANALYTICS_PG", ANALYTICS_DATABASE),
+    }[name]
+    login = pg_env(builds.server, prefix, BI, password or builds.passwords[BI], database)
+    return Target(name, environ=login)
+
+
+def page_parts(path) -> dict[str, str]:
+    """A page's sections (every course's view included) and its filters, by id."""
+    html = path.read_text()
+    parts = dict(re.findall(r'<section class="block" id="([^"]+)"(.*?)</section>', html, re.S))
+    parts["filters"] = html.split('<div class="filters">')[1].split("</nav>")[0]
+    return parts
+
+
+def test_dashboard_pages_are_the_same_from_every_target(builds: Builds, tmp_path):
+    pages = {}
+    for name in ("duckdb", "postgres", "duckdb_pg"):
+        builds.require(name)
+        started = time.perf_counter()
+        result = build_dashboard(marts_target(builds, name), tmp_path / name / "dashboard.html")
+        print(f"\ndashboard from {name}: {time.perf_counter() - started:.1f} s")
+        pages[name] = {page.name: page_parts(page) for page in [result.path, *result.teacher_pages]}
+    site = pages["duckdb"]["dashboard.html"]
+    assert len(pages["duckdb"]) > 2 and site["weekly-active"].count("<svg") > 20
+    for name in ("postgres", "duckdb_pg"):
+        assert pages[name].keys() == pages["duckdb"].keys()
+        for page, parts in pages["duckdb"].items():
+            assert pages[name][page].keys() == parts.keys()
+            differ = {part for part in parts if pages[name][page][part] != parts[part]}
+            # Same engine for the risk models on duckdb_pg: every section equal.
+            allowed = RISK_SECTIONS if name == "postgres" else set()
+            assert differ <= allowed, (name, page, differ)
+
+
+def test_message_lists_are_the_same_from_every_target(builds: Builds):
+    for spec in lists.LISTS.values():
+        rows = {
+            name: lists.read_rows(marts_target(builds, name), "analytics_actions", spec)
+            for name in ("duckdb", "postgres", "duckdb_pg")
+        }
+        assert rows["duckdb"], spec.name
+        for name in ("postgres", "duckdb_pg"):
+            assert len(rows[name]) == len(rows["duckdb"]), (spec.name, name)
+            for row, other in zip(rows["duckdb"], rows[name], strict=True):
+                assert list(row) == list(other), (spec.name, name)
+                unequal = [key for key in row if not same_value(row[key], other[key])]
+                assert unequal == [], (spec.name, name, unequal, row, other)
+
+
+def test_dashboard_and_lists_say_what_to_fix_on_postgres(builds: Builds, tmp_path, capsys):
+    def run(command, target: Target, *args: str) -> tuple[int, str]:
+        env_file = tmp_path / "login.env"
+        write_env_file(env_file, dict(target.environ or {}))
+        code = command(["--target", target.name, "--env-file", str(env_file), *args])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    out = ("--out", str(tmp_path / "site" / "dashboard.html"))
+    wrong = marts_target(builds, "postgres", password="wrong")
+    code, said = run(dashboard_main, wrong, *out)
+    assert code == 2 and said.count("\n") == 1
+    assert "check MOODLE_PG_USER and MOODLE_PG_PASSWORD" in said
+    code, said = run(messages_main, wrong, "--list", "reminders", "--out", str(tmp_path))
+    assert code == 2 and "check MOODLE_PG_USER and MOODLE_PG_PASSWORD" in said
+    # A database that the login reaches but where no build wrote the marts.
+    login = dict(marts_target(builds, "duckdb_pg").environ or {}, ANALYTICS_PG_DBNAME="postgres")
+    code, said = run(dashboard_main, Target("duckdb_pg", environ=login), *out)
+    assert code == 2 and said.count("\n") == 1
+    assert f"no marts in analytics_marts, analytics_ml, analytics_actions of {BI}@" in said
+    assert "run `dbt build --target duckdb_pg` first" in said
+    # A list that is not in the schema named.
+    postgres = marts_target(builds, "postgres")
+    code, said = run(
+        messages_main, postgres, "--list", "reminders", "--schema", "analytics_marts",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 2
+    assert "build it with `dbt build --target postgres -s fct_deadline_reminders`" in said
