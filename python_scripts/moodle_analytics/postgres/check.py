@@ -17,13 +17,13 @@ into a message naming the environment variable to fix:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import psycopg2
 from psycopg2.extensions import make_dsn
 
+from moodle_analytics.moodle_db.logins import port_number, read_login
 from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.postgres.schema import moodle_tables_in
 
@@ -69,19 +69,7 @@ class ConnectionSettings:
     ) -> ConnectionSettings:
         """Read <prefix>_HOST, _PORT, _USER, _PASSWORD, _DBNAME; a variable that is
         unset or empty falls back to <fallback_prefix>_<same>, and DBNAME to moodle."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, str | None] = {}
-        variables: dict[str, str] = {}
-        for field in FIELDS:
-            names = [f"{prefix}_{field.upper()}"]
-            if fallback_prefix:
-                names.append(f"{fallback_prefix}_{field.upper()}")
-            variables[field] = names[0]
-            values[field] = None
-            for name in names:
-                if environ.get(name):
-                    values[field], variables[field] = environ[name], name
-                    break
+        values, variables = read_login(prefix, FIELDS, fallback_prefix, environ)
         missing = [variables[field] for field in ("host", "port", "user") if not values[field]]
         if missing:
             also = f" (or {fallback_prefix}_*)" if fallback_prefix else ""
@@ -90,13 +78,14 @@ class ConnectionSettings:
                 "host, port and login (moodle-pg start writes them to data/postgres.env)"
             )
         port_text = values["port"] or ""
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        port = port_number(port_text)
+        if port is None:
             raise ConnectionSettingsError(
                 f"{variables['port']}={port_text!r} is not a port number (1-65535)"
             )
         return cls(
             host=values["host"] or "",
-            port=int(port_text),
+            port=port,
             user=values["user"] or "",
             password=values["password"],
             dbname=values["dbname"] or DEFAULT_DBNAME,
