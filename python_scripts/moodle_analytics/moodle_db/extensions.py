@@ -1,4 +1,5 @@
-"""DuckDB's postgres and mysql extensions, loaded offline from their pinned wheels.
+"""DuckDB's postgres and mysql extensions, loaded offline from their pinned wheels,
+and what the dbt-duckdb plugins of the duckdb_pg and duckdb_mysql targets share.
 
 An extension must match the duckdb version exactly, and ``LOAD mysql`` would
 download it from the internet when it is not installed. The wheels
@@ -79,3 +80,10 @@ def load_packaged_extension(connection: duckdb.DuckDBPyConnection, name: str) ->
             with contextlib.suppress(duckdb.Error):
                 restored = previous.replace("'", "''")
                 connection.execute(f"SET extension_directory = '{restored}'")
+
+
+def make_warehouse_directory(path: str | None) -> None:
+    """Create the directory of a target's DuckDB file (data/ on a fresh clone), which
+    DuckDB will not; in-memory and MotherDuck paths have none."""
+    if path and path != ":memory:" and not path.startswith("md:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)

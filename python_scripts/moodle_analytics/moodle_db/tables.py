@@ -95,6 +95,15 @@ MOODLE_REQUIRED_TABLES = (
     "user_enrolments",
 )
 
+
+def optional_tables_line(missing: list[str]) -> str:
+    """What a connection check says of the optional Moodle tables a site lacks."""
+    return (
+        f"optional Moodle tables missing: {', '.join(missing)} (a plugin or feature this site "
+        "does not use); the models reading them get no rows"
+    )
+
+
 # Moodle 2.0 to 2.6's log (logstore_legacy after 2.7): read by moodle-import-files,
 # which turns it into logstore_standard_log rows; never written by the project.
 LEGACY_LOG_TABLE = "log"

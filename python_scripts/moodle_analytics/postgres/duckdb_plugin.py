@@ -34,6 +34,7 @@ import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
+from moodle_analytics.moodle_db.extensions import make_warehouse_directory
 from moodle_analytics.postgres.check import (
     ConnectionSettings,
     ConnectionSettingsError,
@@ -69,6 +70,7 @@ class Plugin(BasePlugin):
     """Checks the logins, loads the postgres extension and creates their secrets."""
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
+        make_warehouse_directory(self.creds.path if self.creds else None)
         secrets = plugin_config.get("secrets") or {}
         if not secrets:
             raise DbtRuntimeError(f"plugin {self.name}: config.secrets lists no logins")

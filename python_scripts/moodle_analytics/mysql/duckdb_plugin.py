@@ -1,0 +1,104 @@
+"""DuckDB over MySQL/MariaDB: the dbt-duckdb plugin of the duckdb_mysql target.
+
+Once per dbt run, before DuckDB attaches anything, the plugin
+
+1. checks both logins (check.py), so a wrong setting fails with a message naming
+   the environment variable rather than a driver error mid-build;
+2. creates the marts' MySQL databases (dbt's schemas) with Moodle's character set
+   where they are missing, and grants SELECT on them to the logins or roles in
+   MOODLE_MYSQL_BI_ROLES (comma-separated; name or name@host): the marts' databases
+   hold the marts and nothing else, so that is all they may read.
+
+and for each DuckDB connection of the run it loads the packaged mysql extension,
+sets how DuckDB reads MySQL (check.SESSION_SETTINGS: rows compared by DuckDB, not
+by MySQL's case- and space-blind collation) and creates one in-memory secret per
+login, so profiles.yml attaches them by name and holds no credentials.
+
+profiles.yml (the duckdb_mysql target)::
+
+    plugins:
+      - module: moodle_analytics.mysql.duckdb_plugin
+        config:
+          secrets:
+            moodle_source: {env_prefix: MOODLE_MYSQL}
+            analytics_output: {env_prefix: ANALYTICS_MYSQL, fallback_prefix: MOODLE_MYSQL,
+                               writes: [analytics_marts, analytics_ml, analytics_actions]}
+    attach:
+      - {path: "", type: mysql, secret: moodle_source, alias: moodle, read_only: true}
+      - {path: "", type: mysql, secret: analytics_output, alias: analytics_mysql}
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import duckdb
+from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt_common.exceptions import DbtRuntimeError
+
+from moodle_analytics.moodle_db.extensions import ExtensionError, make_warehouse_directory
+from moodle_analytics.mysql.check import (
+    MySQLSettings,
+    MySQLSettingsError,
+    check_writes_databases,
+    configure,
+    connect,
+    execute,
+)
+from moodle_analytics.mysql.load import create_database_sql
+from moodle_analytics.mysql.roles import RoleError, bi_roles_from, grant_bi_access
+
+BI_ROLES_VARIABLE = "MOODLE_MYSQL_BI_ROLES"
+
+
+def prepare_output(settings: MySQLSettings, databases: list[str], bi_roles: list[str]) -> None:
+    """Check the output login, create the marts' databases, grant them to the BI roles."""
+    connection = connect(settings, read_only=False)
+    try:
+        check_writes_databases(connection, settings, databases, bi_roles)
+        for database in databases:
+            execute(connection, create_database_sql(database))
+        try:
+            grant_bi_access(connection, bi_roles, databases)
+        except (duckdb.Error, RoleError) as error:
+            raise MySQLSettingsError(
+                f"cannot grant SELECT on {', '.join(databases)} to {BI_ROLES_VARIABLE}="
+                f"{','.join(bi_roles)!r}: does each login or role exist? ({error})"
+            ) from None
+    finally:
+        connection.close()
+
+
+class Plugin(BasePlugin):
+    """Checks the logins, prepares the marts' databases and creates the secrets."""
+
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        make_warehouse_directory(self.creds.path if self.creds else None)
+        secrets = plugin_config.get("secrets") or {}
+        if not secrets:
+            raise DbtRuntimeError(f"plugin {self.name}: config.secrets lists no logins")
+        self.settings: dict[str, MySQLSettings] = {}
+        bi_roles = bi_roles_from(os.environ.get(BI_ROLES_VARIABLE, ""))
+        try:
+            for name, spec in secrets.items():
+                settings = MySQLSettings.from_env(spec["env_prefix"], spec.get("fallback_prefix"))
+                if spec.get("writes"):
+                    prepare_output(settings, list(spec["writes"]), bi_roles)
+                else:
+                    connect(settings).close()
+                self.settings[name] = settings
+        except MySQLSettingsError as error:
+            raise DbtRuntimeError(f"MySQL connection settings: {error}") from None
+        except ExtensionError as error:
+            raise DbtRuntimeError(str(error)) from None
+        except KeyError as error:
+            raise DbtRuntimeError(f"plugin {self.name}: a secret lacks {error}") from None
+
+    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        try:
+            configure(conn)
+        except ExtensionError as error:
+            raise DbtRuntimeError(str(error)) from None
+        for name, settings in self.settings.items():
+            conn.execute(settings.secret_sql(name))
