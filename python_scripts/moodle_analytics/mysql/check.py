@@ -9,15 +9,15 @@ to fix: a wrong password, database or host, a server that is not there, a
 missing privilege, missing tables.
 
 On MySQL a database is what PostgreSQL calls a schema: the Moodle tables are
-<MOODLE_MYSQL_DBNAME>.<prefix><table>, and the marts go to the databases
-analytics_marts, analytics_ml and analytics_actions (dbt's schemas).
+<MOODLE_MYSQL_DBNAME>.<prefix><table>, and the marts, risk tables and lists all
+go to one database, ANALYTICS_MYSQL_DBNAME (default analytics).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -28,15 +28,19 @@ from moodle_analytics.moodle_db.tables import MOODLE_REQUIRED_TABLES, MOODLE_TAB
 SOURCE_PREFIX = "MOODLE_MYSQL"
 OUTPUT_PREFIX = "ANALYTICS_MYSQL"
 DEFAULT_DBNAME = "moodle"
+DEFAULT_OUTPUT_DBNAME = "analytics"
 DEFAULT_PORT = 3306
 CONNECT_TIMEOUT_SECONDS = 10
 # The settings of one login, each read from <prefix>_<FIELD>.
 FIELDS = ("host", "port", "user", "password", "dbname", "socket")
-# DuckDB would otherwise read TINYINT(1) as BOOLEAN, and hand filters, aggregates
-# and ORDER BY to MySQL, whose utf8mb4_unicode_ci comparisons ignore case, accents
-# and trailing spaces ('a ' = 'A'): the models must see the rows as DuckDB compares.
+# How DuckDB reads MySQL, for every connection (SET GLOBAL: dbt works on cursors).
+# Filters, aggregates and ORDER BY stay in DuckDB: MySQL's utf8mb4_unicode_ci
+# comparisons ignore case, accents and trailing spaces ('a ' = 'A'), and the models
+# must see the rows as DuckDB compares them. TINYINT(1) reads as BOOLEAN, DuckDB's
+# default: it is how the marts' booleans come back from MySQL, and Moodle's
+# one-digit flags compare with 0 and 1 all the same.
 SESSION_SETTINGS = {
-    "mysql_tinyint1_as_boolean": "false",
+    "mysql_tinyint1_as_boolean": "true",
     "mysql_bit1_as_boolean": "false",
     "mysql_experimental_filter_pushdown": "false",
     "mysql_aggregate_pushdown_enabled": "false",
@@ -50,7 +54,12 @@ class MySQLSettingsError(RuntimeError):
 
 
 def literal(value: str) -> str:
-    """A DuckDB (and MySQL) string literal."""
+    """A DuckDB string literal (DuckDB reads backslashes as they are)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def mysql_literal(value: str) -> str:
+    """A MySQL string literal (MySQL reads a backslash as an escape)."""
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
@@ -102,10 +111,15 @@ class MySQLSettings:
         fallback_prefix: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> MySQLSettings:
-        """Read <prefix>_HOST, _PORT (3306), _USER, _PASSWORD, _DBNAME (moodle) and
-        _SOCKET (a unix socket instead of host and port); a variable unset or empty
-        falls back to <fallback_prefix>_<same>."""
+        """Read <prefix>_HOST, _PORT (3306), _USER, _PASSWORD, _DBNAME and _SOCKET (a
+        unix socket instead of host and port); a variable unset or empty falls back to
+        <fallback_prefix>_<same>, except DBNAME: the source's is Moodle's database
+        (default moodle), an output login's the analytics database (default analytics)."""
         values, variables = read_login(prefix, FIELDS, fallback_prefix, environ)
+        if fallback_prefix:
+            own, _ = read_login(prefix, ("dbname",), environ=environ)
+            values["dbname"] = own["dbname"] or DEFAULT_OUTPUT_DBNAME
+            variables["dbname"] = f"{prefix}_DBNAME"
         also = f" (or {fallback_prefix}_*)" if fallback_prefix else ""
         missing = [variables["user"]] if not values["user"] else []
         if not values["host"] and not values["socket"]:
@@ -126,7 +140,7 @@ class MySQLSettings:
             port=port,
             user=values["user"] or "",
             password=values["password"],
-            dbname=values["dbname"] or DEFAULT_DBNAME,
+            dbname=DEFAULT_DBNAME if values["dbname"] is None else values["dbname"],
             socket=values["socket"],
             variables=variables,
         )
@@ -171,7 +185,7 @@ def explain_connect_error(settings: MySQLSettings, error: Exception) -> str:
             f"cannot connect as {settings.describe()} (from {host}, {port}, {user}, "
             f"{password}, {dbname})"
         )
-    return f"{hint}\n  MySQL said: {text}"
+    return f"{hint} (MySQL said: {text})"
 
 
 def new_duckdb() -> duckdb.DuckDBPyConnection:
@@ -186,7 +200,7 @@ def configure(connection: duckdb.DuckDBPyConnection) -> None:
     load_packaged_extension(connection, "mysql")
     connection.execute("SET enable_progress_bar = false")
     for name, value in SESSION_SETTINGS.items():
-        connection.execute(f"SET {name} = {value}")
+        connection.execute(f"SET GLOBAL {name} = {value}")
 
 
 def attach(
@@ -233,7 +247,7 @@ def moodle_tables_in(connection, database: str, prefix: str, alias: str = "mysql
     rows = query(
         connection,
         "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-        + literal(database),
+        + mysql_literal(database),
         alias,
     )
     names = {row[0] for row in rows}
@@ -309,33 +323,35 @@ def _privileges_on(connection, database: str) -> dict[str, bool]:
     return held
 
 
-def check_writes_databases(
-    connection,
-    settings: MySQLSettings,
-    databases: Iterable[str],
-    bi_roles: Iterable[str] = (),
+def connect_output(settings: MySQLSettings) -> duckdb.DuckDBPyConnection:
+    """The output login attached writable as ``mysql``, in no database: its analytics
+    database may not exist yet."""
+    return connect(replace(settings, dbname=""), read_only=False)
+
+
+def check_writes_database(
+    connection, settings: MySQLSettings, bi_roles: Iterable[str] = ()
 ) -> None:
-    """The login may create and fill the marts' databases, and grant SELECT on them to
-    the BI roles; the server is not a read-only replica."""
+    """The output login may create and fill its analytics database and grant SELECT on
+    it to the BI roles; the server is not a read-only replica. ``connection`` is
+    connect_output's."""
     who = f"{settings.var('user')}={settings.user!r}"
+    database = settings.dbname
     if query(connection, "SELECT @@read_only")[0][0]:
         raise MySQLSettingsError(
             f"{settings.var('host')}={settings.host!r} is read-only (a replica), but the marts "
-            f"must be written there: point {OUTPUT_PREFIX}_HOST at a writable server"
+            f"must be written there: point {settings.var('host')} at a writable server"
         )
-    needed = ("CREATE", "DROP", "INSERT", "SELECT", "ALTER")
+    held = _privileges_on(connection, database)
+    lacking = [p for p in ("CREATE", "DROP", "INSERT", "SELECT", "ALTER") if p not in held]
+    if lacking:
+        raise MySQLSettingsError(
+            f"{who} lacks {', '.join(lacking)} on {settings.var('dbname')}={database!r}, where "
+            f"the marts go: GRANT ALL ON `{database}`.* TO the login, or use another login"
+        )
     bi_roles = list(bi_roles)
-    for database in databases:
-        held = _privileges_on(connection, database)
-        lacking = [privilege for privilege in needed if privilege not in held]
-        if lacking:
-            raise MySQLSettingsError(
-                f"{who} lacks {', '.join(lacking)} on the database {database}, where the marts "
-                f"go: GRANT ALL ON `{database}`.* TO the login, or use another login"
-            )
-        if bi_roles and not held.get("SELECT"):
-            raise MySQLSettingsError(
-                f"{who} may not grant SELECT on {database} to MOODLE_MYSQL_BI_ROLES "
-                f"({', '.join(bi_roles)}): grant the login SELECT on `{database}`.* WITH "
-                "GRANT OPTION"
-            )
+    if bi_roles and not held.get("SELECT"):
+        raise MySQLSettingsError(
+            f"{who} may not grant SELECT on {database} to MOODLE_MYSQL_BI_ROLES "
+            f"({', '.join(bi_roles)}): grant the login SELECT on `{database}`.* WITH GRANT OPTION"
+        )

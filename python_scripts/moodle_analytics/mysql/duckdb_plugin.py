@@ -4,10 +4,10 @@ Once per dbt run, before DuckDB attaches anything, the plugin
 
 1. checks both logins (check.py), so a wrong setting fails with a message naming
    the environment variable rather than a driver error mid-build;
-2. creates the marts' MySQL databases (dbt's schemas) with Moodle's character set
-   where they are missing, and grants SELECT on them to the logins or roles in
-   MOODLE_MYSQL_BI_ROLES (comma-separated; name or name@host): the marts' databases
-   hold the marts and nothing else, so that is all they may read.
+2. creates the analytics database (ANALYTICS_MYSQL_DBNAME, default analytics) with
+   Moodle's character set if it is missing, and grants SELECT on it to the logins
+   or roles in MOODLE_MYSQL_BI_ROLES (comma-separated; name or name@host): it holds
+   the marts, risk tables and lists and nothing else, so that is all they read.
 
 and for each DuckDB connection of the run it loads the packaged mysql extension,
 sets how DuckDB reads MySQL (check.SESSION_SETTINGS: rows compared by DuckDB, not
@@ -22,7 +22,7 @@ profiles.yml (the duckdb_mysql target)::
           secrets:
             moodle_source: {env_prefix: MOODLE_MYSQL}
             analytics_output: {env_prefix: ANALYTICS_MYSQL, fallback_prefix: MOODLE_MYSQL,
-                               writes: [analytics_marts, analytics_ml, analytics_actions]}
+                               writes: true}
     attach:
       - {path: "", type: mysql, secret: moodle_source, alias: moodle, read_only: true}
       - {path: "", type: mysql, secret: analytics_output, alias: analytics_mysql}
@@ -41,9 +41,10 @@ from moodle_analytics.moodle_db.extensions import ExtensionError, make_warehouse
 from moodle_analytics.mysql.check import (
     MySQLSettings,
     MySQLSettingsError,
-    check_writes_databases,
+    check_writes_database,
     configure,
     connect,
+    connect_output,
     execute,
 )
 from moodle_analytics.mysql.load import create_database_sql
@@ -52,18 +53,17 @@ from moodle_analytics.mysql.roles import RoleError, bi_roles_from, grant_bi_acce
 BI_ROLES_VARIABLE = "MOODLE_MYSQL_BI_ROLES"
 
 
-def prepare_output(settings: MySQLSettings, databases: list[str], bi_roles: list[str]) -> None:
-    """Check the output login, create the marts' databases, grant them to the BI roles."""
-    connection = connect(settings, read_only=False)
+def prepare_output(settings: MySQLSettings, bi_roles: list[str]) -> None:
+    """Check the output login, create its analytics database, grant it to the BI roles."""
+    connection = connect_output(settings)
     try:
-        check_writes_databases(connection, settings, databases, bi_roles)
-        for database in databases:
-            execute(connection, create_database_sql(database))
+        check_writes_database(connection, settings, bi_roles)
+        execute(connection, create_database_sql(settings.dbname))
         try:
-            grant_bi_access(connection, bi_roles, databases)
+            grant_bi_access(connection, bi_roles, settings.dbname)
         except (duckdb.Error, RoleError) as error:
             raise MySQLSettingsError(
-                f"cannot grant SELECT on {', '.join(databases)} to {BI_ROLES_VARIABLE}="
+                f"cannot grant SELECT on {settings.dbname} to {BI_ROLES_VARIABLE}="
                 f"{','.join(bi_roles)!r}: does each login or role exist? ({error})"
             ) from None
     finally:
@@ -84,7 +84,7 @@ class Plugin(BasePlugin):
             for name, spec in secrets.items():
                 settings = MySQLSettings.from_env(spec["env_prefix"], spec.get("fallback_prefix"))
                 if spec.get("writes"):
-                    prepare_output(settings, list(spec["writes"]), bi_roles)
+                    prepare_output(settings, bi_roles)
                 else:
                     connect(settings).close()
                 self.settings[name] = settings

@@ -2,10 +2,10 @@
 
 * reader: SELECT on the Moodle database and nothing else; the duckdb_mysql target
   reads the Moodle tables as it (a replica's login will do as well).
-* builder: creates and fills the marts' databases (analytics_marts, analytics_ml,
-  analytics_actions: dbt's schemas are MySQL databases) and may grant SELECT on
-  them; no access to the Moodle tables.
-* BI reader: SELECT on the marts' databases, granted by the duckdb_mysql target
+* builder: creates and fills the analytics database, where the duckdb_mysql
+  target writes every mart, risk table and list, and may grant SELECT on it; no
+  access to the Moodle tables.
+* BI reader: SELECT on the analytics database, granted by the duckdb_mysql target
   when it is named in MOODLE_MYSQL_BI_ROLES; nothing on the Moodle database.
 
 Accounts are 'name'@'%' (any host: a private server listens on 127.0.0.1 only).
@@ -20,14 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from moodle_analytics.moodle_db.ddl import MYSQL, is_identifier
-from moodle_analytics.mysql.check import execute, literal, query
+from moodle_analytics.mysql.check import execute, mysql_literal, query
 
 quote = MYSQL.quote
-# The databases dbt creates for the marts on the duckdb_mysql target (target schema
-# analytics, custom schemas marts, ml and actions).
-MART_DATABASES = ("analytics_marts", "analytics_ml", "analytics_actions")
-# A grant pattern covering them (and nothing of Moodle's): analytics_*.
-MART_DATABASE_PATTERN = "analytics\\_%"
 
 
 class RoleError(RuntimeError):
@@ -39,7 +34,7 @@ def account(name: str) -> str:
     user, _, host = name.partition("@")
     if not user:
         raise RoleError(f"{name!r} is not a MySQL account (name or name@host)")
-    return f"{literal(user)}@{literal(host or '%')}"
+    return f"{mysql_literal(user)}@{mysql_literal(host or '%')}"
 
 
 def ensure_login(connection, name: str, password: str | None) -> str:
@@ -48,7 +43,7 @@ def ensure_login(connection, name: str, password: str | None) -> str:
         raise RoleError(f"{name!r} must be lowercase letters, digits and _")
     password = password or secrets.token_urlsafe(24)
     execute(connection, f"CREATE USER IF NOT EXISTS {account(name)}")
-    execute(connection, f"ALTER USER {account(name)} IDENTIFIED BY {literal(password)}")
+    execute(connection, f"ALTER USER {account(name)} IDENTIFIED BY {mysql_literal(password)}")
     execute(connection, f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account(name)}")
     return password
 
@@ -60,23 +55,24 @@ def create_reader(connection, name: str, password: str | None, database: str) ->
     return password
 
 
-def create_builder(connection, name: str, password: str | None) -> str:
-    """A login that creates, fills and replaces the marts' databases and may grant
-    SELECT on them, without access to the Moodle tables; returns its password."""
+def create_builder(connection, name: str, password: str | None, database: str) -> str:
+    """A login that creates, fills and replaces the analytics database's tables and
+    may grant SELECT on them, without access to the Moodle tables; its password.
+    (On the database itself: MariaDB lets a login pass on only privileges held on
+    the very database, not through a pattern such as analytics\\_%.)"""
     password = ensure_login(connection, name, password)
     execute(
         connection,
         "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, CREATE VIEW, "
-        f"SHOW VIEW ON {quote(MART_DATABASE_PATTERN)}.* TO {account(name)} WITH GRANT OPTION",
+        f"SHOW VIEW ON {quote(database)}.* TO {account(name)} WITH GRANT OPTION",
     )
     return password
 
 
-def grant_bi_access(connection, roles: Iterable[str], databases: Iterable[str]) -> None:
-    """SELECT on every table of the marts' databases, now and when dbt rebuilds them."""
-    for database in databases:
-        for role in roles:
-            execute(connection, f"GRANT SELECT ON {quote(database)}.* TO {account(role)}")
+def grant_bi_access(connection, roles: Iterable[str], database: str) -> None:
+    """SELECT on every table of the analytics database, now and when dbt rebuilds them."""
+    for role in roles:
+        execute(connection, f"GRANT SELECT ON {quote(database)}.* TO {account(role)}")
 
 
 def bi_roles_from(text: str) -> list[str]:
@@ -86,11 +82,12 @@ def bi_roles_from(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SiteLogins:
-    """The names of a site's three logins."""
+    """The names of a site's three logins, and its analytics database."""
 
     reader: str = "moodle_reader"
     builder: str = "moodle_builder"
     bi: str = "moodle_bi"
+    analytics_database: str = "analytics"
 
     def env(self, passwords: Mapping[str, str]) -> dict[str, str]:
         """The logins as env file lines record them; dbt grants the marts to the BI login."""
@@ -102,6 +99,7 @@ class SiteLogins:
             "MOODLE_MYSQL_BI_USER": self.bi,
             "MOODLE_MYSQL_BI_PASSWORD": passwords[self.bi],
             "MOODLE_MYSQL_BI_ROLES": self.bi,
+            "ANALYTICS_MYSQL_DBNAME": self.analytics_database,
         }
 
 
@@ -113,14 +111,16 @@ def create_site_logins(
 ) -> dict[str, str]:
     """The reader, builder and BI logins of a site whose Moodle tables are in
     ``database``; returns login -> password (``passwords`` keeps known ones)."""
-    if not query(connection, f"SHOW DATABASES LIKE {literal(database)}"):
+    if not query(connection, f"SHOW DATABASES LIKE {mysql_literal(database)}"):
         raise RoleError(f"no database {database!r} on this server; load the Moodle tables first")
     passwords = passwords or {}
     made = {
         logins.reader: create_reader(
             connection, logins.reader, passwords.get(logins.reader), database
         ),
-        logins.builder: create_builder(connection, logins.builder, passwords.get(logins.builder)),
+        logins.builder: create_builder(
+            connection, logins.builder, passwords.get(logins.builder), logins.analytics_database
+        ),
         logins.bi: ensure_login(connection, logins.bi, passwords.get(logins.bi)),
     }
     return made

@@ -41,7 +41,7 @@ from moodle_analytics.mysql.check import (
     MySQLSettingsError,
     connect,
     execute,
-    literal,
+    mysql_literal,
     quote,
 )
 
@@ -206,11 +206,11 @@ class MariaDBServer:
 
     def _init_file(self) -> Path:
         """SQL mariadbd runs at start: the administrator login, no anonymous ones."""
-        account = f"{literal(self.admin)}@'%'"
+        account = f"{mysql_literal(self.admin)}@'%'"
         path = self._root() / "init.sql"
         path.write_text(
             "DELETE FROM mysql.global_priv WHERE User = '';\n"
-            f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {literal(self.password)};\n"
+            f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {mysql_literal(self.password)};\n"
             f"GRANT ALL PRIVILEGES ON *.* TO {account} WITH GRANT OPTION;\n"
         )
         path.chmod(0o600)
