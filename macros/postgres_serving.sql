@@ -43,8 +43,6 @@
             'comment on ' ~ relation.type ~ ' ' ~ postgres_side_name(relation)
             ~ ' is ' ~ dollar_quoted(comment)
         ]) }}
-    {%- elif is_mysql_attachment(relation.database) -%}
-        {{ mysql_execute_sql(relation.database, mysql_relation_comment_sql(relation, comment)) }}
     {%- else -%}
         {{ dbt.duckdb__alter_relation_comment(relation, comment) }}
     {%- endif -%}
@@ -61,8 +59,6 @@
             ) -%}
         {%- endfor -%}
         {{ postgres_execute_sql(relation.database, statements) }}
-    {%- elif is_mysql_attachment(relation.database) -%}
-        {{ mysql_execute_sql(relation.database, mysql_column_comment_sql(relation, column_dict)) }}
     {%- else -%}
         {{ dbt.duckdb__alter_column_comment(relation, column_dict) }}
     {%- endif -%}

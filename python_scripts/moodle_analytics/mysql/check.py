@@ -36,11 +36,11 @@ FIELDS = ("host", "port", "user", "password", "dbname", "socket")
 # How DuckDB reads MySQL, for every connection (SET GLOBAL: dbt works on cursors).
 # Filters, aggregates and ORDER BY stay in DuckDB: MySQL's utf8mb4_unicode_ci
 # comparisons ignore case, accents and trailing spaces ('a ' = 'A'), and the models
-# must see the rows as DuckDB compares them. TINYINT(1) reads as BOOLEAN, DuckDB's
-# default: it is how the marts' booleans come back from MySQL, and Moodle's
-# one-digit flags compare with 0 and 1 all the same.
+# must see the rows as DuckDB compares them. TINYINT(1) stays a number: Moodle's
+# one-digit columns are not all flags (course_modules.completion 2 is automatic,
+# course_modules_completion.completionstate runs 0 to 3).
 SESSION_SETTINGS = {
-    "mysql_tinyint1_as_boolean": "true",
+    "mysql_tinyint1_as_boolean": "false",
     "mysql_bit1_as_boolean": "false",
     "mysql_experimental_filter_pushdown": "false",
     "mysql_aggregate_pushdown_enabled": "false",
