@@ -6,8 +6,8 @@ import pytest
 
 from dbt_project import Workspace, generate_demo
 
-# The private PostgreSQL server fixtures.
-pytest_plugins = ["postgres_fixtures"]
+# The private PostgreSQL and MariaDB server fixtures.
+pytest_plugins = ["postgres_fixtures", "mysql_fixtures"]
 
 
 @pytest.fixture(scope="session")
