@@ -5,8 +5,8 @@ A plugin module; tests/python/conftest.py registers it with
 ``pytest_plugins = ["mysql_fixtures"]``.
 
 * ``mysql_server``: one server for the session, stopped and deleted afterwards.
-* ``mysql_moodle``: the default demo (the session's ``built_demo`` source) loaded
-  into database ``moodle``, with the site's reader, builder and BI logins.
+* ``mysql_moodle``: the small demo the PostgreSQL tests load too (``pg_demo_source``)
+  loaded into database ``moodle``, with the site's reader, builder and BI logins.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 from moodle_analytics.mysql.load import MySQLLoadResult, load_moodle
 from moodle_analytics.mysql.roles import SiteLogins, create_site_logins
 from moodle_analytics.mysql.server import MariaDBError, MariaDBServer
+from postgres_fixtures import DemoSource
 
 LOGINS = SiteLogins()
 
@@ -26,6 +27,7 @@ LOGINS = SiteLogins()
 @dataclass
 class LoadedMySQL:
     server: MariaDBServer
+    source: DemoSource
     result: MySQLLoadResult
     passwords: dict[str, str]
     load_seconds: float
@@ -56,10 +58,10 @@ def mysql_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def mysql_moodle(mysql_server: MariaDBServer, built_demo) -> LoadedMySQL:
+def mysql_moodle(mysql_server: MariaDBServer, pg_demo_source) -> LoadedMySQL:
     started = time.perf_counter()
-    result = load_moodle(mysql_server.settings(), built_demo.source, database="moodle")
+    result = load_moodle(mysql_server.settings(), pg_demo_source.duckdb, database="moodle")
     seconds = time.perf_counter() - started
     with mysql_server.connect() as connection:
         passwords = create_site_logins(connection, "moodle", LOGINS)
-    return LoadedMySQL(mysql_server, result, passwords, seconds)
+    return LoadedMySQL(mysql_server, pg_demo_source, result, passwords, seconds)

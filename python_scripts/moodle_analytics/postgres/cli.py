@@ -7,7 +7,8 @@ moodle-pg status   is the server of the env file up?
 moodle-pg stop     stop it and delete its data directory
 moodle-pg check    check the connection settings a dbt target will use (MOODLE_PG_*,
                    ANALYTICS_PG_*): any problem is reported with the variable to fix
-moodle-pg bench    time dbt build of the same data on duckdb, duckdb_pg and postgres
+moodle-pg bench    time dbt build of the same data on duckdb, duckdb_pg, postgres and
+                   duckdb_mysql (a private MariaDB server beside PostgreSQL)
 """
 
 from __future__ import annotations
