@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 PG_ENV := $(DATA)/postgres.env
 MYSQL_ENV := $(DATA)/mysql.env
 
-.PHONY: help run test venv spark-venv system-packages demo-data build docs dashboard lint pytest clean
+.PHONY: help run test venv spark-venv metricflow-venv system-packages demo-data build docs dashboard lint pytest clean
 .PHONY: pg-start pg-load pg-build pg-duckdb-build pg-status pg-stop risk-report logs-report messages bench spark
 .PHONY: mysql-start mysql-load mysql-build mysql-status mysql-stop
 
@@ -32,6 +32,7 @@ help:
 	@echo "make pg-duckdb-build   the same server, dbt build on target duckdb_pg (make pg-stop when done)"
 	@echo "make mysql-build   a private MariaDB server with the demo Moodle tables, dbt build on target duckdb_mysql"
 	@echo "make spark  the demo on Apache Spark (local session): dbt build, then risk scores on DuckDB"
+	@echo "make metricflow-venv   install mf, the semantic layer's query tool (docs/bi.md)"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make clean  remove the virtual environment, data and build output"
 
@@ -50,6 +51,13 @@ $(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.txt
 	touch $@
 
 spark-venv: $(BIN)/.installed-spark
+
+# The semantic layer's query tool, mf (MetricFlow); the tests run it.
+$(BIN)/.installed-metricflow: $(BIN)/.installed requirements-metricflow.txt
+	$(BIN)/pip install --quiet -r requirements-metricflow.txt -c constraints.txt
+	touch $@
+
+metricflow-venv: $(BIN)/.installed-metricflow
 
 # PostgreSQL and MariaDB (the tests start private servers) and Chromium
 # (rendering checks) come from Debian; installed only when missing.
@@ -90,10 +98,13 @@ run: build docs dashboard
 lint: venv demo-data
 	$(BIN)/ruff check python_scripts tests models
 	$(BIN)/ruff format --check python_scripts tests models
-	$(BIN)/sqlfluff lint models macros tests --processes 2
+	$(BIN)/sqlfluff lint models macros tests analyses snapshots --processes 2
 
-pytest: venv spark-venv system-packages
-	$(BIN)/pytest
+# Two processes, whole modules to each (tests/python/conftest.py says what they share).
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+pytest: venv spark-venv metricflow-venv system-packages
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest
 

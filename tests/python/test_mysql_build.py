@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from mart_compare import Mart, comparable, compare_builds, duckdb_table_rows, ma
 from moodle_analytics.moodle_db.tables import MOODLE_INT_LENGTHS, MOODLE_KEYS, MOODLE_TABLES
 from moodle_analytics.mysql import cli as mysql_cli
 from moodle_analytics.mysql.check import MySQLSettings, configure, execute, query
+from moodle_analytics.mysql.server import write_env_file
 from mysql_fixtures import LOGINS, LoadedMySQL
 
 pytest_plugins = ["mysql_fixtures"]
@@ -325,3 +327,26 @@ def test_dbt_names_the_variable_to_fix(mysql_build: MySQLBuild):
     assert result.returncode != 0
     assert "MOODLE_MYSQL_PASSWORD" in result.stdout, result.stdout[-3000:]
     assert "password=wrong" not in result.stdout
+
+
+def test_a_failed_load_leaves_the_moodle_tables_as_they_were(
+    mysql_build: MySQLBuild, tmp_path, monkeypatch, capsys
+):
+    mysql_build.require()
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(mysql_build.moodle.source.duckdb, broken)
+    with duckdb.connect(str(broken)) as connection:
+        # Two courses with one id: the primary key refuses the second.
+        connection.execute("insert into public.mdl_course select * from public.mdl_course limit 1")
+    env_file = tmp_path / "mysql.env"
+    write_env_file(env_file, mysql_build.moodle.server.env())
+    code = mysql_cli.main(
+        ["load", "--env-file", str(env_file), "--duckdb", str(broken), "--replace", "--no-logins"]
+    )
+    output = capsys.readouterr()
+    assert code == 2
+    assert "Moodle tables in moodle are as they were" in output.err
+    assert len(output.err.strip().splitlines()) == 1, output.err
+    assert moodle_fingerprints(mysql_build.moodle) == mysql_build.fingerprint_before
+    with mysql_build.moodle.admin() as connection:
+        assert query(connection, "SHOW DATABASES LIKE 'moodle\\_\\_%'") == []

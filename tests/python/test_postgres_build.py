@@ -30,12 +30,16 @@ import psycopg2.errors
 import pytest
 from psycopg2 import sql
 
+from analysis_queries import compile_analyses
 from dbt_project import Workspace
 from mart_compare import (
     Mart,
     comparable,
     compare_builds,
+    differences,
+    differing_by_design,
     duckdb_table_rows,
+    manifest_of,
     marts_of,
     models_not_compiled,
 )
@@ -323,6 +327,67 @@ def test_bi_role_reads_the_marts_and_nothing_of_moodle(builds: Builds, database:
         with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), bi.cursor() as cursor:
             cursor.execute("delete from analytics_marts.dim_courses")
         bi.rollback()
+    finally:
+        bi.close()
+
+
+# -- analyses and history, read as BI reads them ---------------------------------------
+def rows_of_query(conn, query: str, leave_out=()) -> tuple[list[str], list[tuple]]:
+    with conn.cursor() as cursor:
+        cursor.execute(query)
+        columns = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    conn.rollback()
+    return comparable(columns, rows, leave_out)
+
+
+def test_analyses_run_on_postgres_as_the_bi_role(builds: Builds):
+    builds.require("duckdb")
+    builds.require("postgres")
+    on_postgres = compile_analyses(builds.postgres, "--target", "postgres", *BUILD_VARS)
+    on_duckdb = compile_analyses(builds.duckdb, *BUILD_VARS)
+    # Analyses over the risk scores differ by design (Python models on DuckDB only).
+    target = builds.duckdb.directory / "target"
+    by_design = differing_by_design(
+        target, marts_of(target), marts_of(builds.postgres.directory / "target")
+    )
+    analyses = {
+        node["name"]: node
+        for node in manifest_of(target)["nodes"].values()
+        if node["resource_type"] == "analysis"
+    }
+    bi = builds.connect("moodle", BI)
+    try:
+        compared = []
+        for name, query in on_postgres.items():
+            columns, rows = rows_of_query(bi, query)
+            assert rows, name
+            if by_design.isdisjoint(analyses[name]["depends_on"]["nodes"]):
+                with builds.duckdb.connect() as connection:
+                    cursor = connection.execute(on_duckdb[name])
+                    expected = comparable([c[0] for c in cursor.description], cursor.fetchall())
+                assert not differences(*expected, columns, rows), name
+                compared.append(name)
+    finally:
+        bi.close()
+    assert len(compared) >= 4
+
+
+@pytest.mark.parametrize(
+    ("name", "database"), [("postgres", "moodle"), ("duckdb_pg", ANALYTICS_DATABASE)]
+)
+def test_history_is_the_same_on_postgres_and_served_to_bi(builds: Builds, name, database):
+    """The snapshots ran on every engine: the first version of each enrolment and account
+    is the same everywhere, but for the moment each run saw it (observed_at)."""
+    builds.require("duckdb")
+    builds.require(name)
+    bi = builds.connect(database, BI)
+    try:
+        for table in ("fct_enrolment_status_history", "fct_learner_account_history"):
+            got = rows_of_query(bi, f"select * from analytics_history.{table}", {"observed_at"})
+            expected = duckdb_table_rows(builds.duckdb, "analytics_history", table, {"observed_at"})
+            assert len(expected[1]) > 100, table
+            assert not differences(*expected, *got), table
     finally:
         bi.close()
 

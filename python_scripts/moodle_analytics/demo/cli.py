@@ -8,12 +8,17 @@ truth about every learner-course in a separate file for evaluating risk scores.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
+from moodle_analytics import cli_options
 from moodle_analytics.demo.config import ConfigError, DemoConfig, learners_for_target_rows
+from moodle_analytics.moodle_db.duckdb_files import replaced_atomically
+
+PROG = "moodle-demo-data"
 
 
 def parse_as_of(text: str) -> datetime:
@@ -36,29 +41,14 @@ def positive_int(text: str) -> int:
     return value
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Bad arguments give one line on stderr (not the whole usage) and status 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     defaults = DemoConfig()
-    parser = OneLineParser(
-        prog="moodle-demo-data",
-        description=__doc__.split("\n\n")[1].replace("\n", " "),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = cli_options.parser(PROG, __doc__.split("\n\n")[1].replace("\n", " "))
     out = parser.add_argument_group("where to write")
-    out.add_argument(
-        "--duckdb",
-        type=Path,
-        default=Path("data/moodle_source.duckdb"),
-        help="DuckDB file to (re)create with the Moodle tables",
+    cli_options.add_source_duckdb(
+        out, "--duckdb", "DuckDB file to (re)create with the Moodle tables"
     )
-    out.add_argument("--schema", default="public", help="schema of the Moodle tables")
-    out.add_argument("--prefix", default="mdl_", help="Moodle table prefix")
+    cli_options.add_moodle_tables(out)
     out.add_argument(
         "--parquet-dir", type=Path, help="also write every table as <prefix><table>.parquet here"
     )
@@ -115,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every place the command writes can be written, before the site is generated."""
+    cli_options.output_duckdb(args.duckdb, "--duckdb")
+    cli_options.output_file(args.ground_truth, "--ground-truth")
+    for option, directory in (("--parquet-dir", args.parquet_dir), ("--csv-dir", args.csv_dir)):
+        if directory is not None:
+            cli_options.output_directory(directory, option)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -136,46 +135,46 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ConfigError as error:
         parser.error(str(error))
-    for path in (args.duckdb, args.ground_truth):
-        if path.exists() and path.is_dir():
-            parser.error(f"{path} is a directory, expected a file path")
-    # Checked before any work: the same rules the writer applies.
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", args.prefix):
-        parser.error(f"--prefix {args.prefix!r} must be lowercase letters, digits and _")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.schema):
-        parser.error(f"--schema {args.schema!r} must be lowercase letters, digits and _")
-    args.duckdb.parent.mkdir(parents=True, exist_ok=True)
-    from moodle_analytics.demo.generate import generate
-    from moodle_analytics.moodle_sink import MoodleDuckDBWriter
-
     progress = args.progress
     if progress is None:
         progress = sys.stderr.isatty() and learners * args.courses_per_term * args.terms > 20000
     try:
+        check_outputs(args)
+        result = write_site(config, args, progress)
+    except (ValueError, OSError, duckdb.Error) as error:
+        return cli_options.fail_unchanged(PROG, error, args.duckdb)
+    log_rows = result.row_counts["logstore_standard_log"]
+    print(
+        f"{PROG}: {log_rows:,} log rows, {len(result.ground_truth):,} learner-courses "
+        f"in {result.seconds:.1f} s -> {args.duckdb}"
+    )
+    return 0
+
+
+def write_site(config: DemoConfig, args: argparse.Namespace, progress: bool):
+    """The site into a new file that replaces --duckdb when whole; its ground truth and
+    file copies after."""
+    from moodle_analytics.demo.generate import generate
+    from moodle_analytics.moodle_sink import MoodleDuckDBWriter
+
+    with replaced_atomically(args.duckdb) as partial:
         result = generate(
-            config, args.duckdb, prefix=args.prefix, schema=args.schema, progress=progress
+            config, partial, prefix=args.prefix, schema=args.schema, progress=progress
         )
-    except (ValueError, OSError) as error:
-        print(f"moodle-demo-data: error: {error}", file=sys.stderr)
-        return 2
-    args.ground_truth.parent.mkdir(parents=True, exist_ok=True)
     result.ground_truth.to_csv(args.ground_truth, index=False)
     result.anomalies.to_csv(
         args.ground_truth.with_name(args.ground_truth.stem + "_anomalies.csv"), index=False
     )
     if args.parquet_dir or args.csv_dir:
         writer = MoodleDuckDBWriter.reopen(args.duckdb, prefix=args.prefix, schema=args.schema)
-        if args.parquet_dir:
-            writer.export(args.parquet_dir, "parquet")
-        if args.csv_dir:
-            writer.export(args.csv_dir, "csv")
-        writer.close()
-    log_rows = result.row_counts["logstore_standard_log"]
-    print(
-        f"moodle-demo-data: {log_rows:,} log rows, {len(result.ground_truth):,} learner-courses "
-        f"in {result.seconds:.1f} s -> {args.duckdb}"
-    )
-    return 0
+        try:
+            if args.parquet_dir:
+                writer.export(args.parquet_dir, "parquet")
+            if args.csv_dir:
+                writer.export(args.csv_dir, "csv")
+        finally:
+            writer.close()
+    return result
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ def _recorded_server(env_file: Path) -> MariaDBServer | None:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
+    cli_options.output_file(args.env_file, "--env-file")
     recorded = _recorded_server(args.env_file)
     if recorded is not None:
         if recorded.is_running():
@@ -135,18 +136,26 @@ def _admin_settings(env_file: Path) -> MySQLSettings:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    if args.duckdb is not None:
+        cli_options.input_duckdb(args.duckdb, "--duckdb")
+    else:
+        cli_options.input_directory(args.parquet_dir, "--parquet-dir")
     admin = _admin_settings(args.env_file)
     source = args.duckdb or args.parquet_dir
     say(f"loading {source} into {args.database} on {admin.describe()}")
-    result = load_moodle(
-        admin,
-        source,
-        database=args.database,
-        prefix=args.prefix,
-        replace=args.replace,
-        strict=args.strict,
-        log=lambda message: say(f"  {message}"),
-    )
+    try:
+        result = load_moodle(
+            admin,
+            source,
+            database=args.database,
+            prefix=args.prefix,
+            replace=args.replace,
+            strict=args.strict,
+            log=lambda message: say(f"  {message}"),
+        )
+    except (LoadError, duckdb.Error) as error:
+        kept = f"the Moodle tables in {args.database} are as they were"
+        return cli_options.fail(PROG, f"{cli_options.one_line(error)} ({kept})")
     log_rows = result.row_counts["logstore_standard_log"]
     say(f"{result.total_rows:,} rows ({log_rows:,} log rows) in {result.seconds['total']:.1f} s")
     if args.logins:
@@ -282,7 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (MariaDBError, LoadError, RoleError, MySQLSettingsError, ExtensionError) as error:
+    except (
+        cli_options.InputError,
+        MariaDBError,
+        LoadError,
+        RoleError,
+        MySQLSettingsError,
+        ExtensionError,
+        OSError,
+    ) as error:
         return cli_options.fail(PROG, error)
     except duckdb.Error as error:
         return cli_options.fail(PROG, f"MySQL: {str(error).strip()}")

@@ -1,6 +1,9 @@
 """Load the Moodle tables into MySQL/MariaDB exactly as Moodle's installer creates them.
 
-Each table gets Moodle's columns as XMLDB writes them on MySQL (moodle_db.ddl,
+The tables are built in a database of their own, <database>__loading, and moved
+into <database> in one atomic RENAME TABLE once every row is in and counted, so
+a failed load leaves the Moodle tables there as they were. Each table gets
+Moodle's columns as XMLDB writes them on MySQL (moodle_db.ddl,
 dialect MYSQL: BIGINT ids with AUTO_INCREMENT and the primary key, TINYINT to
 BIGINT by declared length, VARCHAR, LONGTEXT, DECIMAL; InnoDB, utf8mb4 with
 utf8mb4_unicode_ci), in a database created with the same character set. Rows
@@ -14,6 +17,7 @@ On MySQL a database is a schema: the tables are <database>.<prefix><table>.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,18 +72,33 @@ def create_database_sql(database: str) -> str:
     )
 
 
-def _create_tables(connection, database: str, prefix: str, replace: bool) -> None:
-    execute(connection, create_database_sql(database))
-    present = moodle_tables_in(connection, database, prefix)
-    if present and not replace:
-        raise LoadError(
-            f"{database} already holds {len(present)} Moodle tables ({prefix}{present[0]}, ...); "
-            "pass replace=True (--replace) to reload"
-        )
-    for table in present:
-        execute(connection, f"DROP TABLE {MYSQL.qualified(database, prefix, table)}")
+def _create_tables(connection, loading: str, prefix: str) -> None:
+    """An empty database ``loading`` holding Moodle's tables, none of its rows yet."""
+    execute(connection, f"DROP DATABASE IF EXISTS {quote(loading)}")
+    execute(connection, create_database_sql(loading))
     for table in MOODLE_TABLES:
-        execute(connection, create_table_sql(table, MYSQL, prefix, database))
+        execute(connection, create_table_sql(table, MYSQL, prefix, loading))
+
+
+def _swap_in(connection, loading: str, database: str, prefix: str, present: list[str]) -> None:
+    """Move the loaded tables into ``database`` in one atomic RENAME TABLE, the Moodle
+    tables already there out to a database then dropped."""
+    execute(connection, create_database_sql(database))
+    replaced = f"{database}__replaced"
+    execute(connection, f"DROP DATABASE IF EXISTS {quote(replaced)}")
+    moves = []
+    if present:
+        execute(connection, create_database_sql(replaced))
+        moves += [
+            f"{MYSQL.qualified(database, prefix, t)} TO {MYSQL.qualified(replaced, prefix, t)}"
+            for t in present
+        ]
+    moves += [
+        f"{MYSQL.qualified(loading, prefix, t)} TO {MYSQL.qualified(database, prefix, t)}"
+        for t in MOODLE_TABLES
+    ]
+    execute(connection, "RENAME TABLE " + ", ".join(moves))
+    execute(connection, f"DROP DATABASE IF EXISTS {quote(replaced)}")
 
 
 def _add_indexes(connection, database: str, prefix: str, table: str, strict: bool) -> list[str]:
@@ -149,37 +168,48 @@ def load_moodle(
     # The source may be a read-only DuckDB file, which attaches nothing writable: its
     # rows stream as Arrow batches into a second, in-memory DuckDB holding the server.
     connection = connect(settings, read_only=False)
+    loading = f"{database}__loading"
     warnings: list[str] = []
     try:
+        present = moodle_tables_in(connection, database, prefix)
+        if present and not replace:
+            raise LoadError(
+                f"{database} already holds {len(present)} Moodle tables ({prefix}{present[0]}, "
+                "...); pass replace=True (--replace) to reload"
+            )
         expected = {table: moodle.count(table) for table in MOODLE_TABLES}
-        _create_tables(connection, database, prefix, replace)
+        _create_tables(connection, loading, prefix)
         lap("create tables")
         for table in sorted(MOODLE_TABLES, key=lambda name: -expected[name]):
             if expected[table]:
-                _copy_table(moodle, connection, database, prefix, table)
+                _copy_table(moodle, connection, loading, prefix, table)
         lap("copy rows")
         for table in MOODLE_TABLES:
-            warnings += _add_indexes(connection, database, prefix, table, strict)
+            warnings += _add_indexes(connection, loading, prefix, table, strict)
         for warning in warnings:
             say(f"warning: {warning}")
         lap("indexes")
         loaded = {
             table: query(
-                connection, f"SELECT count(*) FROM {MYSQL.qualified(database, prefix, table)}"
+                connection, f"SELECT count(*) FROM {MYSQL.qualified(loading, prefix, table)}"
             )[0][0]
             for table in MOODLE_TABLES
         }
+        wrong = {t: (loaded[t], expected[t]) for t in loaded if loaded[t] != expected[t]}
+        if wrong:
+            raise LoadError(f"row counts differ from the source (loaded, source): {wrong}")
         query(
             connection,
             "ANALYZE TABLE "
-            + ", ".join(MYSQL.qualified(database, prefix, table) for table in MOODLE_TABLES),
+            + ", ".join(MYSQL.qualified(loading, prefix, table) for table in MOODLE_TABLES),
         )
-        lap("count, analyze")
+        # All or nothing: until here the Moodle tables in ``database`` are untouched.
+        _swap_in(connection, loading, database, prefix, present)
+        lap("count, analyze, swap in")
     finally:
         moodle.close()
+        with contextlib.suppress(duckdb.Error):
+            execute(connection, f"DROP DATABASE IF EXISTS {quote(loading)}")
         connection.close()
-    wrong = {t: (loaded[t], expected[t]) for t in loaded if loaded[t] != expected[t]}
-    if wrong:
-        raise LoadError(f"row counts differ from the source (loaded, source): {wrong}")
     seconds["total"] = round(time.perf_counter() - started, 2)
     return MySQLLoadResult(database, prefix, loaded, seconds, warnings)

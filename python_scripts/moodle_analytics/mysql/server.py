@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 
 from moodle_analytics.moodle_db import local_server
+from moodle_analytics.moodle_db.duckdb_files import process_is_running
 from moodle_analytics.moodle_db.local_server import LOOPBACK, free_port, port_is_free
 from moodle_analytics.mysql.check import (
     SOURCE_PREFIX,
@@ -271,13 +272,7 @@ class MariaDBServer:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        return pid
+        return pid if process_is_running(pid) else None
 
     def is_running(self) -> bool:
         return self.pid() is not None

@@ -35,6 +35,7 @@ import psycopg2
 from psycopg2 import sql
 
 from moodle_analytics.moodle_db import local_server
+from moodle_analytics.moodle_db.duckdb_files import process_is_running
 from moodle_analytics.moodle_db.local_server import LOOPBACK, free_port, port_is_free
 
 MARKER_FILE = "moodle-analytics-pg.json"
@@ -365,15 +366,7 @@ class PostgresServer:
 
     def is_running(self) -> bool:
         pid = self.postmaster_pid()
-        if pid is None:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return pid is not None and process_is_running(pid)
 
     def stop(self) -> None:
         """Stop the server and delete its directory; safe to call twice."""
