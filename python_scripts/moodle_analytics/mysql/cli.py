@@ -60,26 +60,12 @@ def say(message: str) -> None:
     print(f"{PROG}: {message}", flush=True)
 
 
-def _recorded_server(env_file: Path) -> MariaDBServer | None:
-    """The server an env file describes, or None if the file records none."""
-    if not env_file.exists() or "MOODLE_MYSQL_ROOT" not in read_env_file(env_file):
-        return None
-    return MariaDBServer.from_env_file(env_file)
+SERVERS = cli_options.ServerCommands(
+    PROG, "MOODLE_MYSQL_ROOT", MariaDBServer, MARKER_FILE, read_env_file
+)
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    cli_options.output_file(args.env_file, "--env-file")
-    recorded = _recorded_server(args.env_file)
-    if recorded is not None:
-        if recorded.is_running():
-            cli_options.warn(
-                PROG,
-                f"a server is already running on port {recorded.port} ({args.env_file}); "
-                f"`{PROG} stop` first",
-            )
-            return 1
-        if recorded.root is not None and (recorded.root / MARKER_FILE).exists():
-            recorded.stop()
     server = MariaDBServer(
         args.port,
         database=args.database,
@@ -87,38 +73,20 @@ def cmd_start(args: argparse.Namespace) -> int:
         install=args.install,
         persistent=True,
     )
-    server.start()
-    server.write_env_file(args.env_file)
-    say(
-        f"MariaDB on {server.host}:{server.port}, database {server.database}, data in "
-        f"{server.data_dir}\n{PROG}: settings in {args.env_file} (source {args.env_file})"
+    started = (
+        "MariaDB on {server.host}:{server.port}, database {server.database}, "
+        "data in {server.data_dir}"
     )
-    return 0
+    return SERVERS.start(args.env_file, server, started)
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    server = _recorded_server(args.env_file)
-    if server is None:
-        say(f"no server recorded in {args.env_file}; nothing to stop")
-        return 0
-    if server.root is not None and not server.root.exists():
-        say(f"{server.root} is gone; removing stale {args.env_file}")
-    else:
-        server.stop()
-        say(f"stopped the server on port {server.port} and removed its data")
-    args.env_file.unlink()
-    return 0
+    return SERVERS.stop(args.env_file)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    server = _recorded_server(args.env_file)
-    if server is None or not server.is_running():
-        why = (
-            f"no server recorded in {args.env_file}"
-            if server is None
-            else f"stale {args.env_file}; `{PROG} stop` tidies it"
-        )
-        say(f"not running ({why})")
+    server = SERVERS.running(args.env_file)
+    if server is None:
         return 3
     with server.connect() as connection:
         version = query(connection, "SELECT version()")[0][0]
@@ -234,15 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     start = add("start", "start a private server that stays up", cmd_start)
     _add_server_env_file(start)
-    start.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (default: a free one)")
-    start.add_argument("--database", default=DEFAULT_DATABASE, help="database for Moodle")
-    start.add_argument("--base-dir", type=Path, help="where to make the temporary directory")
-    start.add_argument(
-        "--install",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="apt-get install mariadb-server if it is missing (root only)",
-    )
+    cli_options.add_server_start(start, DEFAULT_DATABASE, "mariadb-server")
     _add_server_env_file(add("stop", "stop the server and delete its data", cmd_stop))
     _add_server_env_file(
         add("status", "report whether the server is up (exit 3 if not)", cmd_status)
