@@ -274,6 +274,18 @@ def test_check_passes_with_good_settings(mysql_build: MySQLBuild, monkeypatch, c
     assert "reads 32 Moodle tables" in output and "grant them to moodle_bi" in output
 
 
+def test_check_passes_through_the_unix_socket(mysql_build: MySQLBuild, monkeypatch, capsys):
+    environ = {
+        key: value
+        for key, value in mysql_build.workspace.extra_env.items()
+        if not key.endswith(("_HOST", "_PORT"))
+    }
+    environ["MOODLE_MYSQL_SOCKET"] = str(mysql_build.moodle.server.socket)
+    code, output = check(monkeypatch, capsys, environ)
+    assert code == 0, output
+    assert str(mysql_build.moodle.server.socket) in output
+
+
 @pytest.mark.parametrize(
     ("change", "variable", "reason"),
     [
@@ -282,6 +294,11 @@ def test_check_passes_with_good_settings(mysql_build: MySQLBuild, monkeypatch, c
         ({"MOODLE_MYSQL_PORT": "1"}, "MOODLE_MYSQL_PORT", "nothing accepts connections"),
         ({"MOODLE_MYSQL_PORT": "five"}, "MOODLE_MYSQL_PORT", "not a port number"),
         ({"MOODLE_MYSQL_HOST": "no-such-host.invalid"}, "MOODLE_MYSQL_HOST", "resolve"),
+        (
+            {"MOODLE_MYSQL_SOCKET": "/nonexistent/mysqld.sock", "MOODLE_MYSQL_HOST": ""},
+            "MOODLE_MYSQL_SOCKET",
+            "socket",
+        ),
         ({"MOODLE_MYSQL_USER": ""}, "MOODLE_MYSQL_USER", "not set"),
         # The builder may not read the Moodle database: a missing privilege.
         ("builder", "MOODLE_MYSQL_DBNAME", "may not use"),

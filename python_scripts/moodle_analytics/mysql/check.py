@@ -112,9 +112,10 @@ class MySQLSettings:
         environ: Mapping[str, str] | None = None,
     ) -> MySQLSettings:
         """Read <prefix>_HOST, _PORT (3306), _USER, _PASSWORD, _DBNAME and _SOCKET (a
-        unix socket instead of host and port); a variable unset or empty falls back to
-        <fallback_prefix>_<same>, except DBNAME: the source's is Moodle's database
-        (default moodle), an output login's the analytics database (default analytics)."""
+        unix socket, used instead of host and port when set); a variable unset or empty
+        falls back to <fallback_prefix>_<same>, except DBNAME: the source's is Moodle's
+        database (default moodle), an output login's the analytics database (default
+        analytics)."""
         values, variables = read_login(prefix, FIELDS, fallback_prefix, environ)
         if fallback_prefix:
             own, _ = read_login(prefix, ("dbname",), environ=environ)
@@ -136,7 +137,8 @@ class MySQLSettings:
                 f"{variables['port']}={port_text!r} is not a port number (1-65535)"
             )
         return cls(
-            host=values["host"] or "localhost",
+            # A socket is reached through "localhost", as MySQL's clients do.
+            host="localhost" if values["socket"] else values["host"] or "",
             port=port,
             user=values["user"] or "",
             password=values["password"],
