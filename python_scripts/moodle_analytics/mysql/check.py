@@ -130,7 +130,9 @@ class MySQLSettings:
                 f"{', '.join(missing)} not set{also}: export the MySQL/MariaDB server's host "
                 "and login (moodle-mysql start writes them to data/mysql.env)"
             )
-        port_text = values["port"] or str(DEFAULT_PORT)
+        # With a socket, host and port are not used (DuckDB's driver would fall back to
+        # TCP on them when the socket fails).
+        port_text = str(DEFAULT_PORT) if values["socket"] else values["port"] or str(DEFAULT_PORT)
         port = port_number(port_text)
         if port is None:
             raise MySQLSettingsError(
@@ -156,8 +158,8 @@ def explain_connect_error(settings: MySQLSettings, error: Exception) -> str:
     host, port, user, password, dbname, socket = (settings.var(field) for field in FIELDS)
     if "unknown server host" in lowered or "unknown mysql server host" in lowered:
         hint = f"{host}={settings.host!r} is not a host name this machine can resolve"
-    elif "through socket" in lowered:
-        hint = f"no server listens on the socket {socket}={settings.socket!r}"
+    elif "through socket" in lowered or (settings.socket and "can't connect" in lowered):
+        hint = f"no server answers on the socket {socket}={settings.socket!r}"
     elif "can't connect" in lowered or "connection refused" in lowered:
         hint = (
             f"nothing accepts connections on {settings.host}:{settings.port}: check {host} "
