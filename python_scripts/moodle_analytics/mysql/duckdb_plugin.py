@@ -34,10 +34,8 @@ import os
 from typing import Any
 
 import duckdb
-from dbt.adapters.duckdb.plugins import BasePlugin
-from dbt_common.exceptions import DbtRuntimeError
 
-from moodle_analytics.moodle_db.extensions import ExtensionError, make_warehouse_directory
+from moodle_analytics.moodle_db.logins_plugin import LoginsPlugin
 from moodle_analytics.mysql.check import (
     MySQLSettings,
     MySQLSettingsError,
@@ -70,35 +68,23 @@ def prepare_output(settings: MySQLSettings, bi_roles: list[str]) -> None:
         connection.close()
 
 
-class Plugin(BasePlugin):
-    """Checks the logins, prepares the marts' databases and creates the secrets."""
+class Plugin(LoginsPlugin):
+    """Checks the MySQL logins, prepares the analytics database, creates the secrets."""
 
-    def initialize(self, plugin_config: dict[str, Any]) -> None:
-        make_warehouse_directory(self.creds.path if self.creds else None)
-        secrets = plugin_config.get("secrets") or {}
-        if not secrets:
-            raise DbtRuntimeError(f"plugin {self.name}: config.secrets lists no logins")
-        self.settings: dict[str, MySQLSettings] = {}
-        bi_roles = bi_roles_from(os.environ.get(BI_ROLES_VARIABLE, ""))
-        try:
-            for name, spec in secrets.items():
-                settings = MySQLSettings.from_env(spec["env_prefix"], spec.get("fallback_prefix"))
-                if spec.get("writes"):
-                    prepare_output(settings, bi_roles)
-                else:
-                    connect(settings).close()
-                self.settings[name] = settings
-        except MySQLSettingsError as error:
-            raise DbtRuntimeError(f"MySQL connection settings: {error}") from None
-        except ExtensionError as error:
-            raise DbtRuntimeError(str(error)) from None
-        except KeyError as error:
-            raise DbtRuntimeError(f"plugin {self.name}: a secret lacks {error}") from None
+    engine = "MySQL"
+    settings_error = MySQLSettingsError
 
-    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        try:
-            configure(conn)
-        except ExtensionError as error:
-            raise DbtRuntimeError(str(error)) from None
-        for name, settings in self.settings.items():
-            conn.execute(settings.secret_sql(name))
+    def read_login(self, spec: dict[str, Any]) -> MySQLSettings:
+        return MySQLSettings.from_env(spec["env_prefix"], spec.get("fallback_prefix"))
+
+    def check_login(self, name: str, spec: dict[str, Any], settings: MySQLSettings) -> None:
+        if spec.get("writes"):
+            prepare_output(settings, bi_roles_from(os.environ.get(BI_ROLES_VARIABLE, "")))
+        else:
+            connect(settings).close()
+
+    def configure_duckdb(self, conn: duckdb.DuckDBPyConnection) -> None:
+        configure(conn)
+
+    def secret_sql(self, name: str, settings: MySQLSettings) -> str:
+        return settings.secret_sql(name)
