@@ -13,9 +13,11 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 PG_ENV := $(DATA)/postgres.env
+MYSQL_ENV := $(DATA)/mysql.env
 
 .PHONY: help run test venv spark-venv metricflow-venv system-packages demo-data build docs dashboard lint pytest clean
 .PHONY: pg-start pg-load pg-build pg-duckdb-build pg-status pg-stop risk-report logs-report messages bench spark
+.PHONY: mysql-start mysql-load mysql-build mysql-status mysql-stop
 
 help:
 	@echo "make run    set up, generate demo Moodle data, dbt build, docs site and dashboard"
@@ -28,6 +30,7 @@ help:
 	@echo "make bench  speed and memory at 1 and 10 million log rows (BENCH_ARGS=\"--with-100m --postgres\")"
 	@echo "make pg-build   a private PostgreSQL server with the demo Moodle tables, dbt build on target postgres"
 	@echo "make pg-duckdb-build   the same server, dbt build on target duckdb_pg (make pg-stop when done)"
+	@echo "make mysql-build   a private MariaDB server with the demo Moodle tables, dbt build on target duckdb_mysql"
 	@echo "make spark  the demo on Apache Spark (local session): dbt build, then risk scores on DuckDB"
 	@echo "make metricflow-venv   install mf, the semantic layer's query tool (docs/bi.md)"
 	@echo "make lint   ruff and sqlfluff"
@@ -56,11 +59,12 @@ $(BIN)/.installed-metricflow: $(BIN)/.installed requirements-metricflow.txt
 
 metricflow-venv: $(BIN)/.installed-metricflow
 
-# PostgreSQL (the tests start a private server) and Chromium (rendering
-# checks) come from Debian; installed only when missing.
+# PostgreSQL and MariaDB (the tests start private servers) and Chromium
+# (rendering checks) come from Debian; installed only when missing.
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	{ command -v mariadb-install-db && { command -v mariadbd || [ -x /usr/sbin/mariadbd ]; }; } >/dev/null 2>&1 || missing="$$missing mariadb-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -170,6 +174,27 @@ pg-status: venv
 pg-stop: venv
 	$(BIN)/moodle-pg stop --env-file $(PG_ENV)
 
+# A private MariaDB server on 127.0.0.1; connection settings in $(MYSQL_ENV).
+mysql-start: venv system-packages
+	$(BIN)/moodle-mysql status --env-file $(MYSQL_ENV) >/dev/null || $(BIN)/moodle-mysql start --env-file $(MYSQL_ENV)
+
+mysql-load: mysql-start demo-data
+	$(BIN)/moodle-mysql load --duckdb $(SOURCE_DB) --replace --env-file $(MYSQL_ENV)
+
+# Built as the logins a site would use: moodle_reader reads the Moodle database,
+# moodle_builder publishes the marts to the "analytics" database, moodle_bi reads them.
+mysql-build: mysql-load
+	source $(MYSQL_ENV) && MOODLE_MYSQL_USER=$$MOODLE_MYSQL_READER_USER MOODLE_MYSQL_PASSWORD=$$MOODLE_MYSQL_READER_PASSWORD \
+		ANALYTICS_MYSQL_USER=$$MOODLE_MYSQL_BUILDER_USER ANALYTICS_MYSQL_PASSWORD=$$MOODLE_MYSQL_BUILDER_PASSWORD \
+		DBT_TARGET=duckdb_mysql $(DBT) build
+
+mysql-status: venv
+	$(BIN)/moodle-mysql status --env-file $(MYSQL_ENV)
+
+mysql-stop: venv
+	$(BIN)/moodle-mysql stop --env-file $(MYSQL_ENV)
+
 clean:
 	if [ -x $(BIN)/moodle-pg ]; then $(BIN)/moodle-pg stop --env-file $(PG_ENV) || true; fi
+	if [ -x $(BIN)/moodle-mysql ]; then $(BIN)/moodle-mysql stop --env-file $(MYSQL_ENV) || true; fi
 	rm -rf $(VENV) $(DATA) target logs artifacts site

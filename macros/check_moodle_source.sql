@@ -1,7 +1,8 @@
 {#- on-run-start: stop early, naming the setting to fix, when the Moodle tables
     the selected models read are not where the sources point. Without it a
     wrong schema, prefix or database surfaces later as "table does not exist"
-    in a staging model. Returns no SQL. -#}
+    in a staging model. A missing optional table (moodle_optional_tables) is a
+    warning: its staging model reads no rows. Returns no SQL. -#}
 {% macro check_moodle_source() -%}
     {%- if not execute -%}
         {{ return('') }}
@@ -25,10 +26,19 @@
     {%- for place, identifiers in wanted.items() -%}
         {#- One catalog query per schema: dbt caches the schema's relations. -#}
         {%- set missing = [] -%}
+        {%- set optional = [] -%}
         {%- for identifier in identifiers | sort
             if adapter.get_relation(database=place[0], schema=place[1], identifier=identifier) is none -%}
-            {%- do missing.append(identifier) -%}
+            {%- set table = identifier[var('moodle_table_prefix') | length:] -%}
+            {%- do (optional if table in moodle_optional_tables() else missing).append(identifier) -%}
         {%- endfor -%}
+        {%- if optional and not missing -%}
+            {%- do exceptions.warn(
+                'Optional Moodle tables not found in ' ~ place[0] ~ '.' ~ place[1] ~ ': '
+                ~ optional | join(', ') ~ ' (a plugin or feature this site does not use): '
+                ~ 'the models reading them get no rows.'
+            ) -%}
+        {%- endif -%}
         {%- if missing -%}
             {{ exceptions.raise_compiler_error(
                 'Moodle tables not found in ' ~ place[0] ~ '.' ~ place[1] ~ ': '
@@ -49,6 +59,8 @@
         {{ return('the var moodle_database (now ' ~ var('moodle_database') ~ ')') }}
     {%- elif target.type == 'postgres' -%}
         {{ return('MOODLE_PG_DBNAME (now ' ~ target.database ~ ')') }}
+    {%- elif target.name == 'duckdb_mysql' -%}
+        {{ return('MOODLE_MYSQL_DBNAME (now ' ~ env_var('MOODLE_MYSQL_DBNAME', 'moodle') ~ ', the MySQL database)') }}
     {%- elif target.type == 'duckdb' and is_postgres_attachment(database) -%}
         {{ return('MOODLE_PG_DBNAME (now ' ~ env_var('MOODLE_PG_DBNAME', 'moodle') ~ ')') }}
     {%- elif target.type == 'duckdb' -%}

@@ -1,7 +1,7 @@
 """moodle-import-files: load exports of Moodle's tables into the project's source file.
 
-Reads one Parquet or CSV file per table (named <prefix><table>.parquet or
-.csv, e.g. mdl_user.parquet) from a directory and writes them into a DuckDB
+Reads one Parquet or CSV file per table (named <prefix><table>.parquet, .csv
+or .csv.gz, e.g. mdl_user.parquet) from a directory and writes them into a DuckDB
 file with Moodle's column types, so `dbt build` reads them as it reads a
 Moodle database. Columns are matched by name: columns Moodle versions added
 or dropped are tolerated (missing ones take Moodle's default, extra ones are
@@ -126,9 +126,13 @@ class ImportReport:
     legacy: LegacyReport | None = None
 
 
+# (file name ending, format) of one table's export; DuckDB reads a gzipped CSV as it is.
+EXPORT_FILES = (("parquet", "parquet"), ("csv", "csv"), ("csv.gz", "csv"))
+
+
 def find_export(directory: Path, prefix: str, table: str) -> tuple[Path, str] | None:
-    for file_format in ("parquet", "csv"):
-        path = directory / f"{prefix}{table}.{file_format}"
+    for ending, file_format in EXPORT_FILES:
+        path = directory / f"{prefix}{table}.{ending}"
         if path.exists():
             return path, file_format
     return None
@@ -164,7 +168,7 @@ def import_files(
     if exports[STANDARD_LOG] is None and legacy is None:
         absent.insert(0, STANDARD_LOG)
     if absent:
-        names = ", ".join(f"{prefix}{table}.parquet|csv" for table in absent)
+        names = ", ".join(f"{prefix}{table}.parquet|csv|csv.gz" for table in absent)
         if STANDARD_LOG in absent:
             names += f" (or the legacy log of Moodle 2.x, {prefix}{LEGACY_LOG_TABLE})"
         raise ExportDirectoryError(f"{directory} lacks the tables every build needs: {names}")

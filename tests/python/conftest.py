@@ -19,8 +19,8 @@ import pytest
 
 from dbt_project import PARSE_CACHE_VARIABLE, Workspace, generate_demo
 
-# The private PostgreSQL server fixtures.
-pytest_plugins = ["postgres_fixtures"]
+# The private PostgreSQL and MariaDB server fixtures.
+pytest_plugins = ["postgres_fixtures", "mysql_fixtures"]
 
 # Modules that take minutes start first, so the two processes end together.
 LONGEST_FIRST = ("test_spark_build.py", "test_incremental_build.py", "test_postgres_build.py")

@@ -3,10 +3,12 @@
 * postgres_build (moodle-bench --postgres): the full build with dbt-postgres, its
   peak memory counting dbt and every server process (PSS, so the shared buffers
   count once);
-* compare_targets (moodle-pg bench): the same data built on duckdb, duckdb_pg and
-  postgres, as the roles a site would use: duckdb_pg attaches the Moodle database
-  read-only as the reader role and writes its marts to the "analytics" database
-  as the build role; postgres builds inside the Moodle database as the build role.
+* compare_targets (moodle-pg bench): the same data built on duckdb, duckdb_pg,
+  postgres and duckdb_mysql, as the roles a site would use: duckdb_pg attaches the
+  Moodle database read-only as the reader role and writes its marts to the
+  "analytics" database as the build role; postgres builds inside the Moodle
+  database as the build role; duckdb_mysql reads a private MariaDB server's
+  Moodle database as its reader login and publishes the marts as its builder.
 
 Both start a server in a temporary directory and load the Moodle tables of a
 DuckDB file into it (loaded_server); the server and its data are deleted
@@ -25,11 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from moodle_analytics.bench.dbt_runs import DbtProject, DbtRun
+from moodle_analytics.mysql.load import load_moodle as load_mysql
+from moodle_analytics.mysql.roles import SiteLogins, create_site_logins
+from moodle_analytics.mysql.server import MariaDBServer
 from moodle_analytics.postgres.load import LoadResult, load_moodle
 from moodle_analytics.postgres.roles import SiteRoles, create_site_roles
 from moodle_analytics.postgres.server import DEFAULT_DATABASE, PostgresServer
 
-TARGETS = ("duckdb", "duckdb_pg", "postgres")
+TARGETS = ("duckdb", "duckdb_pg", "postgres", "duckdb_mysql")
 
 
 @dataclass
@@ -113,6 +118,32 @@ class Timing:
         return f"{self.phase}: {self.seconds:.1f} s ({self.detail})"
 
 
+@contextlib.contextmanager
+def loaded_mysql(
+    source: Path, work_dir: Path, say: Callable[[str], None]
+) -> Iterator[tuple[dict[str, str], int | None]]:
+    """A private MariaDB server in ``work_dir`` holding the site: the duckdb_mysql
+    target's variables, logged in as a site would be, and the server's pid."""
+    with MariaDBServer(base_dir=work_dir) as server:
+        started = time.perf_counter()
+        load = load_mysql(server.settings(), source, database=DEFAULT_DATABASE)
+        say(f"load into MariaDB: {time.perf_counter() - started:.1f} s ({load.total_rows:,} rows)")
+        logins = SiteLogins()
+        with server.connect() as connection:
+            passwords = create_site_logins(connection, DEFAULT_DATABASE, logins)
+        env = {
+            **server.env(),
+            "MOODLE_MYSQL_USER": logins.reader,
+            "MOODLE_MYSQL_PASSWORD": passwords[logins.reader],
+            "ANALYTICS_MYSQL_USER": logins.builder,
+            "ANALYTICS_MYSQL_PASSWORD": passwords[logins.builder],
+            "ANALYTICS_MYSQL_DBNAME": logins.analytics_database,
+            "MOODLE_MYSQL_BI_ROLES": logins.bi,
+            "MOODLE_ANALYTICS_DUCKDB_MYSQL": str(work_dir / "duckdb_mysql.duckdb"),
+        }
+        yield env, server.pid()
+
+
 def _target_env(
     target: str, site: LoadedServer, source: Path, work_dir: Path, passwords: dict[str, str]
 ) -> dict[str, str]:
@@ -170,24 +201,35 @@ def compare_targets(
 ) -> list[Timing]:
     """Load ``source`` into a private server in ``work_dir``, then time `dbt build` of
     the project on each target in turn (each in work_dir/<target>)."""
-    with loaded_server(source, say, base_dir=work_dir) as site:
+    with contextlib.ExitStack() as servers:
+        site = servers.enter_context(loaded_server(source, say, base_dir=work_dir))
         timings = [
             Timing("load into PostgreSQL", site.load_seconds, f"{site.load.total_rows:,} rows")
         ]
         say(timings[-1].line())
         passwords = create_site_roles(site.server.dsn(), DEFAULT_DATABASE)
+        mysql_env, mysql_pid = {}, None
+        if "duckdb_mysql" in targets:
+            mysql_env, mysql_pid = servers.enter_context(loaded_mysql(source, work_dir, say))
         clean = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("MOODLE_PG_", "ANALYTICS_PG_", "PG"))
+            if not key.startswith(("MOODLE_PG_", "ANALYTICS_PG_", "PG", "MOODLE_MYSQL_"))
+            and not key.startswith("ANALYTICS_MYSQL_")
         }
         for target in targets:
             run_dir = work_dir / target
             run_dir.mkdir(parents=True, exist_ok=True)
-            env = {**clean, **_target_env(target, site, source, work_dir, passwords)}
+            if target == "duckdb_mysql":
+                env = {**clean, **mysql_env}
+            else:
+                env = {**clean, **_target_env(target, site, source, work_dir, passwords)}
             project = DbtProject(project_dir, project_dir, run_dir, env)
             # The server's memory counts in the peak of the targets that use it.
-            server = [] if target == "duckdb" else [site.server.postmaster_pid() or 0]
+            server = {
+                "duckdb": [],
+                "duckdb_mysql": [mysql_pid or 0],
+            }.get(target, [site.server.postmaster_pid() or 0])
             run = project.run(
                 "build", "--target", target, *dbt_args, name=f"build_{target}", extra_roots=server
             )

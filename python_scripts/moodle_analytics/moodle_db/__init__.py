@@ -8,9 +8,13 @@
   directory of Parquet files, read through DuckDB.
 * duckdb_files.py: what is a DuckDB database, and replacing one whole (a load
   writes beside the target and renames over it only when it succeeded).
+* extensions.py: DuckDB's postgres and mysql extensions, from their wheels.
+* logins.py, logins_plugin.py: a login's environment variables, and the
+  dbt-duckdb plugin the duckdb_pg and duckdb_mysql targets build on.
+* local_server.py: what the private servers share (loopback port, env files).
 
-postgres/ builds on these (load.py copies a MoodleSource into PostgreSQL with
-Moodle's keys, sequences and roles); the file sink (moodle_sink.py) writes
-DuckDB, Parquet and CSV with the same definitions. Another engine (MySQL or
-MariaDB) adds a Dialect to ddl.py and its own subpackage beside postgres/.
+postgres/ and mysql/ build on these (each loads a MoodleSource with Moodle's
+keys and its engine's types, and has its roles, checks and dbt plugin); the
+file sink (moodle_sink.py) writes DuckDB, Parquet and CSV with the same
+definitions.
 """

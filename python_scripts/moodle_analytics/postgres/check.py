@@ -17,14 +17,18 @@ into a message naming the environment variable to fix:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import psycopg2
 from psycopg2.extensions import make_dsn
 
-from moodle_analytics.moodle_db.tables import MOODLE_TABLES
+from moodle_analytics.moodle_db.logins import port_number, read_login
+from moodle_analytics.moodle_db.tables import (
+    MOODLE_REQUIRED_TABLES,
+    MOODLE_TABLES,
+    optional_tables_line,
+)
 from moodle_analytics.postgres.schema import moodle_tables_in
 
 SOURCE_PREFIX = "MOODLE_PG"
@@ -69,19 +73,7 @@ class ConnectionSettings:
     ) -> ConnectionSettings:
         """Read <prefix>_HOST, _PORT, _USER, _PASSWORD, _DBNAME; a variable that is
         unset or empty falls back to <fallback_prefix>_<same>, and DBNAME to moodle."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, str | None] = {}
-        variables: dict[str, str] = {}
-        for field in FIELDS:
-            names = [f"{prefix}_{field.upper()}"]
-            if fallback_prefix:
-                names.append(f"{fallback_prefix}_{field.upper()}")
-            variables[field] = names[0]
-            values[field] = None
-            for name in names:
-                if environ.get(name):
-                    values[field], variables[field] = environ[name], name
-                    break
+        values, variables = read_login(prefix, FIELDS, fallback_prefix, environ)
         missing = [variables[field] for field in ("host", "port", "user") if not values[field]]
         if missing:
             also = f" (or {fallback_prefix}_*)" if fallback_prefix else ""
@@ -90,13 +82,14 @@ class ConnectionSettings:
                 "host, port and login (moodle-pg start writes them to data/postgres.env)"
             )
         port_text = values["port"] or ""
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        port = port_number(port_text)
+        if port is None:
             raise ConnectionSettingsError(
                 f"{variables['port']}={port_text!r} is not a port number (1-65535)"
             )
         return cls(
             host=values["host"] or "",
-            port=int(port_text),
+            port=port,
             user=values["user"] or "",
             password=values["password"],
             dbname=values["dbname"] or DEFAULT_DBNAME,
@@ -166,28 +159,31 @@ def _scalar(conn, statement: str, params: tuple = ()):
 
 def check_reads_moodle(
     conn, settings: ConnectionSettings, schema: str = "public", prefix: str = "mdl_"
-) -> int:
-    """The login sees every Moodle table and may SELECT it; returns how many there are."""
+) -> tuple[int, list[str]]:
+    """The login sees and may SELECT every Moodle table a build needs; returns how many
+    Moodle tables it reads and the optional ones missing (a warning, not an error)."""
     with conn.cursor() as cursor:
-        present = set(moodle_tables_in(cursor, schema, prefix))
-    wanted = [prefix + table for table in MOODLE_TABLES]
-    missing = [prefix + table for table in MOODLE_TABLES if table not in present]
-    if len(missing) == len(wanted):
+        present = moodle_tables_in(cursor, schema, prefix)
+    if not present:
         raise ConnectionSettingsError(
             f"no Moodle tables {schema}.{prefix}* visible to {settings.var('user')}="
             f"{settings.user!r} in {settings.var('dbname')}={settings.dbname!r}: check "
             f"{settings.var('dbname')}, that this role has USAGE on schema {schema}, and the "
             "dbt vars moodle_schema / moodle_table_prefix"
         )
-    if missing:
+    required = [prefix + table for table in MOODLE_REQUIRED_TABLES if table not in present]
+    if required:
         raise ConnectionSettingsError(
-            f"{len(missing)} Moodle tables missing in {settings.dbname}.{schema} "
-            f"({', '.join(missing[:5])}, ...): is {settings.var('dbname')} a Moodle database?"
+            f"{len(required)} Moodle tables every build needs are missing in "
+            f"{settings.dbname}.{schema} ({', '.join(required[:5])}): is "
+            f"{settings.var('dbname')} a Moodle database?"
         )
     unreadable = [
-        name
-        for name in wanted
-        if not _scalar(conn, "select has_table_privilege(%s, 'SELECT')", (f'"{schema}"."{name}"',))
+        prefix + table
+        for table in present
+        if not _scalar(
+            conn, "select has_table_privilege(%s, 'SELECT')", (f'"{schema}"."{prefix}{table}"',)
+        )
     ]
     if unreadable:
         raise ConnectionSettingsError(
@@ -196,7 +192,7 @@ def check_reads_moodle(
             "role (postgres.roles.create_reader_role)"
         )
     conn.rollback()
-    return len(wanted)
+    return len(present), [prefix + table for table in MOODLE_TABLES if table not in present]
 
 
 def check_writes_schemas(conn, settings: ConnectionSettings, what: str) -> None:
@@ -233,24 +229,25 @@ def check_target(
         settings = ConnectionSettings.from_env(SOURCE_PREFIX, environ=environ)
         conn = connect(settings)
         try:
-            tables = check_reads_moodle(conn, settings, schema, prefix)
+            tables, optional = check_reads_moodle(conn, settings, schema, prefix)
             check_writes_schemas(conn, settings, "the analytics schemas")
         finally:
             conn.close()
-        return [
+        lines = [
             f"{settings.describe()}: reads {tables} Moodle tables in {schema} ({prefix}*), "
             "may create the analytics schemas"
         ]
+        return lines + ([optional_tables_line(optional)] if optional else [])
     if target == "duckdb_pg":
         lines = check_duckdb_pg_connections(environ)
         source = ConnectionSettings.from_env(SOURCE_PREFIX, environ=environ)
         conn = connect(source)
         try:
-            tables = check_reads_moodle(conn, source, schema, prefix)
+            tables, optional = check_reads_moodle(conn, source, schema, prefix)
         finally:
             conn.close()
         lines[0] += f", {tables} Moodle tables in {schema} ({prefix}*)"
-        return lines
+        return lines + ([optional_tables_line(optional)] if optional else [])
     raise ConnectionSettingsError(f"unknown target {target!r}: postgres or duckdb_pg")
 
 

@@ -7,7 +7,8 @@ moodle-pg status   is the server of the env file up?
 moodle-pg stop     stop it and delete its data directory
 moodle-pg check    check the connection settings a dbt target will use (MOODLE_PG_*,
                    ANALYTICS_PG_*): any problem is reported with the variable to fix
-moodle-pg bench    time dbt build of the same data on duckdb, duckdb_pg and postgres
+moodle-pg bench    time dbt build of the same data on duckdb, duckdb_pg, postgres and
+                   duckdb_mysql (a private MariaDB server beside PostgreSQL)
 """
 
 from __future__ import annotations
@@ -59,29 +60,12 @@ def say(message: str) -> None:
     print(f"{PROG}: {message}", flush=True)
 
 
-def _recorded_server(env_file: Path) -> PostgresServer | None:
-    """The server an env file describes, or None if the file records none."""
-    if not env_file.exists():
-        return None
-    values = read_env_file(env_file)
-    if "MOODLE_PG_ROOT" not in values:
-        return None
-    return PostgresServer.from_env_file(env_file)
+SERVERS = cli_options.ServerCommands(
+    PROG, "MOODLE_PG_ROOT", PostgresServer, MARKER_FILE, read_env_file
+)
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    cli_options.output_file(args.env_file, "--env-file")
-    recorded = _recorded_server(args.env_file)
-    if recorded is not None:
-        if recorded.is_running():
-            cli_options.warn(
-                PROG,
-                f"a server is already running on port {recorded.port} ({args.env_file}); "
-                f"`{PROG} stop` first",
-            )
-            return 1
-        if recorded.root is not None and (recorded.root / MARKER_FILE).exists():
-            recorded.stop()
     server = PostgresServer(
         args.port,
         database=args.database,
@@ -89,39 +73,20 @@ def cmd_start(args: argparse.Namespace) -> int:
         install=args.install,
         persistent=True,
     )
-    server.start()
-    server.write_env_file(args.env_file)
-    say(
-        f"PostgreSQL on {server.host}:{server.port}, database {server.database}, "
-        f"data in {server.data_dir}\n{PROG}: settings in {args.env_file} "
-        f"(source {args.env_file})"
+    started = (
+        "PostgreSQL on {server.host}:{server.port}, database {server.database}, "
+        "data in {server.data_dir}"
     )
-    return 0
+    return SERVERS.start(args.env_file, server, started)
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    server = _recorded_server(args.env_file)
-    if server is None:
-        say(f"no server recorded in {args.env_file}; nothing to stop")
-        return 0
-    if server.root is not None and not server.root.exists():
-        say(f"{server.root} is gone; removing stale {args.env_file}")
-    else:
-        server.stop()
-        say(f"stopped the server on port {server.port} and removed its data")
-    args.env_file.unlink()
-    return 0
+    return SERVERS.stop(args.env_file)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    server = _recorded_server(args.env_file)
-    if server is None or not server.is_running():
-        why = (
-            f"no server recorded in {args.env_file}"
-            if server is None
-            else f"stale {args.env_file}; `{PROG} stop` tidies it"
-        )
-        say(f"not running ({why})")
+    server = SERVERS.running(args.env_file)
+    if server is None:
         return 3
     try:
         conn = server.connect(connect_timeout=5)
@@ -246,17 +211,7 @@ def _add_server_env_file(parser: argparse.ArgumentParser) -> None:
 def _add_start(add) -> None:
     start = add("start", "start a private server that stays up", cmd_start)
     _add_server_env_file(start)
-    start.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (default: a free one)")
-    start.add_argument(
-        "--database", default=DEFAULT_DATABASE, help="database to create for the Moodle tables"
-    )
-    start.add_argument("--base-dir", type=Path, help="where to make the temporary directory")
-    start.add_argument(
-        "--install",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="apt-get install postgresql if the server binaries are missing (root only)",
-    )
+    cli_options.add_server_start(start, DEFAULT_DATABASE, "postgresql")
 
 
 def _add_load(add) -> None:

@@ -31,16 +31,15 @@ import re
 from typing import Any
 
 import duckdb
-from dbt.adapters.duckdb.plugins import BasePlugin
-from dbt_common.exceptions import DbtRuntimeError
 
+from moodle_analytics.moodle_db.logins_plugin import LoginsPlugin
 from moodle_analytics.postgres.check import (
     ConnectionSettings,
     ConnectionSettingsError,
     check_writes_schemas,
     connect,
 )
-from moodle_analytics.postgres.extension import ExtensionError, load_postgres_extension
+from moodle_analytics.postgres.extension import load_postgres_extension
 
 SECRET_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -65,35 +64,25 @@ def create_secret_sql(name: str, settings: ConnectionSettings) -> str:
     return f"CREATE OR REPLACE SECRET {name} ({', '.join(options)})"
 
 
-class Plugin(BasePlugin):
-    """Checks the logins, loads the postgres extension and creates their secrets."""
+class Plugin(LoginsPlugin):
+    """Checks the PostgreSQL logins, loads the postgres extension, creates the secrets."""
 
-    def initialize(self, plugin_config: dict[str, Any]) -> None:
-        secrets = plugin_config.get("secrets") or {}
-        if not secrets:
-            raise DbtRuntimeError(f"plugin {self.name}: config.secrets lists no logins")
-        self.settings: dict[str, ConnectionSettings] = {}
-        try:
-            for name, spec in secrets.items():
-                settings = ConnectionSettings.from_env(
-                    spec["env_prefix"], spec.get("fallback_prefix")
-                )
-                conn = connect(settings)
-                try:
-                    if spec.get("writes"):
-                        check_writes_schemas(conn, settings, f"the marts ({name})")
-                finally:
-                    conn.close()
-                self.settings[name] = settings
-        except ConnectionSettingsError as error:
-            raise DbtRuntimeError(f"PostgreSQL connection settings: {error}") from None
-        except KeyError as error:
-            raise DbtRuntimeError(f"plugin {self.name}: a secret lacks {error}") from None
+    engine = "PostgreSQL"
+    settings_error = ConnectionSettingsError
 
-    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def read_login(self, spec: dict[str, Any]) -> ConnectionSettings:
+        return ConnectionSettings.from_env(spec["env_prefix"], spec.get("fallback_prefix"))
+
+    def check_login(self, name: str, spec: dict[str, Any], settings: ConnectionSettings) -> None:
+        conn = connect(settings)
         try:
-            load_postgres_extension(conn)
-        except ExtensionError as error:
-            raise DbtRuntimeError(str(error)) from None
-        for name, settings in self.settings.items():
-            conn.execute(create_secret_sql(name, settings))
+            if spec.get("writes"):
+                check_writes_schemas(conn, settings, f"the marts ({name})")
+        finally:
+            conn.close()
+
+    def configure_duckdb(self, conn: duckdb.DuckDBPyConnection) -> None:
+        load_postgres_extension(conn)
+
+    def secret_sql(self, name: str, settings: ConnectionSettings) -> str:
+        return create_secret_sql(name, settings)

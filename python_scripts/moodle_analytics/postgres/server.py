@@ -24,10 +24,8 @@ import os
 import pwd
 import re
 import secrets
-import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,13 +34,14 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from moodle_analytics.moodle_db import local_server
 from moodle_analytics.moodle_db.duckdb_files import process_is_running
+from moodle_analytics.moodle_db.local_server import LOOPBACK, free_port, port_is_free
 
 MARKER_FILE = "moodle-analytics-pg.json"
 DEFAULT_ENV_FILE = Path("data/postgres.env")
 DEFAULT_DATABASE = "moodle"
 DEFAULT_SUPERUSER = "postgres"
-LOOPBACK = "127.0.0.1"
 
 # Settings for a throwaway cluster: speed over durability, loopback only.
 SERVER_SETTINGS = {
@@ -133,25 +132,6 @@ def require_bindir(install: bool = True) -> Path:
         if not (bindir / program).exists():
             raise PostgresError(f"{bindir / program} is missing; is the server package complete?")
     return bindir
-
-
-def port_is_free(port: int, host: str = LOOPBACK) -> bool:
-    """Nothing listens on the port. Connections of a stopped server may linger
-    in TIME_WAIT; PostgreSQL binds with SO_REUSEADDR, and so does the probe."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(host: str = LOOPBACK) -> int:
-    """A port nothing listens on now (the server binds it moments later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def _run_as_prefix() -> tuple[list[str], pwd.struct_passwd | None]:
@@ -518,25 +498,13 @@ def _libpq_quote(value: str) -> str:
 
 def write_env_file(path: str | Path, values: dict[str, str]) -> None:
     """Shell ``export`` lines, readable by the owner only (they hold passwords)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# moodle-analytics private PostgreSQL server; written by moodle-pg. source it."]
-    lines += [f"export {key}={shlex.quote(value)}" for key, value in values.items()]
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
-    path.chmod(0o600)
+    local_server.write_env_file(
+        path, values, "moodle-analytics private PostgreSQL server; written by moodle-pg"
+    )
 
 
 def read_env_file(path: str | Path) -> dict[str, str]:
-    values: dict[str, str] = {}
     try:
-        text = Path(path).read_text()
+        return local_server.read_env_file(path)
     except FileNotFoundError:
         raise PostgresError(f"{path} not found; start a server with `moodle-pg start`") from None
-    for line in text.splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-            key, value = words[1].split("=", 1)
-            values[key] = value
-    return values
