@@ -1,0 +1,292 @@
+"""Assignments: submissions on time, late, as drafts or not at all; grading and resubmission.
+
+Learners active in an assignment's week hand it in (or open it and leave it);
+the teacher grades the submissions a few days after the due date (and, in
+courses that grade missing work, gives 0 to those who handed nothing in);
+learners who are still around read their feedback; a failed attempt reopens
+and an engaged learner resubmits. assign_submission, assign_grades, the
+assignment's grade_grades row, activity completion and the log rows all come
+from the same actions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from moodle_analytics.demo.config import DAY, WEEK
+from moodle_analytics.demo.gradebook import CourseState, Gradebook
+from moodle_analytics.demo.site import Activity, _md5, _sigmoid
+from moodle_analytics.demo.world import HOUR, VIEW_EVENT, Part, World
+
+
+class Assignments(Part):
+    def __init__(self, world: World, gradebook: Gradebook):
+        super().__init__(world)
+        self.gradebook = gradebook
+        self.drafts = {a["id"]: bool(a.get("submissiondrafts")) for a in world.tables["assign"]}
+
+    def play(self, state: CourseState, assign: Activity, members, starts, level) -> None:
+        """Submissions of learners active in the assignment's week, then their grading."""
+        rng, lc = self.rng, self.lc
+        ability = lc["ability"][members]
+        submits, submit_time = self.plan_submissions(assign, members, starts, level)
+        n = len(members)
+        drafts = 0.12 if self.drafts[assign.instance_id] else 0.0
+        drafts_only = submits & (rng.random(n) < drafts)
+        plugin = np.where(rng.random(n) < 0.5, "file", "onlinetext")
+        rows: list[list] = []  # assign_submission rows, final once graded
+        submissions: list[tuple[int, int, float, list]] = []
+        for i in range(n):
+            lc_index = int(members[i])
+            user = int(lc["user_id"][lc_index])
+            if not submits[i]:
+                if rng.random() < 0.5:  # opened the assignment but did not submit
+                    self.opened(state, assign, user, int(starts[i]), rows)
+                continue
+            t = int(submit_time[i])
+            if t >= self.as_of:
+                continue
+            submission_id = self.ids.next("assign_submission")
+            status = "draft" if drafts_only[i] else "submitted"
+            modified = self.submit(state, assign, user, submission_id, t, status, plugin[i])
+            if status == "submitted" and assign.completion == 2:
+                self.gradebook.complete_activity(state, lc_index, assign.cm_id, t + 2, 1)
+            row = [submission_id, assign.instance_id, user, t - 90, modified, None, status, 0, 0, 1]
+            rows.append(row)
+            if status == "submitted":
+                submissions.append((lc_index, user, float(ability[i]), row))
+        self.grade_assignment(state, assign, submissions, members, rows)
+        self.out["assign_submission"].extend(tuple(row) for row in rows)
+
+    def plan_submissions(self, assign: Activity, members, starts, level):
+        """Who hands the assignment in, and when (on time, or late while still active)."""
+        rng, lc = self.rng, self.lc
+        engagement = lc["engagement"][members]
+        n = len(members)
+        submits = rng.random(n) < _sigmoid(1.5 + 1.4 * engagement) * np.sqrt(np.minimum(level, 1))
+        active_next = lc["last_active_week"][members] > assign.week
+        late = submits & active_next & (rng.random(n) < _sigmoid(-1.7 - 0.9 * engagement))
+        delay = np.where(
+            late, rng.exponential(36 * HOUR, n) + 600, -rng.exponential(30 * HOUR, n) - 300
+        ).astype(np.int64)
+        submit_time = np.maximum(assign.due_at + delay, assign.opens_at + HOUR)
+        if assign.cutoff_at:
+            submit_time = np.minimum(submit_time, assign.cutoff_at - 60)
+        # A fading learner's submission stays within their last active week.
+        submit_time = np.minimum(
+            submit_time, np.where(active_next, submit_time, starts + WEEK - HOUR)
+        )
+        # Work done before this week would have been logged already: it lands in it.
+        return submits, np.maximum(submit_time, starts + HOUR)
+
+    def opened(self, state: CourseState, assign: Activity, user: int, start: int, rows) -> None:
+        """A learner opens the submission page and leaves it: a "new" submission row."""
+        seen = int(start + self.rng.integers(HOUR, WEEK - HOUR))
+        if seen >= self.as_of:
+            return
+        rows.append(
+            [self.ids.next("assign_submission"), assign.instance_id, user, seen, seen, None,
+             "new", 0, 0, 1]
+        )  # fmt: skip
+        self.log.add(
+            seen,
+            user,
+            "\\mod_assign\\event\\submission_status_viewed",
+            state.course.id,
+            assign.cm_id,
+            assign.instance_id,
+        )
+
+    def submit(self, state, assign, user, submission_id, t, status, plugin) -> int:
+        """Log rows of one submission; returns its last modification time."""
+        log, course_id = self.log, state.course.id
+        log.add(t - 420, user, "\\core\\event\\course_viewed", course_id)
+        log.add(t - 400, user, VIEW_EVENT["assign"], course_id, assign.cm_id, assign.instance_id)
+        log.add(
+            t - 380,
+            user,
+            "\\mod_assign\\event\\submission_form_viewed",
+            course_id,
+            assign.cm_id,
+            assign.instance_id,
+        )
+        self.log_submission_change(state, assign, user, submission_id, t - 90, status, 0, plugin)
+        if plugin == "file":
+            log.add(
+                t - 85,
+                user,
+                "\\assignsubmission_file\\event\\assessable_uploaded",
+                course_id,
+                assign.cm_id,
+                submission_id,
+                other=log.encode_other(
+                    t - 85, {"content": "", "pathnamehashes": [_md5(str(submission_id))]}
+                ),
+            )
+        if status != "submitted":
+            return t
+        self.log_submitted(state, assign, user, submission_id, t)
+        # Some learners edit their submission again before the due date.
+        due = assign.due_at
+        if t < due - 2 * HOUR and self.rng.random() < 0.12:
+            modified = int(self.rng.integers(t + HOUR, due))
+            if modified < self.as_of:
+                self.log_submission_change(
+                    state, assign, user, submission_id, modified, "submitted", 0, plugin, True
+                )
+                return modified
+        return t
+
+    def log_submission_change(
+        self, state, assign, user, submission_id, t, status, attempt, plugin, updated=False
+    ) -> None:
+        """submission_created (or _updated) of a submission plugin."""
+        self.log.add(
+            t,
+            user,
+            f"\\assignsubmission_{plugin}\\event\\submission_{'updated' if updated else 'created'}",
+            state.course.id,
+            assign.cm_id,
+            submission_id,
+            related=user,
+            other=self.log.encode_other(
+                t,
+                {
+                    "submissionid": submission_id,
+                    "submissionattempt": attempt,
+                    "submissionstatus": status,
+                },
+            ),
+        )
+
+    def log_submitted(self, state, assign, user, submission_id, t) -> None:
+        self.log.add(
+            t,
+            user,
+            "\\mod_assign\\event\\assessable_submitted",
+            state.course.id,
+            assign.cm_id,
+            submission_id,
+            other=self.log.encode_other(t, {"submission_editable": True}),
+        )
+
+    # ------------------------------------------------------------- grading
+    def grade_assignment(
+        self, state: CourseState, assign: Activity, submissions, members, rows
+    ) -> None:
+        rng, log, course = self.rng, self.log, state.course
+        teacher = course.teacher_ids[0]
+        graded_at = assign.due_at + int(rng.integers(2 * DAY, 8 * DAY))
+        if graded_at >= self.as_of:
+            return
+        log.add(
+            graded_at,
+            teacher,
+            "\\mod_assign\\event\\grading_table_viewed",
+            course.id,
+            assign.cm_id,
+            assign.instance_id,
+        )
+        to_grade = list(submissions)
+        if course.grades_missing_as_zero:
+            submitted = {lc_index for lc_index, *_ in submissions}
+            for lc_index in members:
+                if int(lc_index) not in submitted:
+                    to_grade.append((int(lc_index), int(self.lc["user_id"][lc_index]), None, None))
+        for position, (lc_index, user, ability, submission) in enumerate(to_grade):
+            t = graded_at + 90 * (position + 1)
+            if t >= self.as_of:
+                break
+            grade = (
+                0.0
+                if ability is None
+                else round(100 * float(_sigmoid(0.9 + 1.3 * ability + rng.normal(0, 0.6))), 2)
+            )
+            grade_id = self.grade_attempt(state, assign, lc_index, user, grade, t, teacher, 0)
+            if submission is None:
+                continue
+            self.read_feedback(state, assign, lc_index, user, grade_id, t)
+            if assign.max_attempts > 1 and assign.gradepass > 0 and grade < assign.gradepass:
+                self.reopen(state, assign, lc_index, user, submission, t, teacher, rows)
+
+    def read_feedback(self, state, assign, lc_index, user, grade_id, graded_at) -> None:
+        """Learners who are still around read their feedback."""
+        rng, course = self.rng, state.course
+        lc_last = self.lc["last_active_week"][lc_index]
+        read_at = graded_at + int(rng.exponential(1.5 * DAY)) + 600
+        if (
+            self.world.week_of(course, lc_index, read_at) <= lc_last
+            and rng.random() < _sigmoid(0.3 + self.lc["engagement"][lc_index])
+            and read_at < self.as_of
+        ):
+            self.log.add(
+                read_at,
+                user,
+                "\\mod_assign\\event\\feedback_viewed",
+                course.id,
+                assign.cm_id,
+                grade_id,
+                related=user,
+                other=self.log.encode_other(read_at, {"assignid": assign.instance_id}),
+            )
+
+    def grade_attempt(self, state, assign, lc_index, user, grade, t, teacher, attempt) -> int:
+        log, course = self.log, state.course
+        grade_id = self.ids.next("assign_grades")
+        self.out["assign_grades"].add(
+            grade_id, assign.instance_id, user, t, t, teacher, grade, 0.0, attempt
+        )
+        log.add(
+            t,
+            teacher,
+            "\\mod_assign\\event\\submission_graded",
+            course.id,
+            assign.cm_id,
+            grade_id,
+            related=user,
+        )
+        row_id = self.gradebook.set_grade(state, lc_index, assign.grade_item_id, grade, teacher, t)
+        log.add(
+            t + 1,
+            teacher,
+            "\\core\\event\\user_graded",
+            course.id,
+            0,
+            row_id,
+            related=user,
+            other=log.encode_other(
+                t + 1, {"itemid": assign.grade_item_id, "overridden": False, "finalgrade": grade}
+            ),
+        )
+        return grade_id
+
+    def reopen(self, state, assign, lc_index, user, submission, graded_at, teacher, rows) -> None:
+        """A failed attempt reopens; an engaged learner resubmits and is graded again."""
+        rng, course = self.rng, state.course
+        submission[9] = 0  # no longer the latest attempt
+        attempt_id = self.ids.next("assign_submission")
+        row = [
+            attempt_id, assign.instance_id, user, graded_at, graded_at, None, "reopened", 0, 1, 1
+        ]  # fmt: skip
+        rows.append(row)
+        resubmitted_at = graded_at + int(rng.integers(DAY, 5 * DAY))
+        still_active = (
+            self.world.week_of(course, lc_index, resubmitted_at)
+            <= self.lc["last_active_week"][lc_index]
+        )
+        if (
+            not still_active
+            or resubmitted_at >= self.as_of
+            or rng.random() > _sigmoid(0.5 + self.lc["engagement"][lc_index])
+        ):
+            return
+        row[6], row[4] = "submitted", resubmitted_at
+        self.log_submission_change(
+            state, assign, user, attempt_id, resubmitted_at - 60, "submitted", 1, "file", True
+        )
+        self.log_submitted(state, assign, user, attempt_id, resubmitted_at)
+        regraded_at = resubmitted_at + int(rng.integers(DAY, 4 * DAY))
+        if regraded_at < self.as_of:
+            ability = float(self.lc["ability"][lc_index])
+            grade = round(100 * float(_sigmoid(1.3 + 1.3 * ability + rng.normal(0, 0.5))), 2)
+            self.grade_attempt(state, assign, lc_index, user, grade, regraded_at, teacher, 1)
