@@ -28,7 +28,7 @@ class Assignments(Part):
     def play(self, state: CourseState, assign: Activity, members, starts, level) -> None:
         """Submissions of learners active in the assignment's week, then their grading."""
         rng, lc = self.rng, self.lc
-        ability = lc["ability"][members]
+        quality = lc["quality"][members]
         submits, submit_time = self.plan_submissions(assign, members, starts, level)
         n = len(members)
         drafts = 0.12 if self.drafts[assign.instance_id] else 0.0
@@ -54,7 +54,7 @@ class Assignments(Part):
             row = [submission_id, assign.instance_id, user, t - 90, modified, None, status, 0, 0, 1]
             rows.append(row)
             if status == "submitted":
-                submissions.append((lc_index, user, float(ability[i]), row))
+                submissions.append((lc_index, user, float(quality[i]), row))
         self.grade_assignment(state, assign, submissions, members, rows)
         self.out["assign_submission"].extend(tuple(row) for row in rows)
 
@@ -63,9 +63,11 @@ class Assignments(Part):
         rng, lc = self.rng, self.lc
         engagement = lc["engagement"][members]
         n = len(members)
-        submits = rng.random(n) < _sigmoid(1.5 + 1.4 * engagement) * np.sqrt(np.minimum(level, 1))
+        willing = _sigmoid(2.8 + 1.4 * engagement + lc["hands_in"][members])
+        submits = rng.random(n) < willing * np.minimum(level, 1) ** 0.3
         active_next = lc["last_active_week"][members] > assign.week
-        late = submits & active_next & (rng.random(n) < _sigmoid(-1.7 - 0.9 * engagement))
+        late_odds = -1.7 - 0.9 * engagement + lc["lateness"][members]
+        late = submits & active_next & (rng.random(n) < _sigmoid(late_odds))
         delay = np.where(
             late, rng.exponential(36 * HOUR, n) + 600, -rng.exponential(30 * HOUR, n) - 300
         ).astype(np.int64)
@@ -193,14 +195,14 @@ class Assignments(Part):
             for lc_index in members:
                 if int(lc_index) not in submitted:
                     to_grade.append((int(lc_index), int(self.lc["user_id"][lc_index]), None, None))
-        for position, (lc_index, user, ability, submission) in enumerate(to_grade):
+        for position, (lc_index, user, quality, submission) in enumerate(to_grade):
             t = graded_at + 90 * (position + 1)
             if t >= self.as_of:
                 break
             grade = (
                 0.0
-                if ability is None
-                else round(100 * float(_sigmoid(0.9 + 1.3 * ability + rng.normal(0, 0.6))), 2)
+                if quality is None
+                else round(100 * float(_sigmoid(1.8 + 1.3 * quality + rng.normal(0, 0.6))), 2)
             )
             grade_id = self.grade_attempt(state, assign, lc_index, user, grade, t, teacher, 0)
             if submission is None:
@@ -287,6 +289,6 @@ class Assignments(Part):
         self.log_submitted(state, assign, user, attempt_id, resubmitted_at)
         regraded_at = resubmitted_at + int(rng.integers(DAY, 4 * DAY))
         if regraded_at < self.as_of:
-            ability = float(self.lc["ability"][lc_index])
-            grade = round(100 * float(_sigmoid(1.3 + 1.3 * ability + rng.normal(0, 0.5))), 2)
+            quality = float(self.lc["quality"][lc_index])
+            grade = round(100 * float(_sigmoid(1.3 + 1.3 * quality + rng.normal(0, 0.5))), 2)
             self.grade_attempt(state, assign, lc_index, user, grade, regraded_at, teacher, 1)

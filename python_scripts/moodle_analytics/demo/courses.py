@@ -9,6 +9,8 @@ activities.py; one self-paced course runs across the terms.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from moodle_analytics.demo.activities import ActivityBuilder
@@ -23,6 +25,34 @@ from moodle_analytics.demo.site import (
     SiteRows,
     term_code,
 )
+
+
+def break_week(start: int, weeks: int) -> int:
+    """The course week of a term's break: a reading week in autumn, Easter in spring.
+
+    Terms shorter than eight weeks have none.
+    """
+    if weeks < 8:
+        return 0
+    autumn = term_code(start).endswith("FA")
+    return round(weeks * (0.45 if autumn else 0.55))
+
+
+@dataclass(frozen=True)
+class Offering:
+    """A course as the timetable offers it, before it has ids."""
+
+    code: str
+    name: str
+    term_index: int  # -1 for the self-paced course
+    start: int  # 0 for the self-paced course
+    end: int  # 0 for no end date
+    weeks: int
+    has_completion: bool
+    idnumber: str
+    shortname: str
+    fullname: str
+    break_week: int = 0  # 0: no break
 
 
 class CourseBuilder:
@@ -71,74 +101,76 @@ class CourseBuilder:
         for term_index, start in enumerate(self.term_starts):
             code_of_term = term_code(start)
             for code, name in self.term_offerings(term_index):
-                end = start + weeks * WEEK
-                # Every sixth course does not track completion; every course
-                # that is the last of its term's electives has no end date.
-                has_completion = course_index % 6 != 5
-                no_end_date = course_index % 11 == 7
+                # Every sixth course does not track completion; every eleventh
+                # has no end date; two courses in three break for a week.
                 self.new_course(
-                    code,
-                    name,
-                    term_index,
-                    start,
-                    0 if no_end_date else end,
-                    weeks,
-                    has_completion,
-                    f"{code}-{code_of_term}",
-                    f"{code} {code_of_term}",
-                    f"{name} ({code_of_term})",
+                    Offering(
+                        code=code,
+                        name=name,
+                        term_index=term_index,
+                        start=start,
+                        end=0 if course_index % 11 == 7 else start + weeks * WEEK,
+                        weeks=weeks,
+                        has_completion=course_index % 6 != 5,
+                        idnumber=f"{code}-{code_of_term}",
+                        shortname=f"{code} {code_of_term}",
+                        fullname=f"{name} ({code_of_term})",
+                        break_week=break_week(start, weeks) if course_index % 3 != 2 else 0,
+                    )
                 )
                 course_index += 1
         # One self-paced course without start or end date: learners join at any
         # time and weeks count from their own enrolment.
         self.new_course(
-            "OPEN100",
-            "Study Skills for Online Learning",
-            -1,
-            0,
-            0,
-            8,
-            True,
-            "OPEN100",
-            "OPEN100",
-            "Study Skills for Online Learning (self-paced)",
+            Offering(
+                code="OPEN100",
+                name="Study Skills for Online Learning",
+                term_index=-1,
+                start=0,
+                end=0,
+                weeks=8,
+                has_completion=True,
+                idnumber="OPEN100",
+                shortname="OPEN100",
+                fullname="Study Skills for Online Learning (self-paced)",
+            )
         )
 
-    def new_course(
-        self,
-        code: str,
-        name: str,
-        term_index: int,
-        start: int,
-        end: int,
-        weeks: int,
-        has_completion: bool,
-        idnumber: str,
-        shortname: str,
-        fullname: str,
-    ) -> Course:
-        rng = self.rng
+    def new_course(self, offering: Offering) -> Course:
         course_id = self.rows.ids.next("course")
-        category = 7 if term_index < 0 else self.category_for(code)
-        created = (start or self.term_starts[0]) - 4 * WEEK
+        category = 7 if offering.term_index < 0 else self.category_for(offering.code)
+        created = (offering.start or self.term_starts[0]) - 4 * WEEK
         self.rows.course_created_at[course_id] = created
         context_id = self.rows.new_context(
             50, course_id, self.rows.context_path(self.category_context[category])
         )
         course = Course(
             id=course_id,
-            code=code,
-            fullname=fullname,
-            shortname=shortname,
-            idnumber=idnumber,
+            code=offering.code,
+            fullname=offering.fullname,
+            shortname=offering.shortname,
+            idnumber=offering.idnumber,
             category_id=category,
-            term_index=term_index,
-            start_at=start,
-            end_at=end,
-            weeks=weeks,
-            has_completion=has_completion,
+            term_index=offering.term_index,
+            start_at=offering.start,
+            end_at=offering.end,
+            weeks=offering.weeks,
+            has_completion=offering.has_completion,
             context_id=context_id,
+            break_week=offering.break_week,
         )
+        self.settle_settings(course)
+        self.add_course_row(course, offering.name, created)
+        self.add_enrol_instances(course, created)
+        self.add_gradebook(course, created)
+        self.activities.add(course, created)
+        self.add_staff_enrolments(course, created)
+        self.courses.append(course)
+        return course
+
+    def settle_settings(self, course: Course) -> None:
+        """Settings that vary between courses, and who teaches it."""
+        course_id = course.id
         # A grading scale of 0-20 in some courses makes normalisation matter.
         course.course_grademax = 20.0 if course_id % 5 == 0 else 100.0
         course.course_gradepass = round(
@@ -146,44 +178,40 @@ class CourseBuilder:
         )
         course.guest_access = course_id % 4 == 1
         course.grades_missing_as_zero = course_id % 2 == 0
-        lead = self.teacher_ids[(course_id + term_index) % len(self.teacher_ids)]
+        lead = self.teacher_ids[(course_id + course.term_index) % len(self.teacher_ids)]
         course.teacher_ids = [lead]
-        if rng.random() < 0.5:
+        if self.rng.random() < 0.5:
             other = self.teacher_ids[(course_id * 7 + 3) % len(self.teacher_ids)]
             if other != lead:
                 course.assistant_ids = [other]
+
+    def add_course_row(self, course: Course, name: str, created: int) -> None:
         self.rows.add(
             "course",
             {
-                "id": course_id,
-                "category": category,
-                "sortorder": 10000 * category + course_id,
-                "fullname": fullname,
-                "shortname": shortname,
-                "idnumber": idnumber,
+                "id": course.id,
+                "category": course.category_id,
+                "sortorder": 10000 * course.category_id + course.id,
+                "fullname": course.fullname,
+                "shortname": course.shortname,
+                "idnumber": course.idnumber,
                 "summary": f"<p>{name}.</p>",
                 "summaryformat": 1,
                 "format": "topics" if course.is_self_paced else "weeks",
-                "startdate": start,
-                "enddate": end,
+                "startdate": course.start_at,
+                "enddate": course.end_at,
                 "visible": 1,
                 "lang": "",
                 "calendartype": "",
                 "theme": "",
                 "timecreated": created,
                 "timemodified": created,
-                "enablecompletion": 1 if has_completion else 0,
+                "enablecompletion": 1 if course.has_completion else 0,
                 "showactivitydates": 1,
-                "showcompletionconditions": 1 if has_completion else None,
+                "showcompletionconditions": 1 if course.has_completion else None,
                 "cacherev": created,
             },
         )
-        self.add_enrol_instances(course, created)
-        self.add_gradebook(course, created)
-        self.activities.add(course, created)
-        self.add_staff_enrolments(course, created)
-        self.courses.append(course)
-        return course
 
     def add_enrol_instances(self, course: Course, created: int) -> None:
         # manual (institutional), self (free/audit track), fee (paid/verified
@@ -229,9 +257,10 @@ class CourseBuilder:
                 "depth": 1,
                 "path": f"/{category_id}/",
                 "fullname": "?",
-                # 0 = mean of grades, only graded items count
+                # 0 = mean of grades; empty grades count as 0 (the school's
+                # final mark counts missing work)
                 "aggregation": 0,
-                "aggregateonlygraded": 1,
+                "aggregateonlygraded": 0,
                 "timecreated": created,
                 "timemodified": created,
             },

@@ -33,7 +33,9 @@ class Forums(Part):
         rng, lc, course = self.rng, self.lc, state.course
         teacher = course.teacher_ids[0]
         engagement = lc["engagement"][members]
-        if not course.is_self_paced:
+        # Quiet learners post less, busy ones more.
+        level = level * lc["session_rate"][members]
+        if not course.is_self_paced and week != course.break_week:
             posted = int(starts[0]) + 9 * HOUR + int(rng.integers(0, HOUR))
             self.new_discussions(
                 state, state.news, np.array([teacher]), np.array([posted]),

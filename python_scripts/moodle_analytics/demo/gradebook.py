@@ -35,6 +35,7 @@ class CourseState:
     cm_column: dict[int, int]
     item_ids: np.ndarray  # grade items: the activities', then the course total last
     item_max: np.ndarray
+    item_due: np.ndarray  # due date of each grade item, 0 when none
     item_column: dict[int, int]
     news: Activity | None
     general: Activity
@@ -104,6 +105,7 @@ def course_state(world: World, course: Course) -> CourseState:
             [a.grade_item_id for a in graded] + [course.course_grade_item_id], dtype=np.int64
         ),
         item_max=np.array([a.grademax for a in graded] + [course.course_grademax]),
+        item_due=np.array([a.due_at for a in graded] + [0], dtype=np.int64),
         item_column={a.grade_item_id: i for i, a in enumerate(graded)},
         news=next((a for a in activities if a.forum_type == "news"), None),
         general=next(a for a in activities if a.forum_type == "general"),
@@ -189,8 +191,11 @@ class Gradebook(Part):
         )
 
     # ------------------------------------------------------------- closing
-    def close_learners(self, state: CourseState, positions: np.ndarray, close_time: int) -> None:
-        """Course totals and course completion of learners whose course is over for them.
+    def close_learners(
+        self, state: CourseState, positions: np.ndarray, close_time: int, is_over: bool = True
+    ) -> None:
+        """Course totals and course completion of learners, when their course is over
+        (is_over) or as they stand at the snapshot of a course still running.
 
         Cron settles them after the close: a completion is at least an hour later.
         """
@@ -201,19 +206,29 @@ class Gradebook(Part):
         state.closed[positions] = True
         course = state.course
         lc_index = state.learners[positions]
-        self.course_totals(state, positions)
+        self.course_totals(state, positions, close_time, is_over)
         self.world.lc_total[lc_index] = state.grade[positions, len(state.item_ids) - 1]
         if course.has_completion:
             users = self.lc["user_id"][lc_index]
             self.course_completions(state, positions, lc_index, users, close_time)
 
-    def course_totals(self, state: CourseState, positions: np.ndarray) -> None:
-        """Course total: mean of graded items' normalised grades ("mean of grades")."""
+    def course_totals(
+        self, state: CourseState, positions: np.ndarray, close_time: int, is_over: bool
+    ) -> None:
+        """Course total: mean of the items' normalised grades ("mean of grades").
+
+        Empty grades count as zero (the category's aggregateonlygraded = 0): of
+        every item once the course is over for the learner, of the items due by
+        then at the snapshot of a running course (later ones are not yet given).
+        A learner with no grade at all has no course total.
+        """
         course, rng = state.course, self.rng
         shares = state.grade[positions, :-1] / state.item_max[:-1]
         graded = ~np.isnan(shares)
-        count = graded.sum(axis=1)
-        has_total = count > 0
+        due = state.item_due[:-1]
+        counted = graded | is_over | ((due > 0) & (due <= close_time))
+        count = counted.sum(axis=1)
+        has_total = graded.any(axis=1)
         mean = np.where(has_total, np.nansum(shares, axis=1) / np.maximum(count, 1), np.nan)
         final = np.round(mean * course.course_grademax, 5)
         total_time = np.where(graded, state.grade_modified[positions, :-1], 0).max(

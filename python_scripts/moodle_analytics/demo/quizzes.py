@@ -30,10 +30,9 @@ class Quizzes(Part):
     def play(self, state: CourseState, quiz: Activity, members, starts, level) -> None:
         """Attempts of learners active in the quiz's week (starting at `starts`)."""
         rng, lc = self.rng, self.lc
-        engagement, ability = lc["engagement"][members], lc["ability"][members]
-        attempts_first = rng.random(len(members)) < _sigmoid(1.0 + 1.3 * engagement) * np.sqrt(
-            np.minimum(level, 1)
-        )
+        engagement, quality = lc["engagement"][members], lc["quality"][members]
+        willing = _sigmoid(3.0 + 1.3 * engagement + lc["attempts"][members])
+        attempts_first = rng.random(len(members)) < willing * np.minimum(level, 1) ** 0.3
         active_next = lc["last_active_week"][members] > quiz.week
         window_end = np.where(active_next, starts + WEEK + 2 * DAY, starts + WEEK - HOUR)
         if quiz.due_at:
@@ -46,7 +45,7 @@ class Quizzes(Part):
             user = int(lc["user_id"][lc_index])
             span = max(int(window_end[i] - opens[i]), HOUR)
             start = int(opens[i] + span * rng.beta(2.0, 1.3))
-            score = float(_sigmoid(0.4 + 1.2 * ability[i] + rng.normal(0, 0.7)))
+            score = float(_sigmoid(1.5 + 1.2 * quality[i] + rng.normal(0, 0.7)))
             number = 1
             while start < window_end[i] and start < self.as_of:
                 duration = int(rng.integers(6, 28) * 60)

@@ -83,7 +83,7 @@ class Sessions(Part):
     def session_counts(self, state: CourseState, week: int, members, level) -> np.ndarray:
         lc = self.lc
         engagement = lc["engagement"][members]
-        rate = 2.2 * np.exp(0.45 * engagement) * level
+        rate = 2.2 * np.exp(0.45 * engagement) * level * lc["session_rate"][members]
         count = self.rng.poisson(rate)
         # Learners keep showing up in the last quarter unless designed to stop,
         # and a fading learner's last active week has at least one session.
@@ -107,7 +107,9 @@ class Sessions(Part):
         user = lc["user_id"][session_lc]
         mobile = lc["is_mobile_user"][session_lc] & (rng.random(len(session_lc)) < 0.5)
         origin = np.where(mobile, WS, WEB)
-        size = 1 + rng.poisson(3.4 * np.exp(0.25 * lc["engagement"][session_lc]))
+        size = 1 + rng.poisson(
+            3.4 * np.exp(0.25 * lc["engagement"][session_lc]) * lc["session_size"][session_lc]
+        )
         n_events = int(size.sum())
         gaps = np.minimum(rng.exponential(110.0, n_events) + 8, 1500).astype(np.int64)
         first_of_session = np.r_[0, np.cumsum(size)[:-1]]

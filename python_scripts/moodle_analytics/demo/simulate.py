@@ -90,7 +90,7 @@ class Simulation:
                 week = int((week_start - course.start_at) // WEEK + 1)
                 starts = np.full(len(state.learners), week_start, dtype=np.int64)
                 self.play_course_week(state, week, state.learners, starts)
-                self.traffic.course_week(course, week_start)
+                self.traffic.course_week(course, week_start, week == course.break_week)
                 if week == course.weeks:
                     self.gradebook.close_learners(state, np.arange(len(state.learners)), week_end)
                     self.gradebook.write_course(state)
@@ -114,7 +114,9 @@ class Simulation:
     ) -> None:
         """One course week of the given learners, each week starting at `starts`."""
         state.open()
-        level = activity_level(self.world.lc, members, week, self.world.rng)
+        level = activity_level(
+            self.world.lc, members, week, self.world.rng, state.course.break_week
+        )
         active = level > 0
         members, starts, level = members[active], starts[active], level[active]
         if not len(members):
@@ -136,6 +138,6 @@ class Simulation:
         for state in self.world.states.values():
             if not state.written:
                 everyone = np.arange(len(state.learners))
-                self.gradebook.close_learners(state, everyone, self.world.as_of)
+                self.gradebook.close_learners(state, everyone, self.world.as_of, is_over=False)
                 self.gradebook.write_course(state)
         self.accounts.settle()

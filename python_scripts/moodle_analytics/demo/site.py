@@ -141,6 +141,7 @@ class Course:
     enrol_ids: dict[str, int] = field(default_factory=dict)
     guest_access: bool = False
     grades_missing_as_zero: bool = False
+    break_week: int = 0  # course week of a break (reading week, Easter); 0 for none
     activities: list[Activity] = field(default_factory=list)
 
     @property

@@ -17,11 +17,11 @@ from moodle_analytics.demo.world import NO_END, VIEW_EVENT, Part
 
 
 class Traffic(Part):
-    def course_week(self, course: Course, week_start: int) -> None:
-        """A course week of its teachers and guests."""
+    def course_week(self, course: Course, week_start: int, in_break: bool = False) -> None:
+        """A course week of its teachers and guests (teachers come less in a break)."""
         rng = self.rng
         for teacher in course.teacher_ids + course.assistant_ids:
-            visits = int(rng.integers(2, 7))
+            visits = int(rng.integers(0, 3) if in_break else rng.integers(2, 7))
             times = week_start + 60 + np.sort(rng.integers(0, WEEK - 600, visits))
             times = times[times < self.as_of]
             if len(times):
