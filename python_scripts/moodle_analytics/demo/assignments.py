@@ -28,33 +28,35 @@ class Assignments(Part):
     def play(self, state: CourseState, assign: Activity, members, starts, level) -> None:
         """Submissions of learners active in the assignment's week, then their grading."""
         rng, lc = self.rng, self.lc
-        quality = lc["quality"][members]
         submits, submit_time = self.plan_submissions(assign, members, starts, level)
         n = len(members)
-        drafts = 0.12 if self.drafts[assign.instance_id] else 0.0
-        drafts_only = submits & (rng.random(n) < drafts)
-        plugin = np.where(rng.random(n) < 0.5, "file", "onlinetext")
-        rows: list[list] = []  # assign_submission rows, final once graded
-        submissions: list[tuple[int, int, float, list]] = []
-        for i in range(n):
-            lc_index = int(members[i])
-            user = int(lc["user_id"][lc_index])
-            if not submits[i]:
-                if rng.random() < 0.5:  # opened the assignment but did not submit
-                    self.opened(state, assign, user, int(starts[i]), rows)
-                continue
-            t = int(submit_time[i])
-            if t >= self.as_of:
-                continue
-            submission_id = self.ids.next("assign_submission")
-            status = "draft" if drafts_only[i] else "submitted"
-            modified = self.submit(state, assign, user, submission_id, t, status, plugin[i])
-            if status == "submitted" and assign.completion == 2:
-                self.gradebook.complete_activity(state, lc_index, assign.cm_id, t + 2, 1)
-            row = [submission_id, assign.instance_id, user, t - 90, modified, None, status, 0, 0, 1]
+        drafts_only = submits & (rng.random(n) < (0.12 if self.drafts[assign.instance_id] else 0))
+        is_file = rng.random(n) < 0.5
+        # Half of those who hand nothing in open the assignment and leave it.
+        opened = ~submits & (rng.random(n) < 0.5)
+        seen = starts + rng.integers(HOUR, WEEK - HOUR, n)
+        opened &= seen < self.as_of
+        rows = self.opened(state, assign, lc["user_id"][members[opened]], seen[opened])
+        hand = np.flatnonzero(submits & (submit_time < self.as_of))
+        lc_index, t = members[hand], submit_time[hand]
+        users = lc["user_id"][lc_index]
+        ids = self.ids.take("assign_submission", len(hand))
+        status = np.where(drafts_only[hand], "draft", "submitted").astype(object)
+        modified = self.log_submissions(state, assign, users, ids, t, status, is_file[hand])
+        submitted = status == "submitted"
+        if assign.completion == 2:
+            done = np.flatnonzero(submitted)
+            done = done[np.argsort(t[done], kind="stable")]
+            column = np.full(len(done), state.cm_column[assign.cm_id])
+            self.gradebook.complete_many(state, lc_index[done], column, t[done] + 2)
+        submissions: list[tuple[int, int, float, list]] = []  # graded below
+        quality = lc["quality"][lc_index]
+        for k in range(len(hand)):
+            row = [int(ids[k]), assign.instance_id, int(users[k]), int(t[k]) - 90,
+                   int(modified[k]), None, status[k], 0, 0, 1]  # fmt: skip
             rows.append(row)
-            if status == "submitted":
-                submissions.append((lc_index, user, float(quality[i]), row))
+            if submitted[k]:
+                submissions.append((int(lc_index[k]), int(users[k]), float(quality[k]), row))
         self.grade_assignment(state, assign, submissions, members, rows)
         self.out["assign_submission"].extend(tuple(row) for row in rows)
 
@@ -81,95 +83,100 @@ class Assignments(Part):
         # Work done before this week would have been logged already: it lands in it.
         return submits, np.maximum(submit_time, starts + HOUR)
 
-    def opened(self, state: CourseState, assign: Activity, user: int, start: int, rows) -> None:
-        """A learner opens the submission page and leaves it: a "new" submission row."""
-        seen = int(start + self.rng.integers(HOUR, WEEK - HOUR))
-        if seen >= self.as_of:
-            return
-        rows.append(
-            [self.ids.next("assign_submission"), assign.instance_id, user, seen, seen, None,
-             "new", 0, 0, 1]
-        )  # fmt: skip
+    def opened(self, state: CourseState, assign: Activity, users, seen) -> list[list]:
+        """Learners open the submission page and leave it: "new" submission rows."""
+        ids = self.ids.take("assign_submission", len(seen))
         self.log.add(
             seen,
-            user,
+            users,
             "\\mod_assign\\event\\submission_status_viewed",
             state.course.id,
             assign.cm_id,
             assign.instance_id,
         )
+        return [
+            [int(i), assign.instance_id, int(u), int(at), int(at), None, "new", 0, 0, 1]
+            for i, u, at in zip(ids, users, seen, strict=True)
+        ]
 
-    def submit(self, state, assign, user, submission_id, t, status, plugin) -> int:
-        """Log rows of one submission; returns its last modification time."""
-        log, course_id = self.log, state.course.id
-        log.add(t - 420, user, "\\core\\event\\course_viewed", course_id)
-        log.add(t - 400, user, VIEW_EVENT["assign"], course_id, assign.cm_id, assign.instance_id)
+    def log_submissions(self, state, assign, users, ids, t, status, is_file) -> np.ndarray:
+        """Log rows of submissions handed in at `t`; returns their last modification times."""
+        log, course_id, cm_id = self.log, state.course.id, assign.cm_id
+        log.add(t - 420, users, "\\core\\event\\course_viewed", course_id)
+        log.add(t - 400, users, VIEW_EVENT["assign"], course_id, cm_id, assign.instance_id)
         log.add(
             t - 380,
-            user,
+            users,
             "\\mod_assign\\event\\submission_form_viewed",
             course_id,
-            assign.cm_id,
+            cm_id,
             assign.instance_id,
         )
-        self.log_submission_change(state, assign, user, submission_id, t - 90, status, 0, plugin)
-        if plugin == "file":
-            log.add(
-                t - 85,
-                user,
-                "\\assignsubmission_file\\event\\assessable_uploaded",
-                course_id,
-                assign.cm_id,
-                submission_id,
-                other=log.encode_other(
-                    t - 85, {"content": "", "pathnamehashes": [_md5(str(submission_id))]}
-                ),
-            )
-        if status != "submitted":
-            return t
-        self.log_submitted(state, assign, user, submission_id, t)
-        # Some learners edit their submission again before the due date.
-        due = assign.due_at
-        if t < due - 2 * HOUR and self.rng.random() < 0.12:
-            modified = int(self.rng.integers(t + HOUR, due))
-            if modified < self.as_of:
-                self.log_submission_change(
-                    state, assign, user, submission_id, modified, "submitted", 0, plugin, True
-                )
-                return modified
-        return t
-
-    def log_submission_change(
-        self, state, assign, user, submission_id, t, status, attempt, plugin, updated=False
-    ) -> None:
-        """submission_created (or _updated) of a submission plugin."""
-        self.log.add(
-            t,
-            user,
-            f"\\assignsubmission_{plugin}\\event\\submission_{'updated' if updated else 'created'}",
-            state.course.id,
-            assign.cm_id,
-            submission_id,
-            related=user,
-            other=self.log.encode_other(
-                t,
-                {
-                    "submissionid": submission_id,
-                    "submissionattempt": attempt,
-                    "submissionstatus": status,
-                },
+        self.log_submission_changes(state, assign, users, ids, t - 90, status, 0, is_file)
+        uploaded = t[is_file] - 85
+        log.add(
+            uploaded,
+            users[is_file],
+            "\\assignsubmission_file\\event\\assessable_uploaded",
+            course_id,
+            cm_id,
+            ids[is_file],
+            other=np.array(
+                [
+                    log.encode_other(int(at), {"content": "", "pathnamehashes": [_md5(str(i))]})
+                    for at, i in zip(uploaded, ids[is_file], strict=True)
+                ],
+                dtype=object,
             ),
         )
+        submitted = status == "submitted"
+        self.log_submitted(state, assign, users[submitted], ids[submitted], t[submitted])
+        # Some learners edit their submission again before the due date.
+        due = assign.due_at
+        edits = submitted & (t < due - 2 * HOUR) & (self.rng.random(len(t)) < 0.12)
+        modified = t.copy()
+        modified[edits] = self.rng.integers(t[edits] + HOUR, due)
+        edits &= modified < self.as_of
+        modified[~edits] = t[~edits]
+        self.log_submission_changes(
+            state, assign, users[edits], ids[edits], modified[edits], status[edits], 0,
+            is_file[edits], updated=True,
+        )  # fmt: skip
+        return modified
 
-    def log_submitted(self, state, assign, user, submission_id, t) -> None:
+    def log_submission_changes(
+        self, state, assign, users, ids, t, status, attempt, is_file, updated=False
+    ) -> None:
+        """submission_created (or _updated) rows of the file or online text plugin."""
+        change = "updated" if updated else "created"
+        for plugin, chosen in (("file", is_file), ("onlinetext", ~is_file)):
+            self.log.add(
+                t[chosen],
+                users[chosen],
+                f"\\assignsubmission_{plugin}\\event\\submission_{change}",
+                state.course.id,
+                assign.cm_id,
+                ids[chosen],
+                related=users[chosen],
+                other=self.log.encode_many(
+                    t[chosen],
+                    {
+                        "submissionid": ids[chosen],
+                        "submissionattempt": attempt,
+                        "submissionstatus": status[chosen],
+                    },
+                ),
+            )
+
+    def log_submitted(self, state, assign, users, ids, t) -> None:
         self.log.add(
             t,
-            user,
+            users,
             "\\mod_assign\\event\\assessable_submitted",
             state.course.id,
             assign.cm_id,
-            submission_id,
-            other=self.log.encode_other(t, {"submission_editable": True}),
+            ids,
+            other=self.log.encode_many(t, {"submission_editable": True}),
         )
 
     # ------------------------------------------------------------- grading
@@ -195,8 +202,14 @@ class Assignments(Part):
             for lc_index in members:
                 if int(lc_index) not in submitted:
                     to_grade.append((int(lc_index), int(self.lc["user_id"][lc_index]), None, None))
-        for position, (lc_index, user, quality, submission) in enumerate(to_grade):
-            t = graded_at + 90 * (position + 1)
+        # Work in by then is graded in one sitting, later work a day after it arrives.
+        times = [
+            max(graded_at + 90 * (k + 1), submission[4] + DAY if submission else 0)
+            for k, (*_, submission) in enumerate(to_grade)
+        ]
+        for t, (lc_index, user, quality, submission) in sorted(
+            zip(times, to_grade, strict=True), key=lambda pair: pair[0]
+        ):
             if t >= self.as_of:
                 break
             grade = (
@@ -283,10 +296,12 @@ class Assignments(Part):
         ):
             return
         row[6], row[4] = "submitted", resubmitted_at
-        self.log_submission_change(
-            state, assign, user, attempt_id, resubmitted_at - 60, "submitted", 1, "file", True
+        user_, id_ = np.array([user]), np.array([attempt_id])
+        status, is_file = np.array(["submitted"], dtype=object), np.ones(1, dtype=bool)
+        self.log_submission_changes(
+            state, assign, user_, id_, np.array([resubmitted_at - 60]), status, 1, is_file, True
         )
-        self.log_submitted(state, assign, user, attempt_id, resubmitted_at)
+        self.log_submitted(state, assign, user_, id_, np.array([resubmitted_at]))
         regraded_at = resubmitted_at + int(rng.integers(DAY, 4 * DAY))
         if regraded_at < self.as_of:
             quality = float(self.lc["quality"][lc_index])
