@@ -44,13 +44,23 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = DemoConfig()
     parser = OneLineParser(
         prog="moodle-demo-data",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    out = parser.add_argument_group("where to write")
+    add_output_options(parser.add_argument_group("where to write"))
+    add_size_options(parser.add_argument_group("size and calendar"))
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on for large sites when writing to a terminal)",
+    )
+    return parser
+
+
+def add_output_options(out) -> None:
     out.add_argument(
         "--duckdb",
         type=Path,
@@ -69,9 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--ground-truth",
         type=Path,
         default=Path("data/demo_ground_truth.csv"),
-        help="CSV of each learner-course's designed trajectory and outcome",
+        help="CSV of each learner-course's designed trajectory, persona and outcome "
+        "(final grade, pass or fail); docs/demo-data.md says what each column means",
     )
-    size = parser.add_argument_group("size and calendar")
+
+
+def add_size_options(size) -> None:
+    defaults = DemoConfig()
     size.add_argument("--seed", type=positive_int, default=defaults.seed)
     size.add_argument(
         "--as-of",
@@ -106,18 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.anomalies_per_kind,
         help="bad log rows injected per kind (0 for a clean log)",
     )
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar (default: on for large sites when writing to a terminal)",
-    )
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> DemoConfig:
+    """The site the arguments describe; a bad one stops with a one-line error."""
     learners = args.learners_per_course
     if args.target_log_rows:
         learners = learners_for_target_rows(
@@ -144,13 +150,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--prefix {args.prefix!r} must be lowercase letters, digits and _")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.schema):
         parser.error(f"--schema {args.schema!r} must be lowercase letters, digits and _")
-    args.duckdb.parent.mkdir(parents=True, exist_ok=True)
-    from moodle_analytics.demo.generate import generate
-    from moodle_analytics.moodle_sink import MoodleDuckDBWriter
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = config_from(args, parser)
+    from moodle_analytics.demo.generate import export_tables, generate, write_truth
 
     progress = args.progress
     if progress is None:
-        progress = sys.stderr.isatty() and learners * args.courses_per_term * args.terms > 20000
+        size = config.learners_per_course * config.courses_per_term * config.terms
+        progress = sys.stderr.isatty() and size > 20000
+    args.duckdb.parent.mkdir(parents=True, exist_ok=True)
     try:
         result = generate(
             config, args.duckdb, prefix=args.prefix, schema=args.schema, progress=progress
@@ -158,18 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as error:
         print(f"moodle-demo-data: error: {error}", file=sys.stderr)
         return 2
-    args.ground_truth.parent.mkdir(parents=True, exist_ok=True)
-    result.ground_truth.to_csv(args.ground_truth, index=False)
-    result.anomalies.to_csv(
-        args.ground_truth.with_name(args.ground_truth.stem + "_anomalies.csv"), index=False
-    )
-    if args.parquet_dir or args.csv_dir:
-        writer = MoodleDuckDBWriter.reopen(args.duckdb, prefix=args.prefix, schema=args.schema)
-        if args.parquet_dir:
-            writer.export(args.parquet_dir, "parquet")
-        if args.csv_dir:
-            writer.export(args.csv_dir, "csv")
-        writer.close()
+    write_truth(result, args.ground_truth)
+    export_tables(args.duckdb, args.prefix, args.schema, args.parquet_dir, args.csv_dir)
     log_rows = result.row_counts["logstore_standard_log"]
     print(
         f"moodle-demo-data: {log_rows:,} log rows, {len(result.ground_truth):,} learner-courses "

@@ -105,3 +105,24 @@ def run_simulation(simulation: Simulation, origin: int, config: DemoConfig, prog
             bar.set_postfix(log_rows=f"{rows:,}", refresh=False)
 
         simulation.run(report)
+
+
+def write_truth(result: GenerationResult, path: Path) -> None:
+    """The ground truth CSV, and the injected anomalies beside it (<stem>_anomalies.csv)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result.ground_truth.to_csv(path, index=False)
+    result.anomalies.to_csv(path.with_name(path.stem + "_anomalies.csv"), index=False)
+
+
+def export_tables(
+    duckdb_path: Path, prefix: str, schema: str, parquet_dir: Path | None, csv_dir: Path | None
+) -> None:
+    """Copies of every Moodle table as Parquet and/or CSV files, when asked for."""
+    if not (parquet_dir or csv_dir):
+        return
+    writer = MoodleDuckDBWriter.reopen(duckdb_path, prefix=prefix, schema=schema)
+    if parquet_dir:
+        writer.export(parquet_dir, "parquet")
+    if csv_dir:
+        writer.export(csv_dir, "csv")
+    writer.close()

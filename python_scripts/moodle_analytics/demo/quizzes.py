@@ -216,9 +216,17 @@ class Quizzes(Part):
             other=log.encode_many(at[reviewed] + 45, {"quizid": quiz_id}),
         )
         if quiz.completion == 2:
-            for k in done:
-                passed = quiz.gradepass <= 0 or best[k] >= quiz.gradepass
-                value = (2 if passed else 3) if quiz.gradepass > 0 else 1
-                self.gradebook.complete_activity(
-                    state, int(lc_index[k]), cm_id, int(finish[k]) + 2, value
-                )
+            self.complete(state, quiz, attempts, best, done)
+
+    def complete(self, state: CourseState, quiz: Activity, attempts: dict, best, done) -> None:
+        """Activity completion after each finished attempt: passed or failed with a pass grade."""
+        for k in done:
+            passed = quiz.gradepass <= 0 or best[k] >= quiz.gradepass
+            value = (2 if passed else 3) if quiz.gradepass > 0 else 1
+            self.gradebook.complete_activity(
+                state,
+                int(attempts["lc_index"][k]),
+                quiz.cm_id,
+                int(attempts["finish"][k]) + 2,
+                value,
+            )
