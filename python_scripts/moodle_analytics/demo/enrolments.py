@@ -9,6 +9,8 @@ gets its method (manual, self, fee), window and the learner-course's design
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from moodle_analytics.demo.config import DAY, WEEK, DemoConfig
@@ -19,6 +21,29 @@ from moodle_analytics.demo.personas import (
     quality,
 )
 from moodle_analytics.demo.site import PROGRAMME_COURSES, STUDENT_ROLE_ID, Course, SiteRows
+
+
+class LearnerCourse(NamedTuple):
+    """One learner's enrolment in a course and its design (a tuple: sites hold many)."""
+
+    user_id: int
+    course_id: int
+    enrol_method: str
+    trajectory: str
+    last_active_week: int
+    engagement: float
+    ability: float
+    persona: str
+    enrolled_at: int
+    first_week: int
+    ue_id: int
+    is_mobile_user: bool
+    enrol_start: int
+    enrol_end: int
+    ra_id: int
+
+
+FIELDS = LearnerCourse._fields
 
 
 class EnrolmentPlanner:
@@ -36,11 +61,12 @@ class EnrolmentPlanner:
         self.traits: dict[int, tuple[float, float]] = {}  # user -> (engagement, ability)
         self.pool: list[int] = []
         self.passed: dict[int, set[str]] = {}  # course codes a learner is expected to pass
-        self.records: list[dict] = []  # one per learner-course
+        self.records: list[LearnerCourse] = []
         for term_index in range(self.config.terms):
             self.plan_term(term_index)
         self.plan_self_paced()
-        arrays = {name: np.array([r[name] for r in self.records]) for name in self.records[0]}
+        columns = zip(*self.records, strict=True)
+        arrays = {name: np.array(values) for name, values in zip(FIELDS, columns, strict=True)}
         # and how each one's persona works: session_rate ... quality
         arrays.update(persona_arrays(arrays["persona"], arrays["ability"]))
         return arrays
@@ -81,8 +107,8 @@ class EnrolmentPlanner:
                 taken_this_term[user_id] = taken_this_term.get(user_id, 0) + 1
                 record = self.enrol_learner(course, user_id)
                 self.records.append(record)
-                expected = quality(record["persona"], record["ability"])
-                if record["trajectory"] == "steady" and expected > -0.35:
+                expected = quality(record.persona, record.ability)
+                if record.trajectory == "steady" and expected > -0.35:
                     self.passed.setdefault(user_id, set()).add(course.code)
 
     def continuing_learners(self, course: Course, size: int) -> list[int]:
@@ -118,7 +144,9 @@ class EnrolmentPlanner:
             joined_open.add(user_id)
             self.records.append(self.enrol_learner(open_course, user_id, joined))
 
-    def enrol_learner(self, course: Course, user_id: int, joined: int | None = None) -> dict:
+    def enrol_learner(
+        self, course: Course, user_id: int, joined: int | None = None
+    ) -> LearnerCourse:
         """Design a learner-course and enrol the learner; returns the learner-course."""
         rng = self.rng
         design = design_learner_course(rng, self.traits[user_id], course.weeks)
@@ -144,23 +172,23 @@ class EnrolmentPlanner:
         ue_id, ra_id = self.rows.enrol(
             course, user_id, method, STUDENT_ROLE_ID, start, end, enrolled_at
         )
-        return {
-            "user_id": user_id,
-            "course_id": course.id,
-            "enrol_method": method,
-            "trajectory": design.trajectory,
-            "last_active_week": last_week,
-            "engagement": design.engagement,
-            "ability": design.ability,
-            "persona": design.persona,
-            "enrolled_at": enrolled_at,
-            "first_week": first_week,
-            "ue_id": ue_id,
-            "is_mobile_user": bool(rng.random() < 0.2),
-            "enrol_start": start,
-            "enrol_end": end,
-            "ra_id": ra_id,
-        }
+        return LearnerCourse(
+            user_id=user_id,
+            course_id=course.id,
+            enrol_method=method,
+            trajectory=design.trajectory,
+            last_active_week=last_week,
+            engagement=design.engagement,
+            ability=design.ability,
+            persona=design.persona,
+            enrolled_at=enrolled_at,
+            first_week=first_week,
+            ue_id=ue_id,
+            is_mobile_user=bool(rng.random() < 0.2),
+            enrol_start=start,
+            enrol_end=end,
+            ra_id=ra_id,
+        )
 
 
 def programme_stage(code: str) -> tuple[str, int] | None:
