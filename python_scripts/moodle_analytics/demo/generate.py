@@ -22,6 +22,7 @@ from moodle_analytics.demo.simulate import Simulation
 from moodle_analytics.demo.site import build_site
 from moodle_analytics.demo.tables import BackgroundWriter, ParquetSpool
 from moodle_analytics.demo.truth import ground_truth
+from moodle_analytics.demo.world import World
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 from moodle_analytics.moodle_tables import MOODLE_TABLES
 
@@ -61,10 +62,12 @@ def generate(
         background = BackgroundWriter(writer)
         spool = ParquetSpool(spool_dir)
         simulation = Simulation(
-            site,
-            lambda frame: background.append("logstore_standard_log", frame),
-            spool.write,
-            play_rng,
+            World(
+                site,
+                lambda frame: background.append("logstore_standard_log", frame),
+                spool.write,
+                play_rng,
+            )
         )
         run_simulation(simulation, site.site_created_at, config, progress)
         background.close()

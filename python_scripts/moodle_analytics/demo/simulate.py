@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pyarrow as pa
 
 from moodle_analytics.demo.accounts import Accounts
 from moodle_analytics.demo.anomalies import Anomalies
@@ -32,21 +31,14 @@ from moodle_analytics.demo.personas import activity_level
 from moodle_analytics.demo.quizzes import Quizzes
 from moodle_analytics.demo.sessions import Sessions
 from moodle_analytics.demo.setup_events import SetupEvents
-from moodle_analytics.demo.site import Site
 from moodle_analytics.demo.surveys import Surveys
 from moodle_analytics.demo.traffic import Traffic
 from moodle_analytics.demo.world import NEVER, World
 
 
 class Simulation:
-    def __init__(
-        self,
-        site: Site,
-        write_log: Callable[[pa.Table], None],
-        write_table: Callable[[str, pa.Table], None],
-        rng: np.random.Generator,
-    ):
-        self.world = world = World(site, write_log, write_table, rng)
+    def __init__(self, world: World):
+        self.world = world
         self.gradebook = Gradebook(world)
         self.sessions = Sessions(world, self.gradebook)
         self.quizzes = Quizzes(world, self.gradebook)
