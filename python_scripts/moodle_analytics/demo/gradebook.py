@@ -4,9 +4,10 @@ Each course keeps compact per-learner arrays while it runs: grade_grades per
 learner and grade item, course_modules_completion per learner and activity.
 Quizzes, assignments and views update them (set_grade, complete_activity,
 complete_many); when a learner's course is over, close_learners settles the
-course total (mean of the graded items) and course completion; write_course
-then writes the course's grades, completions and forum discussions and lets
-the arrays go, so memory does not grow with the number of finished courses.
+course total (mean of the items, missing work as zero) and course completion;
+write_course then writes the course's grades, completions and forum
+discussions and lets the arrays go, so memory does not grow with the number
+of finished courses.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
-"""The static part of the demo site: people, courses, activities, enrolments.
+"""The static part of the demo site: its data model, rows and ids, and its building.
 
-Everything here exists before anyone acts; simulate.py then plays the terms
-week by week. Ids follow Moodle's conventions: user 1 is the guest, user 2 the
-admin, course 1 the front page, context 1 the system context, roles 1-8 the
-standard roles.
+Everything built here exists before anyone acts; simulate.py then plays the
+terms week by week. This module holds the site's dataclasses (Site, Course,
+Activity), the rows of its tables as they are built (SiteRows: ids, contexts,
+users, enrolments, grade items) and SiteBuilder, which adds the system, staff
+and categories and hands courses to courses.py and enrolments to
+enrolments.py. Ids follow Moodle's conventions: user 1 is the guest, user 2
+the admin, course 1 the front page, context 1 the system context, roles 1-8
+the standard roles.
 """
 
 from __future__ import annotations
