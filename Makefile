@@ -99,14 +99,24 @@ risk-report: build
 
 # Build from Moodle "Logs" report downloads, for a teacher without database access:
 #   make logs-report FILES="ALG101_2025FA.csv ALG101_2026SP.csv" TIMEZONE=Europe/Paris
+# A file name with spaces: FILES="Moodle Module 3 SP17.csv" (one file), or quote each
+# name: FILES="'Module 3 SP17.csv' 'Module 3 SP18.csv'". The same for GRADES and ROSTER.
 # Optional: GRADES="grades.csv ..." (COURSE=grades.csv names its course), ROSTER=learners.csv,
 # IMPORT_ARGS="--course-end ALG101=2026-06-26" (any moodle-logs-import option).
+# The names are read from the environment (make exports command-line variables), so that
+# the shell, not make, splits them: a name that is one existing file stays whole.
 TIMEZONE ?= UTC
+export FILES GRADES ROSTER
 logs-report: venv
-	@test -n "$(FILES)" || { echo 'usage: make logs-report FILES="course.csv ..." [TIMEZONE=Europe/Paris] [GRADES="grades.csv ..."] [ROSTER=learners.csv] [IMPORT_ARGS="..."]'; exit 2; }
+	@test -n "$$FILES" || { echo 'usage: make logs-report FILES="course.csv ..." [TIMEZONE=Europe/Paris] [GRADES="grades.csv ..."] [ROSTER=learners.csv] [IMPORT_ARGS="..."]'; exit 2; }
 	mkdir -p $(DATA)
-	$(BIN)/moodle-logs-import $(FILES) --duckdb $(SOURCE_DB) --timezone $(TIMEZONE) \
-		$(foreach file,$(GRADES),--grades $(file)) $(if $(ROSTER),--roster $(ROSTER)) \
+	if [ -f "$$FILES" ]; then set -- "$$FILES"; else eval "set -- $$FILES"; fi; \
+	if [ -n "$$GRADES" ]; then \
+		if [ -f "$$GRADES" ]; then set -- "$$@" --grades "$$GRADES"; \
+		else eval "for grades in $$GRADES; do set -- \"\$$@\" --grades \"\$$grades\"; done"; fi; \
+	fi; \
+	if [ -n "$$ROSTER" ]; then set -- "$$@" --roster "$$ROSTER"; fi; \
+	$(BIN)/moodle-logs-import "$$@" --duckdb $(SOURCE_DB) --timezone $(TIMEZONE) \
 		$(IMPORT_ARGS) --build --warehouse $(DATA)/moodle_analytics.duckdb
 	$(BIN)/moodle-dashboard --warehouse $(DATA)/moodle_analytics.duckdb --source $(SOURCE_DB) --out site/dashboard.html
 

@@ -7,6 +7,20 @@ Moodle database. Columns are matched by name: columns Moodle versions added
 or dropped are tolerated (missing ones take Moodle's default, extra ones are
 reported and left out). Tables the project needs but the directory lacks stay
 empty, with a warning; the log, users and courses are required.
+
+A Moodle 2.0 to 2.6 site (or history kept from one) has only the legacy log,
+mdl_log (module, action, cmid, url, info). Given as <prefix>log.parquet|csv,
+its rows become logstore_standard_log rows: LEGACY_EVENTS maps a module and
+action to the standard event Moodle 2.7 replaced it with, where that is one
+event (course and activity views, forum discussions and posts, assignment
+submissions, quiz attempts, logins, ...); the event's crud, education level
+and object table come from the event catalogue, its object id from the
+activity (views) or from info (posts, discussions), its context from cmid or
+the course. Other actions are kept as \\unknown\\legacy\\<module>_<action>
+(crud told by the action's first word, education level 0: they count as no
+one's activity) and counted by name. When the export has both logs, legacy
+rows before the standard log's first (past clock errors) are added (a site upgraded from 2.x
+keeps its old history there); later ones repeat it and are left out, counted.
 """
 
 from __future__ import annotations
@@ -17,11 +31,75 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from moodle_analytics.moodle_sink import MoodleDuckDBWriter, duckdb_type
-from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.event_catalogue import load_event_catalogue
+from moodle_analytics.moodle_db.ddl import duckdb_type
+from moodle_analytics.moodle_db.tables import LEGACY_LOG_COLUMNS, LEGACY_LOG_TABLE, MOODLE_TABLES
+from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 
-REQUIRED_TABLES = ("logstore_standard_log", "user", "course", "context", "role_assignments")
+REQUIRED_TABLES = ("user", "course", "context", "role_assignments")
+STANDARD_LOG = "logstore_standard_log"
+# Moodle 2.x log (module, action) -> the standard event Moodle 2.7 logs for it.
+VIEWED = "\\mod_{}\\event\\course_module_viewed"
+LIST_VIEWED = "\\mod_{}\\event\\course_module_instance_list_viewed"
+# (Chat and survey left Moodle in 5.0: their rows stay unknown.)
+MODULES_WITH_VIEWS = (
+    "assign", "book", "choice", "data", "feedback", "folder", "forum", "glossary", "imscp",
+    "lesson", "lti", "page", "quiz", "resource", "scorm", "url", "wiki", "workshop",
+)  # fmt: skip
+LEGACY_EVENTS: dict[tuple[str, str], str] = {
+    **{(module, "view"): VIEWED.format(module) for module in MODULES_WITH_VIEWS},
+    **{(module, "view all"): LIST_VIEWED.format(module) for module in MODULES_WITH_VIEWS},
+    ("course", "view"): "\\core\\event\\course_viewed",
+    ("course", "user report"): "\\core\\event\\course_user_report_viewed",
+    ("course", "recent"): "\\core\\event\\course_viewed",
+    ("user", "view"): "\\core\\event\\user_profile_viewed",
+    ("user", "view all"): "\\core\\event\\user_list_viewed",
+    ("user", "login"): "\\core\\event\\user_loggedin",
+    ("user", "logout"): "\\core\\event\\user_loggedout",
+    ("course", "login"): "\\core\\event\\user_loggedin",
+    ("forum", "view discussion"): "\\mod_forum\\event\\discussion_viewed",
+    ("forum", "add discussion"): "\\mod_forum\\event\\discussion_created",
+    ("forum", "add post"): "\\mod_forum\\event\\post_created",
+    ("forum", "update post"): "\\mod_forum\\event\\post_updated",
+    ("forum", "delete post"): "\\mod_forum\\event\\post_deleted",
+    ("forum", "delete discussion"): "\\mod_forum\\event\\discussion_deleted",
+    ("forum", "subscribe"): "\\mod_forum\\event\\subscription_created",
+    ("forum", "unsubscribe"): "\\mod_forum\\event\\subscription_deleted",
+    ("forum", "search"): "\\mod_forum\\event\\course_searched",
+    ("assign", "submit for grading"): "\\mod_assign\\event\\assessable_submitted",
+    ("assign", "submission statement accepted"): "\\mod_assign\\event\\statement_accepted",
+    ("assign", "upload"): "\\assignsubmission_file\\event\\assessable_uploaded",
+    ("assign", "view submit assignment form"): "\\mod_assign\\event\\submission_form_viewed",
+    ("assign", "view grading form"): "\\mod_assign\\event\\grading_form_viewed",
+    ("assign", "view submission grading table"): "\\mod_assign\\event\\grading_table_viewed",
+    ("assign", "grade submission"): "\\mod_assign\\event\\submission_graded",
+    ("assign", "download all submissions"): "\\mod_assign\\event\\all_submissions_downloaded",
+    ("quiz", "attempt"): "\\mod_quiz\\event\\attempt_started",
+    ("quiz", "continue attempt"): "\\mod_quiz\\event\\attempt_viewed",
+    ("quiz", "view summary"): "\\mod_quiz\\event\\attempt_summary_viewed",
+    ("quiz", "close attempt"): "\\mod_quiz\\event\\attempt_submitted",
+    ("quiz", "review"): "\\mod_quiz\\event\\attempt_reviewed",
+    ("quiz", "report"): "\\mod_quiz\\event\\report_viewed",
+    ("choice", "choose"): "\\mod_choice\\event\\answer_created",
+    ("choice", "choose again"): "\\mod_choice\\event\\answer_updated",
+    ("glossary", "add entry"): "\\mod_glossary\\event\\entry_created",
+    ("glossary", "update entry"): "\\mod_glossary\\event\\entry_updated",
+    ("wiki", "edit"): "\\mod_wiki\\event\\page_updated",
+    ("feedback", "submit"): "\\mod_feedback\\event\\response_submitted",
+    ("data", "add"): "\\mod_data\\event\\record_created",
+    ("lesson", "start"): "\\mod_lesson\\event\\lesson_started",
+    ("lesson", "end"): "\\mod_lesson\\event\\lesson_ended",
+}
+EARLIEST_PLAUSIBLE_EPOCH = 946684800  # 2000-01-01
+# The first word of an unmapped action -> its crud letter (else r).
+LEGACY_CRUD_WORDS = {"add": "c", "upload": "c", "create": "c", "new": "c", "update": "u",
+                     "edit": "u", "submit": "u", "delete": "d", "remove": "d"}  # fmt: skip
+CORE_LEGACY_MODULES = {
+    "course", "user", "login", "admin", "role", "calendar", "blog", "message", "notes",
+    "tag", "upload", "library", "group", "grade", "backup", "restore", "category",
+}  # fmt: skip
 READERS = {
     "parquet": "read_parquet('{path}')",
     "csv": "read_csv('{path}', header = true, all_varchar = true, nullstr = '\\N')",
@@ -38,6 +116,7 @@ class ImportReport:
     missing_tables: list[str] = field(default_factory=list)
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     defaulted_columns: dict[str, list[str]] = field(default_factory=dict)
+    legacy: LegacyReport | None = None
 
 
 def find_export(directory: Path, prefix: str, table: str) -> tuple[Path, str] | None:
@@ -71,9 +150,14 @@ def import_files(
     if not directory.is_dir():
         raise ExportDirectoryError(f"{directory} is not a directory")
     exports = {table: find_export(directory, prefix, table) for table in MOODLE_TABLES}
+    legacy = find_export(directory, prefix, LEGACY_LOG_TABLE)
     absent = [table for table in REQUIRED_TABLES if exports[table] is None]
+    if exports[STANDARD_LOG] is None and legacy is None:
+        absent.insert(0, STANDARD_LOG)
     if absent:
         names = ", ".join(f"{prefix}{table}.parquet|csv" for table in absent)
+        if STANDARD_LOG in absent:
+            names += f" (or the legacy log of Moodle 2.x, {prefix}{LEGACY_LOG_TABLE})"
         raise ExportDirectoryError(f"{directory} lacks the tables every build needs: {names}")
     report = ImportReport()
     writer = MoodleDuckDBWriter(duckdb_path, prefix=prefix, schema=schema)
@@ -114,9 +198,134 @@ def import_files(
             report.rows[table] = connection.execute(
                 f"select count(*) from {writer.table_name(table)}"
             ).fetchone()[0]
+        if legacy is not None:
+            report.legacy = convert_legacy_log(writer, *legacy)
+            report.rows[STANDARD_LOG] += report.legacy.added
+            if STANDARD_LOG in report.missing_tables:
+                report.missing_tables.remove(STANDARD_LOG)
     finally:
         writer.close()
     return report
+
+
+@dataclass
+class LegacyReport:
+    read: int = 0
+    added: int = 0
+    mapped: int = 0
+    after_standard_log: int = 0
+    unknown: dict[str, int] = field(default_factory=dict)
+
+
+def convert_legacy_log(writer: MoodleDuckDBWriter, path: Path, file_format: str) -> LegacyReport:
+    """Append a Moodle 2.x mdl_log export to logstore_standard_log (see the docstring)."""
+    connection = writer.connection
+    relation = READERS[file_format].format(path=str(path).replace("'", "''"))
+    available = {
+        row[0] for row in connection.execute(f"describe select * from {relation}").fetchall()
+    }
+    missing = [name for name, *_ in LEGACY_LOG_COLUMNS if name not in available and name != "id"]
+    if missing:
+        raise ExportDirectoryError(f"{path}: a legacy log export lacks {', '.join(missing)}")
+    casts = ", ".join(
+        column_expression(name, kind, True, file_format == "csv")
+        for name, kind, *_ in LEGACY_LOG_COLUMNS
+        if name in available
+    )
+    try:
+        connection.execute(f"create temp table legacy_log as select {casts} from {relation}")
+    except duckdb.Error as error:
+        raise ExportDirectoryError(f"{path}: {error}") from None
+    catalogue = load_event_catalogue()
+    mapping = pd.DataFrame(
+        [
+            (module, action, name, catalogue[name].component, catalogue[name].action,
+             catalogue[name].target, catalogue[name].object_table, catalogue[name].crud,
+             catalogue[name].edulevel)
+            for (module, action), name in LEGACY_EVENTS.items()
+        ],
+        columns=["module", "legacy_action", "eventname", "component", "action", "target",
+                 "objecttable", "crud", "edulevel"],
+    )  # fmt: skip
+    connection.register("legacy_events", mapping)
+    standard = writer.table_name(STANDARD_LOG)
+    # The standard log's start, past clock errors (times before 2000).
+    first_standard, last_id = connection.execute(
+        f"select min(timecreated) filter (where timecreated >= {EARLIEST_PLAUSIBLE_EPOCH}), "
+        f"coalesce(max(id), 0) from {standard}"
+    ).fetchone()
+    report = LegacyReport(read=connection.execute("select count(*) from legacy_log").fetchone()[0])
+    keep = "true" if first_standard is None else f"l.time < {int(first_standard)}"
+    report.after_standard_log = connection.execute(
+        f"select count(*) from legacy_log l where not ({keep})"
+    ).fetchone()[0]
+    connection.execute(
+        f"insert into {standard} select * from ({legacy_select(writer, keep, last_id)})"
+    )
+    report.added = report.read - report.after_standard_log
+    report.mapped = connection.execute(
+        f"select count(*) from legacy_log l join legacy_events m "
+        f"on m.module = l.module and m.legacy_action = l.action where {keep}"
+    ).fetchone()[0]
+    report.unknown = dict(
+        connection.execute(
+            f"select l.module || ' ' || l.action, count(*) from legacy_log l "
+            "left join legacy_events m on m.module = l.module and m.legacy_action = l.action "
+            f"where m.eventname is null and {keep} group by 1 order by 2 desc, 1"
+        ).fetchall()
+    )
+    connection.unregister("legacy_events")
+    connection.execute("drop table legacy_log")
+    return report
+
+
+def legacy_select(writer: MoodleDuckDBWriter, keep: str, last_id: int) -> str:
+    """logstore_standard_log's columns, in order, from the legacy rows kept."""
+    word = "lower(split_part(l.action, ' ', 1))"
+    crud_words = " ".join(f"when '{w}' then '{c}'" for w, c in LEGACY_CRUD_WORDS.items())
+    core = ", ".join(f"'{module}'" for module in sorted(CORE_LEGACY_MODULES))
+    slug = "regexp_replace(lower(l.module || '_' || l.action), '[^a-z0-9]+', '_', 'g')"
+    level = "case when l.cmid > 0 then 70 when l.course > 0 then 50 else 10 end"
+    instance = "case when l.cmid > 0 then l.cmid when l.course > 0 then l.course else 0 end"
+    return f"""
+        select
+            {last_id} + row_number() over (order by l.time, l.id) as id,
+            coalesce(m.eventname, '\\unknown\\legacy\\' || {slug}) as eventname,
+            coalesce(m.component, case when l.module in ({core}) then 'core'
+                else 'mod_' || l.module end) as component,
+            coalesce(m.action, {slug}) as action,
+            coalesce(m.target, 'legacy_log') as target,
+            m.objecttable,
+            case
+                when m.objecttable = modules.name then cm.instance
+                when m.objecttable is not null then try_cast(l.info as bigint)
+            end as objectid,
+            coalesce(m.crud, case {word} {crud_words} else 'r' end) as crud,
+            coalesce(m.edulevel, 0) as edulevel,
+            coalesce(x.id, 0) as contextid,
+            {level} as contextlevel,
+            {instance} as contextinstanceid,
+            l.userid,
+            l.course as courseid,
+            cast(null as bigint) as relateduserid,
+            0 as anonymous,
+            to_json({{'legacy_module': l.module, 'legacy_action': l.action,
+                      'legacy_url': l.url, 'legacy_info': l.info}})::varchar as other,
+            l.time as timecreated,
+            'web' as origin,
+            nullif(l.ip, '') as ip,
+            cast(null as bigint) as realuserid
+        from legacy_log as l
+        left join legacy_events as m
+            on m.module = l.module and m.legacy_action = l.action
+        left join {writer.table_name("course_modules")} as cm
+            on cm.id = l.cmid
+        left join {writer.table_name("modules")} as modules
+            on modules.id = cm.module
+        left join {writer.table_name("context")} as x
+            on x.contextlevel = {level} and x.instanceid = {instance}
+        where {keep}
+    """
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +369,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"moodle-import-files: note: {args.prefix}{table}: columns not read: {names}",
                 file=sys.stderr,
             )
+    if report.legacy is not None:
+        legacy = report.legacy
+        print(
+            f"moodle-import-files: legacy {args.prefix}log: {legacy.read:,} rows read, "
+            f"{legacy.added:,} added to logstore_standard_log ({legacy.mapped:,} as standard "
+            f"events, {legacy.added - legacy.mapped:,} unknown), "
+            f"{legacy.after_standard_log:,} left out (the standard log holds their time)"
+        )
+        for name, count in legacy.unknown.items():
+            print(f"  unknown legacy action: {name} ({count:,})")
     loaded = sum(report.rows.values())
     tables = len(report.rows) - len(report.missing_tables)
     print(f"moodle-import-files: {loaded:,} rows in {tables} tables -> {args.duckdb}")

@@ -14,35 +14,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from moodle_analytics.moodle_tables import MOODLE_TABLES
-
-
-def duckdb_type(postgres_type: str) -> str:
-    """DuckDB type for a column type as Moodle declares it on PostgreSQL."""
-    if postgres_type.startswith("varchar") or postgres_type == "text":
-        return "VARCHAR"
-    if postgres_type.startswith("numeric"):
-        return postgres_type.replace("numeric", "DECIMAL")
-    return {"bigint": "BIGINT", "integer": "INTEGER", "smallint": "SMALLINT"}[postgres_type]
-
-
-def _sql_default(postgres_type: str, default: str) -> str:
-    if postgres_type.startswith("varchar") or postgres_type == "text":
-        return "'" + default.replace("'", "''") + "'"
-    return default
-
-
-def create_table_sql(table: str, prefix: str, schema: str) -> str:
-    columns = []
-    for name, postgres_type, not_null, default in MOODLE_TABLES[table]:
-        column = f'"{name}" {duckdb_type(postgres_type)}'
-        if default is not None:
-            column += f" DEFAULT {_sql_default(postgres_type, default)}"
-        if not_null:
-            column += " NOT NULL"
-        columns.append(column)
-    body = ",\n    ".join(columns)
-    return f'CREATE TABLE "{schema}"."{prefix}{table}" (\n    {body}\n)'
+from moodle_analytics.moodle_db.ddl import DUCKDB, create_table_sql
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 
 
 def column_defaults(table: str) -> dict[str, object]:
@@ -87,7 +60,7 @@ class MoodleDuckDBWriter:
         self.connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         for table in MOODLE_TABLES:
             self.connection.execute(f'DROP TABLE IF EXISTS "{schema}"."{prefix}{table}"')
-            self.connection.execute(create_table_sql(table, prefix, schema))
+            self.connection.execute(create_table_sql(table, DUCKDB, prefix, schema))
 
     @classmethod
     def reopen(cls, path: str | Path, prefix: str = "mdl_", schema: str = "public"):

@@ -26,13 +26,14 @@ percentages are printed either way.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from moodle_analytics import cli_options
 
 DEFAULT_LOG_SOURCES = ("moodle.logstore_standard_log",)
 
@@ -379,15 +380,11 @@ def _check_exposures(report: Report, manifest: dict, project: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="moodle-project-checks",
-        description=(
-            "Fail when a model, column, source, seed, macro or exposure of the dbt project "
-            "lacks a description, a model lacks a key test, or the log source lacks "
-            "freshness. Reads manifest.json and catalog.json: run `dbt build` and "
-            "`dbt docs generate` first."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = cli_options.parser(
+        "moodle-project-checks",
+        "Fail when a model, column, source, seed, macro or exposure of the dbt project lacks "
+        "a description, a model lacks a key test, or the log source lacks freshness. Reads "
+        "manifest.json and catalog.json: run `dbt build` and `dbt docs generate` first.",
     )
     parser.add_argument("--target", type=Path, default=Path("target"), help="dbt target directory")
     parser.add_argument(
@@ -401,8 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         manifest, catalog = load_artifacts(args.target)
     except (FileNotFoundError, json.JSONDecodeError) as error:
-        print(f"moodle-project-checks: {error}", file=sys.stderr)
-        return 2
+        return cli_options.fail("moodle-project-checks", error)
     report = check_project(
         manifest, catalog, log_sources=tuple(args.log_sources or DEFAULT_LOG_SOURCES)
     )

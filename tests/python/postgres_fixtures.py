@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from moodle_analytics.pg_load import LoadResult, load_moodle
-from moodle_analytics.pg_server import PostgresError, PostgresServer
+from moodle_analytics.postgres.load import LoadResult, load_moodle
+from moodle_analytics.postgres.server import PostgresError, PostgresServer
 
 DEMO_ARGS = ("--learners-per-course", "20", "--no-progress")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from dbt_project import BIN_DIR, PROJECT_DIR, Workspace
 
@@ -98,6 +99,27 @@ def connect(workspace: Workspace, source: Path | None = None) -> duckdb.DuckDBPy
 def query_compiled(workspace: Workspace, sql: str, source: Path | None = None) -> pd.DataFrame:
     with connect(workspace, source) as connection:
         return connection.execute(sql).df()
+
+
+def course_ctes(at_epoch: int) -> str:
+    """The CTEs each expected list starts from: ``learners`` (course_learners_sql at
+    ``at_epoch``) and ``sections``, each course's sections as Moodle counts them
+    (section 0 is the course's general part)."""
+    return f"""
+        learners as ({course_learners_sql(at_epoch)}),
+        sections as (
+            select course as course_id, count(*) as sections
+            from {M}course_sections where section > 0 group by all
+        ),
+    """
+
+
+@pytest.fixture(scope="session")
+def demo_moment(built_demo) -> int:
+    """The demo's as-of moment (newest_log_epoch), for the action-list tests that
+    register this module with ``pytest_plugins``."""
+    with built_demo.connect() as connection:
+        return newest_log_epoch(connection)
 
 
 def newest_log_epoch(connection) -> int:

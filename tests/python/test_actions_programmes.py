@@ -11,8 +11,11 @@ import pandas as pd
 import pytest
 
 from dbt_project import PROJECT_DIR
-from test_actions_helpers import M, compile_sql, course_learners_sql, newest_log_epoch
+from test_actions_helpers import M, compile_sql, course_ctes
 from test_actions_reminders import NAMED_EARLIER
+
+# The demo_moment fixture.
+pytest_plugins = ["test_actions_helpers"]
 
 SALT = "moodle-analytics"
 
@@ -49,11 +52,7 @@ def learner_courses(connection, at_epoch: int) -> pd.DataFrame:
     learners = connection.execute(
         f"""
         with
-        learners as ({course_learners_sql(at_epoch)}),
-        sections as (
-            select course as course_id, count(*) as sections
-            from {M}course_sections where section > 0 group by all
-        ),
+        {course_ctes(at_epoch)}
         course_items as (
             select id as item_id, courseid as course_id, grademin, grademax, gradepass
             from {M}grade_items where itemtype = 'course' and gradetype = 1
@@ -132,26 +131,20 @@ def learner_courses(connection, at_epoch: int) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def moment(built_demo) -> int:
+def expected(built_demo, demo_moment) -> pd.DataFrame:
     with built_demo.connect() as connection:
-        return newest_log_epoch(connection)
+        return learner_courses(connection, demo_moment)
 
 
 @pytest.fixture(scope="module")
-def expected(built_demo, moment) -> pd.DataFrame:
-    with built_demo.connect() as connection:
-        return learner_courses(connection, moment)
-
-
-@pytest.fixture(scope="module")
-def open_paid_courses(built_demo, moment) -> set[int]:
+def open_paid_courses(built_demo, demo_moment) -> set[int]:
     paid = read_seed("enrolment_tracks").query("is_paid_track").enrolment_plugin.tolist()
     with built_demo.connect() as connection:
         frame = connection.execute(
             f"select distinct courseid from {M}enrol where status = 0 "
             f"and enrol in ({', '.join(repr(p) for p in paid)}) "
-            f"and (enrolstartdate = 0 or enrolstartdate <= {moment}) "
-            f"and (enrolenddate = 0 or enrolenddate > {moment})"
+            f"and (enrolstartdate = 0 or enrolstartdate <= {demo_moment}) "
+            f"and (enrolenddate = 0 or enrolenddate > {demo_moment})"
         ).df()
     return set(frame.courseid)
 

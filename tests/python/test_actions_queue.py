@@ -12,8 +12,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from test_actions_helpers import M, course_learners_sql, newest_log_epoch
+from test_actions_helpers import M, course_ctes
 from test_actions_reminders import expected_reminders
+
+# The demo_moment fixture.
+pytest_plugins = ["test_actions_helpers"]
 
 SALT = "moodle-analytics"
 RISK_SCORES = "analytics_ml.fct_learner_risk_scores"
@@ -25,23 +28,13 @@ def queue(built_demo) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def moment(built_demo) -> int:
-    with built_demo.connect() as connection:
-        return newest_log_epoch(connection)
-
-
-@pytest.fixture(scope="module")
-def expected(built_demo, moment) -> pd.DataFrame:
+def expected(built_demo, demo_moment) -> pd.DataFrame:
     """(staff_id, learner_course_id) pairs the queue must hold, from Moodle's tables."""
     with built_demo.connect() as connection:
         return connection.execute(
             f"""
             with
-            learners as ({course_learners_sql(moment)}),
-            sections as (
-                select course as course_id, count(*) as sections
-                from {M}course_sections where section > 0 group by all
-            ),
+            {course_ctes(demo_moment)}
             running as (
                 select learners.user_id, learners.course_id
                 from learners
@@ -52,7 +45,7 @@ def expected(built_demo, moment) -> pd.DataFrame:
                         when c.enddate > 0 then c.enddate
                         else coalesce(nullif(c.startdate, 0), learners.enrolled_epoch)
                             + 604800 * coalesce(sections.sections, 16)
-                    end > {moment}
+                    end > {demo_moment}
             ),
             teachers as (
                 select distinct ra.userid as user_id, ctx.instanceid as course_id
@@ -114,16 +107,16 @@ def test_ranks_put_high_risk_and_urgency_first(queue):
         assert ordering(rows).rank_for_teacher.tolist() == list(range(1, len(rows) + 1))
 
 
-def test_reasons_last_activity_and_next_deadline_are_given(built_demo, queue, moment):
+def test_reasons_last_activity_and_next_deadline_are_given(built_demo, queue, demo_moment):
     assert queue.suggested_action.notna().all() and queue.reason_1.notna().all()
     with built_demo.connect() as connection:
-        reminders = expected_reminders(connection, moment, 14)
+        reminders = expected_reminders(connection, demo_moment, 14)
     first_due = reminders.groupby("learner_course_id").due.min()
     rows = queue.drop_duplicates("learner_course_id").set_index("learner_course_id")
     want = first_due.reindex(rows.index)
     got = (rows.next_due_at - pd.Timestamp(0)).dt.total_seconds()
     assert ((got == want) | (got.isna() & want.isna())).all()
-    as_of = pd.Timestamp(moment, unit="s")
+    as_of = pd.Timestamp(demo_moment, unit="s")
     active = rows[rows.last_activity_at.notna()]
     days = ((as_of - active.last_activity_at).dt.total_seconds() // 86400).astype(int)
     assert (active.days_inactive == days).all()

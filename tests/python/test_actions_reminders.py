@@ -19,11 +19,14 @@ from test_actions_helpers import (
     M,
     compile_sql,
     connect,
+    course_ctes,
     course_learners_sql,
-    newest_log_epoch,
     query_compiled,
     sql_text_list,
 )
+
+# The demo_moment fixture.
+pytest_plugins = ["test_actions_helpers"]
 
 EARLIER_MOMENT = "2026-10-14 12:00:00"
 # The lists with names, reminders as of a week before the demo's moment.
@@ -36,11 +39,7 @@ def expected_reminders(connection, at_epoch: int, window_days: int) -> pd.DataFr
     return connection.execute(
         f"""
         with
-        learners as ({course_learners_sql(at_epoch)}),
-        sections as (
-            select course as course_id, count(*) as sections
-            from {M}course_sections where section > 0 group by all
-        ),
+        {course_ctes(at_epoch)}
         modules as (
             select cm.id as cmid, cm.course as course_id, m.name as module, cm.instance,
                 cm.visible = 1 and c.visible = 1 as is_visible
@@ -138,12 +137,6 @@ def epoch_of(text: str) -> int:
 @pytest.fixture(scope="module")
 def reminders(built_demo) -> pd.DataFrame:
     return built_demo.frame("select * from analytics_actions.fct_deadline_reminders")
-
-
-@pytest.fixture(scope="module")
-def demo_moment(built_demo) -> int:
-    with built_demo.connect() as connection:
-        return newest_log_epoch(connection)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from moodle_analytics.demo.cli import main
 from moodle_analytics.demo.config import DemoConfig
 from moodle_analytics.demo.generate import generate
 from moodle_analytics.event_catalogue import load_event_catalogue
-from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 
 WEEK = 7 * 24 * 3600
 NO_END = (0, 2147483647)

@@ -31,16 +31,20 @@ def docs_site(built_demo) -> Path:
     return site
 
 
-def _visit(page, site: Path, route: str, expected_text: str, screenshot: str) -> str:
+def _visit(page, site: Path, node: str, expected_text: str) -> str:
+    """Open the page of ``node`` ("overview", or kind.name such as "model.fct_course_weeks"),
+    wait for ``expected_text``, save a screenshot named after the node; the page's text."""
+    kind, _, name = node.partition(".")
+    route = f"{kind}/{kind}.moodle_analytics.{name}" if name else kind
     page.goto(f"{site.as_uri()}#!/{route}")
     page.get_by_text(expected_text, exact=False).first.wait_for(timeout=RENDER_TIMEOUT_MS)
-    page.screenshot(path=str(ARTIFACTS / screenshot))
+    page.screenshot(path=str(ARTIFACTS / f"{node.replace('.', '_')}.png"))
     return page.inner_text("body")
 
 
 def test_overview_page_teaches_the_project(docs_site):
     with offline_page() as (page, problems):
-        text = _visit(page, docs_site, "overview", "How to read the lineage", "overview.png")
+        text = _visit(page, docs_site, "overview", "How to read the lineage")
         for heading in (
             "The layers",
             "Definitions",
@@ -58,22 +62,12 @@ def test_overview_page_teaches_the_project(docs_site):
 
 def test_model_source_and_macro_pages_show_their_descriptions(docs_site):
     with offline_page() as (page, problems):
-        text = _visit(
-            page,
-            docs_site,
-            "model/model.moodle_analytics.fct_learner_weeks",
-            "weeks without activity included",
-            "model_fct_learner_weeks.png",
-        )
+        text = _visit(page, docs_site, "model.fct_learner_weeks", "weeks without activity included")
         assert "learner_week_id" in text
         assert "minutes_on_task" in text
 
         text = _visit(
-            page,
-            docs_site,
-            "source/source.moodle_analytics.moodle.logstore_standard_log",
-            "The standard event log",
-            "source_logstore_standard_log.png",
+            page, docs_site, "source.moodle.logstore_standard_log", "The standard event log"
         )
         assert "edulevel" in text and "contextinstanceid" in text
         # Column descriptions decode Moodle's codes: expand the edulevel row to read it whole.
@@ -82,35 +76,17 @@ def test_model_source_and_macro_pages_show_their_descriptions(docs_site):
         decoded.last.wait_for(state="visible", timeout=RENDER_TIMEOUT_MS)
         page.screenshot(path=str(ARTIFACTS / "source_logstore_edulevel.png"))
 
-        text = _visit(
-            page,
-            docs_site,
-            "macro/macro.moodle_analytics.epoch_to_timestamp",
-            "zero_is_null",
-            "macro_epoch_to_timestamp.png",
-        )
+        text = _visit(page, docs_site, "macro.epoch_to_timestamp", "zero_is_null")
         assert "Most Moodle time columns use 0" in text
         assert problems.script_errors() == []
 
 
 def test_lineage_graph_and_exposure_render(docs_site):
     with offline_page() as (page, problems):
-        text = _visit(
-            page,
-            docs_site,
-            "exposure/exposure.moodle_analytics.learning_progress_dashboard",
-            "reads tables only",
-            "exposure_dashboard.png",
-        )
+        text = _visit(page, docs_site, "exposure.learning_progress_dashboard", "reads tables only")
         assert "fct_course_weeks" in text
 
-        _visit(
-            page,
-            docs_site,
-            "model/model.moodle_analytics.fct_course_weeks",
-            "One row per course and course week",
-            "model_fct_course_weeks.png",
-        )
+        _visit(page, docs_site, "model.fct_course_weeks", "One row per course and course week")
         page.click(".launcher")
         canvas = page.locator("#cy canvas").first
         canvas.wait_for(timeout=RENDER_TIMEOUT_MS)

@@ -39,13 +39,13 @@ from mart_compare import (
     marts_of,
     models_not_compiled,
 )
-from moodle_analytics import pg_cli
-from moodle_analytics.moodle_tables import MOODLE_TABLES
-from moodle_analytics.pg_check import ConnectionSettings
-from moodle_analytics.pg_duckdb import create_secret_sql
-from moodle_analytics.pg_load import ensure_database
-from moodle_analytics.pg_roles import create_bi_role, create_build_role, create_reader_role
-from moodle_analytics.pg_server import PostgresServer
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
+from moodle_analytics.postgres import cli as pg_cli
+from moodle_analytics.postgres.check import ConnectionSettings
+from moodle_analytics.postgres.duckdb_plugin import create_secret_sql
+from moodle_analytics.postgres.load import ensure_database
+from moodle_analytics.postgres.roles import create_bi_role, create_build_role, create_reader_role
+from moodle_analytics.postgres.server import PostgresServer
 from postgres_fixtures import LoadedMoodle
 
 pytest_plugins = ["postgres_fixtures"]

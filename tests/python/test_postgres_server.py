@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import closing
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -13,17 +14,17 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from moodle_analytics.moodle_tables import MOODLE_TABLES
-from moodle_analytics.pg_load import LoadError, load_moodle
-from moodle_analytics.pg_roles import (
+from moodle_analytics.moodle_db.tables import MOODLE_KEYS, MOODLE_TABLES
+from moodle_analytics.postgres.load import LoadError, load_moodle
+from moodle_analytics.postgres.roles import (
     RoleError,
     create_bi_role,
     create_build_role,
     create_reader_role,
     grant_bi_access,
 )
-from moodle_analytics.pg_schema import MOODLE_KEYS, information_schema_type
-from moodle_analytics.pg_server import (
+from moodle_analytics.postgres.schema import information_schema_type
+from moodle_analytics.postgres.server import (
     PostgresError,
     PostgresServer,
     install_postgresql,
@@ -82,23 +83,18 @@ def assert_same_rows(loaded: LoadedMoodle, database: str) -> None:
 
 # -- the loaded Moodle database ------------------------------------------------------
 def test_row_counts_equal_source(pg_moodle: LoadedMoodle):
-    con = duckdb.connect(str(pg_moodle.source.duckdb), read_only=True)
-    conn = pg_moodle.connect()
-    try:
+    source = duckdb.connect(str(pg_moodle.source.duckdb), read_only=True)
+    with closing(source) as con, closing(pg_moodle.connect()) as conn:
         for table in MOODLE_TABLES:
             relation = f'public."mdl_{table}"'
             expected = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
             assert query(conn, f"SELECT count(*) FROM {relation}")[0][0] == expected, table
-    finally:
-        conn.close()
-        con.close()
     assert pg_moodle.result.row_counts["logstore_standard_log"] > 10_000
     assert pg_moodle.result.warnings == []
 
 
 def test_columns_are_moodles(pg_moodle: LoadedMoodle):
-    conn = pg_moodle.connect()
-    try:
+    with closing(pg_moodle.connect()) as conn:
         for table, columns in MOODLE_TABLES.items():
             rows = query(
                 conn,
@@ -129,13 +125,10 @@ def test_columns_are_moodles(pg_moodle: LoadedMoodle):
                 for name, postgres_type, not_null, default in columns
             ]
             assert rows == expected, f"mdl_{table}"
-    finally:
-        conn.close()
 
 
 def test_primary_keys_indexes_and_sequences(pg_moodle: LoadedMoodle):
-    conn = pg_moodle.connect()
-    try:
+    with closing(pg_moodle.connect()) as conn:
         for table, keys in MOODLE_KEYS.items():
             relation = f"mdl_{table}"
             pk = query(
@@ -185,8 +178,6 @@ def test_primary_keys_indexes_and_sequences(pg_moodle: LoadedMoodle):
             "userid, contextlevel, contextinstanceid, crud, edulevel, timecreated",
         ):
             assert any(definition.endswith(f"btree ({columns})") for definition in log_indexes)
-    finally:
-        conn.close()
 
 
 def test_new_rows_take_moodle_ids_and_defaults(pg_moodle: LoadedMoodle):
@@ -223,11 +214,8 @@ def test_other_method_and_parquet_source(pg_moodle: LoadedMoodle, method, source
 
 
 def test_numeric_values_keep_their_scale(pg_moodle: LoadedMoodle):
-    conn = pg_moodle.connect()
-    try:
+    with closing(pg_moodle.connect()) as conn:
         grades = query(conn, "SELECT grademax FROM public.mdl_grade_items LIMIT 1")
-    finally:
-        conn.close()
     assert isinstance(grades[0][0], Decimal)
     assert grades[0][0].as_tuple().exponent == -5
 
@@ -240,16 +228,12 @@ def fails(conn, statement: str, error=psycopg2.errors.InsufficientPrivilege) -> 
 
 
 def test_reader_role_reads_moodle_tables_and_writes_nothing(pg_moodle: LoadedMoodle):
-    admin = pg_moodle.connect()
-    try:
+    with closing(pg_moodle.connect()) as admin:
         password = create_reader_role(admin, "moodle_reader")
         with admin.cursor() as cursor:
             cursor.execute("CREATE TABLE IF NOT EXISTS public.not_moodle (x int)")
         admin.commit()
-    finally:
-        admin.close()
-    reader = pg_moodle.connect(user="moodle_reader", password=password)
-    try:
+    with closing(pg_moodle.connect(user="moodle_reader", password=password)) as reader:
         for table in MOODLE_TABLES:
             assert query(reader, f'SELECT count(*) FROM public."mdl_{table}"')[0][0] >= 0
         reader.rollback()
@@ -271,19 +255,13 @@ def test_reader_role_reads_moodle_tables_and_writes_nothing(pg_moodle: LoadedMoo
         fails(reader, "CREATE TABLE public.mdl_extra (x int)")
         fails(reader, "CREATE SCHEMA reader_scratch")
         fails(reader, "ALTER TABLE public.mdl_user ADD COLUMN x int")
-    finally:
-        reader.close()
 
 
 def test_build_role_creates_its_schemas_but_never_writes_moodle(pg_moodle: LoadedMoodle):
-    admin = pg_moodle.connect()
-    try:
+    with closing(pg_moodle.connect()) as admin:
         create_reader_role(admin, "moodle_reader")
         password = create_build_role(admin, "moodle_builder", reader_role="moodle_reader")
-    finally:
-        admin.close()
-    builder = pg_moodle.connect(user="moodle_builder", password=password)
-    try:
+    with closing(pg_moodle.connect(user="moodle_builder", password=password)) as builder:
         with builder.cursor() as cursor:
             cursor.execute("CREATE SCHEMA IF NOT EXISTS analytics_build_test")
             cursor.execute(
@@ -293,13 +271,10 @@ def test_build_role_creates_its_schemas_but_never_writes_moodle(pg_moodle: Loade
         fails(builder, "INSERT INTO public.mdl_user (username) VALUES ('x')")
         fails(builder, "UPDATE public.mdl_course SET fullname = 'x'")
         fails(builder, "CREATE TABLE public.mdl_extra (x int)")
-    finally:
-        builder.close()
 
 
 def test_bi_role_reads_analytics_only(pg_moodle: LoadedMoodle):
-    admin = pg_moodle.connect()
-    try:
+    with closing(pg_moodle.connect()) as admin:
         password = create_bi_role(admin, "moodle_bi")
         with admin.cursor() as cursor:
             cursor.execute("CREATE SCHEMA IF NOT EXISTS analytics_marts")
@@ -334,8 +309,6 @@ def test_bi_role_reads_analytics_only(pg_moodle: LoadedMoodle):
             )
         finally:
             bi.close()
-    finally:
-        admin.close()
 
 
 # -- the server itself -------------------------------------------------------------------
@@ -395,7 +368,14 @@ def test_cli_start_load_status_stop(tmp_path, pg_demo_source):
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "moodle_analytics.pg_cli", *args, "--env-file", str(env_file)],
+            [
+                sys.executable,
+                "-m",
+                "moodle_analytics.postgres.cli",
+                *args,
+                "--env-file",
+                str(env_file),
+            ],
             capture_output=True,
             text=True,
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from moodle_analytics.dashboard.page import render_page
-from moodle_analytics.dashboard.sections import SECTIONS, Section, overview
+from moodle_analytics.dashboard.sections import SECTIONS, Section, latest_activity
 from moodle_analytics.dashboard.warehouse import Warehouse
 
 DEFAULT_TITLE = "Learning progress dashboard"
@@ -31,9 +31,9 @@ def build_dashboard(
 ) -> DashboardResult:
     """Write the page to `out` and return what it holds."""
     with Warehouse(warehouse, source) as wh:
-        first, facts = overview(wh)
-        sections = [first, *(build(wh) for build in SECTIONS)]
-    html = render_page(sections, title=title, as_of=facts.get("as_of", ""))
+        sections = [build(wh) for build in SECTIONS]
+        as_of = latest_activity(wh)
+    html = render_page(sections, title=title, as_of=as_of)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")

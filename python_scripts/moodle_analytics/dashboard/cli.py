@@ -1,39 +1,30 @@
-"""moodle-dashboard: write the static dashboard page from the marts."""
+"""moodle-dashboard: write the static dashboard page from the marts.
+
+Write one self-contained HTML page (no server, works offline) with charts of
+learner progress, risk, courses and programmes, from the marts `dbt build`
+wrote into the DuckDB warehouse.
+"""
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from moodle_analytics import cli_options
 from moodle_analytics.dashboard.build import DEFAULT_TITLE, build_dashboard
 from moodle_analytics.dashboard.warehouse import WarehouseError
 
+PROG = "moodle-dashboard"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="moodle-dashboard",
-        description=(
-            "Write one self-contained HTML page (no server, works offline) with charts of "
-            "learner progress, risk, courses and programmes, from the marts `dbt build` "
-            "wrote into the DuckDB warehouse."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--warehouse",
-        type=Path,
-        default=Path(os.environ.get("MOODLE_ANALYTICS_DUCKDB", "data/moodle_analytics.duckdb")),
-        help="DuckDB warehouse dbt built (env MOODLE_ANALYTICS_DUCKDB)",
-    )
-    parser.add_argument(
+    parser = cli_options.parser(PROG, __doc__.split("\n\n")[1].replace("\n", " "))
+    cli_options.add_warehouse(parser)
+    cli_options.add_source_duckdb(
+        parser,
         "--source",
-        type=Path,
-        default=Path(os.environ.get("MOODLE_SOURCE_DUCKDB", "data/moodle_source.duckdb")),
-        help="Moodle source DuckDB file, attached read-only for views that read it "
-        "(env MOODLE_SOURCE_DUCKDB); optional",
+        "Moodle source DuckDB file, attached read-only for views that read it; optional",
     )
     parser.add_argument(
         "--out", type=Path, default=Path("site/dashboard.html"), help="HTML file to write"
@@ -43,13 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = build_dashboard(args.warehouse, args.out, source=args.source, title=args.title)
     except WarehouseError as error:
-        print(f"moodle-dashboard: {error}", file=sys.stderr)
-        return 2
+        return cli_options.fail(PROG, error)
     for name in result.missing_tables:
-        print(
-            f"moodle-dashboard: {name} is not in the warehouse; its section says so",
-            file=sys.stderr,
-        )
+        cli_options.warn(PROG, f"{name} is not in the warehouse; its section says so")
     print(f"Dashboard: {result.path.resolve()}")
     return 0
 

@@ -8,11 +8,11 @@ truth about every learner-course in a separate file for evaluating risk scores.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from moodle_analytics.cli_options import add_moodle_tables, fail, source_duckdb_default
 from moodle_analytics.demo.config import ConfigError, DemoConfig, learners_for_target_rows
 
 
@@ -64,11 +64,10 @@ def add_output_options(out) -> None:
     out.add_argument(
         "--duckdb",
         type=Path,
-        default=Path("data/moodle_source.duckdb"),
+        default=source_duckdb_default(),
         help="DuckDB file to (re)create with the Moodle tables",
     )
-    out.add_argument("--schema", default="public", help="schema of the Moodle tables")
-    out.add_argument("--prefix", default="mdl_", help="Moodle table prefix")
+    add_moodle_tables(out)
     out.add_argument(
         "--parquet-dir", type=Path, help="also write every table as <prefix><table>.parquet here"
     )
@@ -145,11 +144,6 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> De
     for path in (args.duckdb, args.ground_truth):
         if path.exists() and path.is_dir():
             parser.error(f"{path} is a directory, expected a file path")
-    # Checked before any work: the same rules the writer applies.
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", args.prefix):
-        parser.error(f"--prefix {args.prefix!r} must be lowercase letters, digits and _")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.schema):
-        parser.error(f"--schema {args.schema!r} must be lowercase letters, digits and _")
     return config
 
 
@@ -169,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             config, args.duckdb, prefix=args.prefix, schema=args.schema, progress=progress
         )
     except (ValueError, OSError) as error:
-        print(f"moodle-demo-data: error: {error}", file=sys.stderr)
-        return 2
+        return fail(parser.prog, error)
     write_truth(result, args.ground_truth)
     export_tables(args.duckdb, args.prefix, args.schema, args.parquet_dir, args.csv_dir)
     log_rows = result.row_counts["logstore_standard_log"]

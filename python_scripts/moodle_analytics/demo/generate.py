@@ -23,8 +23,8 @@ from moodle_analytics.demo.site import build_site
 from moodle_analytics.demo.tables import BackgroundWriter, ParquetSpool
 from moodle_analytics.demo.truth import ground_truth
 from moodle_analytics.demo.world import World
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
-from moodle_analytics.moodle_tables import MOODLE_TABLES
 
 
 @dataclass

@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter, column_defaults
-from moodle_analytics.moodle_tables import MOODLE_TABLES
 
 # Rows per log insert: DuckDB appends a whole row group (122,880 rows) at a
 # time for about a third of the per-row cost of small inserts.

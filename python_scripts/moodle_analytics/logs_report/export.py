@@ -41,7 +41,7 @@ from moodle_analytics.logs_report.report_format import (
     TIME_FORMAT_SECONDS,
     TIME_FORMATS,
 )
-from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 
 LINE_ENDINGS = {"crlf": "\r\n", "lf": "\n", "cr": "\r"}
 MASKS = ("dash", "pseudonym")

@@ -14,8 +14,8 @@ import os
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from moodle_analytics import cli_options
 from moodle_analytics.messages import delivery, lists, templates
 
 
@@ -29,12 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", choices=sorted(lists.LISTS), help="which list")
     parser.add_argument("--out", type=Path, help="write <out>/<list>/*.eml and manifest.csv")
     parser.add_argument("--send", action="store_true", help="send through MOODLE_SMTP_* server")
-    parser.add_argument(
-        "--warehouse",
-        type=Path,
-        default=Path(os.environ.get("MOODLE_ANALYTICS_DUCKDB", "data/moodle_analytics.duckdb")),
-        help="DuckDB warehouse file (default: $MOODLE_ANALYTICS_DUCKDB or %(default)s)",
-    )
+    cli_options.add_warehouse(parser)
     parser.add_argument("--schema", default="analytics_actions", help="schema of the lists")
     parser.add_argument(
         "--templates", type=Path, help="directory of <list>.txt templates (default: built-in)"
@@ -48,7 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Moodle address put before activity links (default: $MOODLE_SITE_URL)",
     )
     parser.add_argument("--site-name", help="name of the site in messages (default: its host)")
-    parser.add_argument("--timezone", default="UTC", help="time zone of dates, e.g. Europe/Paris")
+    parser.add_argument(
+        "--timezone",
+        type=cli_options.time_zone,
+        default="UTC",
+        help="time zone of dates, e.g. Europe/Paris",
+    )
     return parser
 
 
@@ -105,13 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--list is required (reminders, upgrade or next-course)")
     if not (args.out or args.send):
         parser.error("say what to do with the messages: --out DIR, --send, or both")
-    try:
-        timezone = ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        parser.error(f"unknown time zone {args.timezone!r}")
     spec = lists.LISTS[args.list]
     site_name = args.site_name or urlparse(args.site_url).hostname or "Moodle"
-    formatting = lists.Formatting(args.site_url, timezone)
+    formatting = lists.Formatting(args.site_url, args.timezone)
     try:
         settings = delivery.SmtpSettings.from_env(os.environ) if args.send else None
         sender = settings.sender if settings else os.environ.get("MOODLE_SMTP_FROM", "")
@@ -135,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.out:
             delivery.write_manifest(args.out, spec.name, outcomes)
     except (lists.ListError, templates.TemplateError, delivery.DeliveryError) as error:
-        print(f"moodle-messages: error: {error}", file=sys.stderr)
-        return 2
+        return cli_options.fail("moodle-messages", error)
     counts: dict[str, int] = {}
     for outcome in outcomes:
         status = outcome.status.split(":")[0]

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from moodle_analytics import cli_options
 from moodle_analytics.spark.parquet_tables import export_moodle_tables
 from moodle_analytics.spark.risk_stage import RISK_TABLES, SparkBuild, score
 
@@ -34,31 +35,15 @@ DBT = str(Path(sys.executable).parent / "dbt")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="moodle-spark",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--duckdb",
-        type=Path,
-        default=Path("data/moodle_source.duckdb"),
-        help="Moodle DuckDB file whose tables are exported as Parquet",
-    )
-    source.add_argument(
-        "--parquet-dir",
-        type=Path,
-        help="directory already holding the Moodle tables as <prefix><table>.parquet",
-    )
+    parser = cli_options.parser("moodle-spark", __doc__.split("\n\n")[0])
+    cli_options.add_moodle_source(parser)
     parser.add_argument(
         "--spark-dir",
         type=Path,
         default=Path("data/spark"),
         help="Spark's warehouse, metastore, dbt target and the exported Parquet files",
     )
-    parser.add_argument("--schema", default="public", help="schema of the Moodle tables")
-    parser.add_argument("--prefix", default="mdl_", help="Moodle table prefix")
+    cli_options.add_moodle_tables(parser)
     parser.add_argument(
         "--vars", default="{}", help="dbt variables, as dbt's --vars (YAML mapping)"
     )
@@ -70,9 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="build models and seeds only (data and unit tests run on DuckDB in `make test`)",
     )
-    parser.add_argument(
-        "--project-dir", type=Path, default=PROJECT_DIR, help="the dbt project to build"
-    )
+    cli_options.add_project_dir(parser, PROJECT_DIR)
     return parser.parse_args(argv)
 
 
@@ -100,47 +83,29 @@ def dbt(args: argparse.Namespace, *arguments: str) -> None:
         raise SystemExit(f"moodle-spark: dbt {arguments[0]} failed ({result.returncode})")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    spark_dir = args.spark_dir.resolve()
-    seconds: dict[str, float] = {}
+def parquet_tables(args: argparse.Namespace) -> Path:
+    """The Moodle tables as Parquet: the given directory, or exported from --duckdb."""
+    if args.parquet_dir is not None:
+        return args.parquet_dir.resolve()
+    parquet_dir = args.spark_dir.resolve() / "moodle_parquet"
+    tables = export_moodle_tables(args.duckdb, parquet_dir, args.schema, args.prefix)
+    print(f"moodle-spark: {len(tables)} Moodle tables as Parquet in {parquet_dir}")
+    return parquet_dir
 
-    started = time.perf_counter()
-    if args.parquet_dir is None:
-        parquet_dir = spark_dir / "moodle_parquet"
-        tables = export_moodle_tables(args.duckdb, parquet_dir, args.schema, args.prefix)
-        print(f"moodle-spark: {len(tables)} Moodle tables as Parquet in {parquet_dir}")
-    else:
-        parquet_dir = args.parquet_dir.resolve()
-    seconds["parquet"] = time.perf_counter() - started
 
-    variables = yaml.safe_load(args.vars) or {}
-    variables.update(
-        moodle_parquet_dir=str(parquet_dir),
-        moodle_schema=args.schema,
-        moodle_table_prefix=args.prefix,
-    )
+def build_arguments(args: argparse.Namespace, variables: dict) -> list[str]:
+    """`dbt build` of every model on Spark, tests too unless --skip-tests."""
     build = ["build", "--vars", json.dumps(variables)]
     if args.full_refresh:
         build.append("--full-refresh")
     if args.skip_tests:
         build += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    started = time.perf_counter()
-    dbt(args, *build)
-    seconds["spark build"] = time.perf_counter() - started
+    return build
 
-    started = time.perf_counter()
-    spark_build = SparkBuild.load(spark_dir / "target", spark_dir / "warehouse")
-    scores_dir = spark_dir / "risk_models"
-    counts = score(spark_build, scores_dir)
-    seconds["risk models on DuckDB"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    register = {
-        "schema": spark_build.risk_schema(),
-        "directory": str(scores_dir),
-        "identifiers": list(RISK_TABLES),
-    }
+def register_scores(args: argparse.Namespace, variables: dict, schema: str, scores_dir: Path):
+    """The risk tables DuckDB wrote, registered as Spark tables in ``schema``."""
+    register = {"schema": schema, "directory": str(scores_dir), "identifiers": list(RISK_TABLES)}
     dbt(
         args,
         "run-operation",
@@ -150,11 +115,41 @@ def main(argv: list[str] | None = None) -> int:
         "--vars",
         json.dumps(variables),
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    spark_dir = args.spark_dir.resolve()
+    seconds: dict[str, float] = {}
+
+    started = time.perf_counter()
+    parquet_dir = parquet_tables(args)
+    seconds["parquet"] = time.perf_counter() - started
+
+    variables = yaml.safe_load(args.vars) or {}
+    variables.update(
+        moodle_parquet_dir=str(parquet_dir),
+        moodle_schema=args.schema,
+        moodle_table_prefix=args.prefix,
+    )
+    started = time.perf_counter()
+    dbt(args, *build_arguments(args, variables))
+    seconds["spark build"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    spark_build = SparkBuild.load(spark_dir / "target", spark_dir / "warehouse")
+    scores_dir = spark_dir / "risk_models"
+    counts = score(spark_build, scores_dir)
+    seconds["risk models on DuckDB"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    schema = spark_build.risk_schema()
+    register_scores(args, variables, schema, scores_dir)
     seconds["register scores"] = time.perf_counter() - started
 
     print(
         "moodle-spark: risk scores in Spark as "
-        + ", ".join(f"{register['schema']}.{name} ({counts[name]} rows)" for name in RISK_TABLES)
+        + ", ".join(f"{schema}.{name} ({counts[name]} rows)" for name in RISK_TABLES)
     )
     print("moodle-spark seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     return 0

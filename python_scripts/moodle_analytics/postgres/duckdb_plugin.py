@@ -5,7 +5,7 @@ duckdb version exactly and, offline, comes from the duckdb-extension-postgres wh
 (LOAD postgres would try to download it). For each new DuckDB connection of a dbt
 run, the plugin
 
-1. checks the PostgreSQL logins first (pg_check), so a wrong setting fails with a
+1. checks the PostgreSQL logins first (check.py), so a wrong setting fails with a
    message naming the environment variable rather than a driver error mid-build;
 2. loads the packaged extension;
 3. creates one DuckDB secret per login from environment variables, so profiles.yml
@@ -14,7 +14,7 @@ run, the plugin
 profiles.yml (the duckdb_pg target)::
 
     plugins:
-      - module: moodle_analytics.pg_duckdb
+      - module: moodle_analytics.postgres.duckdb_plugin
         config:
           secrets:
             moodle_source: {env_prefix: MOODLE_PG}
@@ -34,13 +34,13 @@ import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
-from moodle_analytics.pg_check import (
+from moodle_analytics.postgres.check import (
     ConnectionSettings,
     ConnectionSettingsError,
     check_writes_schemas,
     connect,
 )
-from moodle_analytics.pg_extension import ExtensionError, load_postgres_extension
+from moodle_analytics.postgres.extension import ExtensionError, load_postgres_extension
 
 SECRET_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 

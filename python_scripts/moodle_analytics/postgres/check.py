@@ -12,7 +12,7 @@ into a message naming the environment variable to fix:
   twin) is where the marts are written, so it must be able to create schemas.
 
 ``moodle-pg check`` runs them from the shell; the duckdb_pg target runs them itself
-(pg_duckdb) before DuckDB attaches anything.
+(duckdb_plugin.py) before DuckDB attaches anything.
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ from dataclasses import dataclass
 import psycopg2
 from psycopg2.extensions import make_dsn
 
-from moodle_analytics.moodle_tables import MOODLE_TABLES
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES
+from moodle_analytics.postgres.schema import moodle_tables_in
 
 SOURCE_PREFIX = "MOODLE_PG"
 OUTPUT_PREFIX = "ANALYTICS_PG"
 DEFAULT_DBNAME = "moodle"
 CONNECT_TIMEOUT_SECONDS = 10
+# The settings of one login, each read from <prefix>_<FIELD>.
+FIELDS = ("host", "port", "user", "password", "dbname")
 
 
 class ConnectionSettingsError(RuntimeError):
@@ -51,14 +54,8 @@ class ConnectionSettings:
         return self.variables[field]
 
     def dsn(self) -> str:
-        return make_dsn(
-            host=self.host,
-            port=self.port,
-            user=self.user,
-            password=self.password,
-            dbname=self.dbname,
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        )
+        login = {field: getattr(self, field) for field in FIELDS}
+        return make_dsn(**login, connect_timeout=CONNECT_TIMEOUT_SECONDS)
 
     def describe(self) -> str:
         return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
@@ -75,7 +72,7 @@ class ConnectionSettings:
         environ = os.environ if environ is None else environ
         values: dict[str, str | None] = {}
         variables: dict[str, str] = {}
-        for field in ("host", "port", "user", "password", "dbname"):
+        for field in FIELDS:
             names = [f"{prefix}_{field.upper()}"]
             if fallback_prefix:
                 names.append(f"{fallback_prefix}_{field.upper()}")
@@ -111,9 +108,7 @@ def explain_connect_error(settings: ConnectionSettings, error: Exception) -> str
     """The driver's message, led by the variable that most likely needs fixing."""
     text = str(error).strip()
     lowered = text.lower()
-    host, port, user, password, dbname = (
-        settings.var(field) for field in ("host", "port", "user", "password", "dbname")
-    )
+    host, port, user, password, dbname = (settings.var(field) for field in FIELDS)
     if "could not translate host name" in lowered or "name or service not known" in lowered:
         hint = f"{host}={settings.host!r} is not a host name this machine can resolve"
     elif "connection refused" in lowered:
@@ -174,13 +169,9 @@ def check_reads_moodle(
 ) -> int:
     """The login sees every Moodle table and may SELECT it; returns how many there are."""
     with conn.cursor() as cursor:
-        cursor.execute(
-            "select table_name from information_schema.tables where table_schema = %s",
-            (schema,),
-        )
-        present = {row[0] for row in cursor.fetchall()}
+        present = set(moodle_tables_in(cursor, schema, prefix))
     wanted = [prefix + table for table in MOODLE_TABLES]
-    missing = [name for name in wanted if name not in present]
+    missing = [prefix + table for table in MOODLE_TABLES if table not in present]
     if len(missing) == len(wanted):
         raise ConnectionSettingsError(
             f"no Moodle tables {schema}.{prefix}* visible to {settings.var('user')}="
@@ -202,7 +193,7 @@ def check_reads_moodle(
         raise ConnectionSettingsError(
             f"{settings.var('user')}={settings.user!r} may not SELECT {len(unreadable)} Moodle "
             f"tables ({', '.join(unreadable[:5])}, ...): grant it SELECT or use the reader "
-            "role (pg_roles.create_reader_role)"
+            "role (postgres.roles.create_reader_role)"
         )
     conn.rollback()
     return len(wanted)
@@ -220,7 +211,7 @@ def check_writes_schemas(conn, settings: ConnectionSettings, what: str) -> None:
     if _scalar(conn, "show default_transaction_read_only") == "on":
         raise ConnectionSettingsError(
             f"{user} is a read-only role, but {what} must be written: use a role that may "
-            "create schemas (pg_roles.create_build_role)"
+            "create schemas (postgres.roles.create_build_role)"
         )
     if not _scalar(conn, "select has_database_privilege(current_database(), 'CREATE')"):
         raise ConnectionSettingsError(
