@@ -17,6 +17,6 @@ One subpackage per purpose, each saying in its __init__ what it owns:
 Beside them: moodle_sink.py writes the Moodle tables to DuckDB, Parquet and CSV;
 import_files.py loads table exports (moodle-import-files); event_catalogue.py reads
 the event catalogue seed; project_checks.py checks the dbt project's documentation
-and key tests (moodle-project-checks); cli_options.py defines the options command
-lines share.
+and key tests (moodle-project-checks); cli_options.py defines what command lines
+share: options, path checks and one-line errors.
 """

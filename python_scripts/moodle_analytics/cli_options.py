@@ -1,4 +1,4 @@
-"""Options that several command lines share, defined once as argparse helpers.
+"""What command lines share: their parser, their options, their errors, their path checks.
 
 Each add_* function adds one kind of option with the project's flag, default and
 help; a command line calls the ones it needs and keeps only what is its own.
@@ -6,6 +6,11 @@ Defaults follow profiles.yml: the Moodle source file is $MOODLE_SOURCE_DUCKDB (e
 data/moodle_source.duckdb), the warehouse $MOODLE_ANALYTICS_DUCKDB (else
 data/moodle_analytics.duckdb). Names that become SQL identifiers (schema, table
 prefix) are checked as they are parsed, so a bad one is a one-line usage error.
+
+Bad input ends a command with one line on stderr, `<command>: error: <what>`,
+naming the file or option, and exit status 2 (fail): never a traceback. The
+input_* and output_* checks run before any work, so a missing, empty or
+wrong kind of file, or a place that cannot be written, is found at once.
 """
 
 from __future__ import annotations
@@ -13,13 +18,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
+
 from moodle_analytics.moodle_db.ddl import is_identifier
+from moodle_analytics.moodle_db.duckdb_files import (
+    DuckDBFileError,
+    check_database,
+    check_replaceable,
+)
 
 MOODLE_SCHEMA = "public"
 MOODLE_PREFIX = "mdl_"
+
+
+class InputError(ValueError):
+    """A path or input a command cannot use; the message names it and says why."""
 
 
 def warn(prog: str, message: str) -> None:
@@ -27,10 +44,33 @@ def warn(prog: str, message: str) -> None:
     print(f"{prog}: {message}", file=sys.stderr)
 
 
+def one_line(error: object) -> str:
+    """An error as one line: an OS error as `<file>: <reason>`, others by their first
+    line (DuckDB follows its message with the SQL it was running)."""
+    if isinstance(error, OSError) and error.strerror:
+        names = [str(name) for name in (error.filename, error.filename2) if name is not None]
+        return ": ".join([*names, error.strerror]) if names else error.strerror
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
 def fail(prog: str, error: object) -> int:
     """An error on stderr in one line (never a traceback); the exit status to return."""
-    warn(prog, f"error: {error}")
+    warn(prog, f"error: {one_line(error)}")
     return 2
+
+
+def fail_unchanged(prog: str, error: object, target: Path) -> int:
+    """fail() for a command that writes ``target`` whole: say that it was left as it was."""
+    kept = "left as it was" if Path(target).exists() else "not written"
+    return fail(prog, f"{one_line(error)} ({target} {kept})")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad arguments give one line on stderr (not the whole usage) and status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def source_duckdb_default() -> Path:
@@ -43,11 +83,97 @@ def warehouse_default() -> Path:
     return Path(os.environ.get("MOODLE_ANALYTICS_DUCKDB", "data/moodle_analytics.duckdb"))
 
 
-def parser(prog: str, description: str) -> argparse.ArgumentParser:
-    """A command line's parser; its help shows each option's default."""
-    return argparse.ArgumentParser(
-        prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+def parser(
+    prog: str,
+    description: str,
+    epilog: str | None = None,
+    formatter_class: type[argparse.HelpFormatter] = argparse.ArgumentDefaultsHelpFormatter,
+) -> argparse.ArgumentParser:
+    """A command line's parser (its errors one line); its help shows each option's default
+    unless another ``formatter_class`` is given."""
+    return OneLineParser(
+        prog=prog, description=description, epilog=epilog, formatter_class=formatter_class
     )
+
+
+# -- path checks, before any work -------------------------------------------------------
+
+
+def input_file(path: Path, option: str) -> Path:
+    """An existing, non-empty file given as ``option``, else InputError."""
+    if not path.exists():
+        raise InputError(f"{option} {path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{option} {path} is not a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{option} {path} is empty (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{option} {path} cannot be read (permission denied)")
+    return path
+
+
+def input_directory(path: Path, option: str) -> Path:
+    """An existing directory given as ``option``, else InputError."""
+    if not path.exists():
+        raise InputError(f"{option} {path}: no such directory")
+    if not path.is_dir():
+        raise InputError(f"{option} {path} is not a directory")
+    return path
+
+
+def input_duckdb(path: Path, option: str, if_missing: str = "") -> Path:
+    """A DuckDB database given as ``option`` (not a text file, not 0 bytes), else InputError;
+    ``if_missing`` says how to make a missing one."""
+    if if_missing and not path.exists():
+        raise InputError(f"{option} {path}: no such file; {if_missing}")
+    try:
+        return check_database(path)
+    except DuckDBFileError as error:
+        raise InputError(f"{option} {error}") from None
+
+
+def _writable_directory(directory: Path, option: str, path: Path) -> None:
+    """Make ``directory`` (and its parents) and check that a file can be created in it."""
+    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"{option} {path}: {existing} is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"{option} {path}: cannot create {directory} ({error.strerror})") from None
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise InputError(
+            f"{option} {path}: cannot write in {directory} ({error.strerror})"
+        ) from None
+
+
+def output_file(path: Path, option: str) -> Path:
+    """A file the command may (re)write, given as ``option``; its directory is made."""
+    if path.is_dir():
+        raise InputError(f"{option} {path} is a directory, expected a file")
+    _writable_directory(path.parent, option, path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(f"{option} {path} cannot be written (permission denied)")
+    return path
+
+
+def output_directory(path: Path, option: str) -> Path:
+    """A directory the command writes files into, given as ``option``; made if missing."""
+    _writable_directory(path, option, path)
+    return path
+
+
+def output_duckdb(path: Path, option: str) -> Path:
+    """A DuckDB file the command (re)creates whole (moodle_db.duckdb_files): absent, empty
+    or a DuckDB database, in a directory that can be written."""
+    try:
+        check_replaceable(path)
+    except DuckDBFileError as error:
+        raise InputError(f"{option} {error}") from None
+    return output_file(path, option)
 
 
 def identifier(text: str) -> str:
@@ -63,6 +189,19 @@ def time_zone(text: str) -> ZoneInfo:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
         raise argparse.ArgumentTypeError(f"unknown time zone {text!r}") from None
+
+
+def dbt_vars(text: str) -> dict:
+    """argparse type: dbt variables as dbt's --vars takes them, a YAML mapping."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise argparse.ArgumentTypeError(f"not YAML: {one_line(error)}") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a mapping, e.g. '{{key: 1}}': {text!r}")
+    return value
 
 
 def add_moodle_tables(parser: argparse.ArgumentParser, where: str = "of the Moodle tables") -> None:
@@ -106,6 +245,11 @@ def add_warehouse(parser: argparse.ArgumentParser) -> None:
         default=warehouse_default(),
         help="DuckDB warehouse dbt built (env MOODLE_ANALYTICS_DUCKDB)",
     )
+
+
+def input_warehouse(path: Path) -> Path:
+    """--warehouse as a DuckDB database that a build wrote."""
+    return input_duckdb(path, "--warehouse", "run `dbt build` first (or pass --warehouse)")
 
 
 def add_env_file(parser: argparse.ArgumentParser, default: Path | None, help_text: str) -> None:

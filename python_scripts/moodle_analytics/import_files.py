@@ -8,6 +8,11 @@ or dropped are tolerated (missing ones take Moodle's default, extra ones are
 reported and left out). Tables the project needs but the directory lacks stay
 empty, with a warning; the log, users and courses are required.
 
+The DuckDB file is written beside the target and swapped in only when every
+file has loaded: an unreadable file (empty, garbage, a value of the wrong
+type) or a required table without rows stops the import with an error naming
+the file, and the previous file stays as it was.
+
 A Moodle 2.0 to 2.6 site (or history kept from one) has only the legacy log,
 mdl_log (module, action, cmid, url, info). Given as <prefix>log.parquet|csv,
 its rows become logstore_standard_log rows: LEGACY_EVENTS maps a module and
@@ -25,7 +30,6 @@ keeps its old history there); later ones repeat it and are left out, counted.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +37,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from moodle_analytics import cli_options
 from moodle_analytics.event_catalogue import load_event_catalogue
 from moodle_analytics.moodle_db.ddl import duckdb_type
+from moodle_analytics.moodle_db.duckdb_files import replaced_atomically
 from moodle_analytics.moodle_db.tables import LEGACY_LOG_COLUMNS, LEGACY_LOG_TABLE, MOODLE_TABLES
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 
+PROG = "moodle-import-files"
 REQUIRED_TABLES = ("user", "course", "context", "role_assignments")
 STANDARD_LOG = "logstore_standard_log"
 # Moodle 2.x log (module, action) -> the standard event Moodle 2.7 logs for it.
@@ -147,6 +154,8 @@ def column_expression(name: str, postgres_type: str, not_null: bool, from_csv: b
 def import_files(
     directory: Path, duckdb_path: Path, prefix: str = "mdl_", schema: str = "public"
 ) -> ImportReport:
+    """Load the exports in ``directory`` into ``duckdb_path``, replaced whole when every
+    file has loaded (moodle_db.duckdb_files); on an error the file is as it was."""
     if not directory.is_dir():
         raise ExportDirectoryError(f"{directory} is not a directory")
     exports = {table: find_export(directory, prefix, table) for table in MOODLE_TABLES}
@@ -160,52 +169,88 @@ def import_files(
             names += f" (or the legacy log of Moodle 2.x, {prefix}{LEGACY_LOG_TABLE})"
         raise ExportDirectoryError(f"{directory} lacks the tables every build needs: {names}")
     report = ImportReport()
-    writer = MoodleDuckDBWriter(duckdb_path, prefix=prefix, schema=schema)
-    connection: duckdb.DuckDBPyConnection = writer.connection
-    try:
-        for table, found in exports.items():
-            if found is None:
-                report.missing_tables.append(table)
-                report.rows[table] = 0
-                continue
-            path, file_format = found
-            relation = READERS[file_format].format(path=str(path).replace("'", "''"))
-            available = [
-                row[0]
-                for row in connection.execute(f"describe select * from {relation}").fetchall()
-            ]
-            known = {name: postgres_type for name, postgres_type, *_ in MOODLE_TABLES[table]}
-            not_null = {
-                name for name, _type, required, _default in MOODLE_TABLES[table] if required
-            }
-            taken = [name for name in available if name in known]
-            report.extra_columns[table] = [name for name in available if name not in known]
-            report.defaulted_columns[table] = [name for name in known if name not in available]
-            if "id" not in taken:
-                raise ExportDirectoryError(f"{path} has no id column")
-            select = ", ".join(
-                column_expression(name, known[name], name in not_null, file_format == "csv")
-                for name in taken
-            )
-            columns = ", ".join(f'"{name}"' for name in taken)
-            target = writer.table_name(table)
-            try:
-                connection.execute(
-                    f"insert into {target} ({columns}) select {select} from {relation}"
-                )
-            except duckdb.Error as error:
-                raise ExportDirectoryError(f"{path}: {error}") from None
-            report.rows[table] = connection.execute(
-                f"select count(*) from {writer.table_name(table)}"
-            ).fetchone()[0]
-        if legacy is not None:
-            report.legacy = convert_legacy_log(writer, *legacy)
-            report.rows[STANDARD_LOG] += report.legacy.added
-            if STANDARD_LOG in report.missing_tables:
-                report.missing_tables.remove(STANDARD_LOG)
-    finally:
-        writer.close()
+    with replaced_atomically(duckdb_path) as partial:
+        writer = MoodleDuckDBWriter(partial, prefix=prefix, schema=schema)
+        try:
+            for table, found in exports.items():
+                if found is None:
+                    report.missing_tables.append(table)
+                    report.rows[table] = 0
+                else:
+                    report.rows[table] = load_table(writer, table, *found, report)
+            if legacy is not None:
+                report.legacy = convert_legacy_log(writer, *legacy)
+                report.rows[STANDARD_LOG] += report.legacy.added
+                if STANDARD_LOG in report.missing_tables:
+                    report.missing_tables.remove(STANDARD_LOG)
+        finally:
+            writer.close()
+        check_required_rows(report, exports, legacy)
     return report
+
+
+def read_error(path: Path, error: duckdb.Error) -> ExportDirectoryError:
+    """A file DuckDB could not read or cast, named with the first line of DuckDB's reason."""
+    reason = next((line for line in str(error).splitlines() if line.strip()), "unreadable")
+    return ExportDirectoryError(f"{path}: {reason.strip()}")
+
+
+def export_columns(connection: duckdb.DuckDBPyConnection, path: Path, relation: str) -> list[str]:
+    """The columns of one export file; an empty or unreadable file is an error naming it."""
+    if path.stat().st_size == 0:
+        raise ExportDirectoryError(f"{path} is empty (0 bytes): an export has its header at least")
+    try:
+        return [
+            row[0] for row in connection.execute(f"describe select * from {relation}").fetchall()
+        ]
+    except duckdb.Error as error:
+        raise read_error(path, error) from None
+
+
+def load_table(
+    writer: MoodleDuckDBWriter, table: str, path: Path, file_format: str, report: ImportReport
+) -> int:
+    """Insert one export into its Moodle table, cast to Moodle's types; the rows loaded."""
+    connection = writer.connection
+    relation = READERS[file_format].format(path=str(path).replace("'", "''"))
+    available = export_columns(connection, path, relation)
+    known = {name: postgres_type for name, postgres_type, *_ in MOODLE_TABLES[table]}
+    not_null = {name for name, _type, required, _default in MOODLE_TABLES[table] if required}
+    taken = [name for name in available if name in known]
+    report.extra_columns[table] = [name for name in available if name not in known]
+    report.defaulted_columns[table] = [name for name in known if name not in available]
+    if "id" not in taken:
+        raise ExportDirectoryError(f"{path} has no id column")
+    select = ", ".join(
+        column_expression(name, known[name], name in not_null, file_format == "csv")
+        for name in taken
+    )
+    columns = ", ".join(f'"{name}"' for name in taken)
+    target = writer.table_name(table)
+    try:
+        connection.execute(f"insert into {target} ({columns}) select {select} from {relation}")
+    except duckdb.Error as error:
+        raise read_error(path, error) from None
+    return connection.execute(f"select count(*) from {target}").fetchone()[0]
+
+
+def check_required_rows(
+    report: ImportReport,
+    exports: dict[str, tuple[Path, str] | None],
+    legacy: tuple[Path, str] | None,
+) -> None:
+    """The tables every build needs hold rows: a header-only export of one is an error."""
+    for table in (STANDARD_LOG, *REQUIRED_TABLES):
+        if report.rows[table] == 0:
+            files = [
+                found[0]
+                for found in (exports[table], legacy if table == STANDARD_LOG else None)
+                if found
+            ]
+            names = " and ".join(str(path) for path in files)
+            raise ExportDirectoryError(
+                f"{names} has no rows: a Moodle site always has {table} rows"
+            )
 
 
 @dataclass
@@ -221,9 +266,7 @@ def convert_legacy_log(writer: MoodleDuckDBWriter, path: Path, file_format: str)
     """Append a Moodle 2.x mdl_log export to logstore_standard_log (see the docstring)."""
     connection = writer.connection
     relation = READERS[file_format].format(path=str(path).replace("'", "''"))
-    available = {
-        row[0] for row in connection.execute(f"describe select * from {relation}").fetchall()
-    }
+    available = set(export_columns(connection, path, relation))
     missing = [name for name, *_ in LEGACY_LOG_COLUMNS if name not in available and name != "id"]
     if missing:
         raise ExportDirectoryError(f"{path}: a legacy log export lacks {', '.join(missing)}")
@@ -235,7 +278,7 @@ def convert_legacy_log(writer: MoodleDuckDBWriter, path: Path, file_format: str)
     try:
         connection.execute(f"create temp table legacy_log as select {casts} from {relation}")
     except duckdb.Error as error:
-        raise ExportDirectoryError(f"{path}: {error}") from None
+        raise read_error(path, error) from None
     catalogue = load_event_catalogue()
     mapping = pd.DataFrame(
         [
@@ -329,50 +372,32 @@ def legacy_select(writer: MoodleDuckDBWriter, keep: str, last_id: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="moodle-import-files", description=__doc__.split("\n\n")[1].replace("\n", " ")
-    )
+    parser = cli_options.parser(PROG, __doc__.split("\n\n")[1].replace("\n", " "))
     parser.add_argument(
         "--from-dir",
         type=Path,
         required=True,
         help="directory of <prefix><table>.parquet|csv files",
     )
-    parser.add_argument(
-        "--duckdb",
-        type=Path,
-        default=Path("data/moodle_source.duckdb"),
-        help="DuckDB file to (re)create",
-    )
-    parser.add_argument(
-        "--prefix", default="mdl_", help="table prefix of the file names and tables"
-    )
-    parser.add_argument(
-        "--schema", default="public", help="schema of the tables in the DuckDB file"
-    )
+    cli_options.add_source_duckdb(parser, "--duckdb", "DuckDB file to (re)create")
+    cli_options.add_moodle_tables(parser, "of the tables (the prefix also names the files)")
     args = parser.parse_args(argv)
-    args.duckdb.parent.mkdir(parents=True, exist_ok=True)
     try:
+        cli_options.input_directory(args.from_dir, "--from-dir")
+        cli_options.output_duckdb(args.duckdb, "--duckdb")
         report = import_files(args.from_dir, args.duckdb, args.prefix, args.schema)
-    except (ExportDirectoryError, ValueError, OSError) as error:
-        print(f"moodle-import-files: error: {error}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError, duckdb.Error) as error:
+        return cli_options.fail_unchanged(PROG, error, args.duckdb)
     for table in report.missing_tables:
-        print(
-            f"moodle-import-files: warning: no {args.prefix}{table} file; the table stays empty",
-            file=sys.stderr,
-        )
+        cli_options.warn(PROG, f"warning: no {args.prefix}{table} file; the table stays empty")
     for table, columns in report.extra_columns.items():
         if columns:
             names = ", ".join(columns)
-            print(
-                f"moodle-import-files: note: {args.prefix}{table}: columns not read: {names}",
-                file=sys.stderr,
-            )
+            cli_options.warn(PROG, f"note: {args.prefix}{table}: columns not read: {names}")
     if report.legacy is not None:
         legacy = report.legacy
         print(
-            f"moodle-import-files: legacy {args.prefix}log: {legacy.read:,} rows read, "
+            f"{PROG}: legacy {args.prefix}log: {legacy.read:,} rows read, "
             f"{legacy.added:,} added to logstore_standard_log ({legacy.mapped:,} as standard "
             f"events, {legacy.added - legacy.mapped:,} unknown), "
             f"{legacy.after_standard_log:,} left out (the standard log holds their time)"
@@ -381,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  unknown legacy action: {name} ({count:,})")
     loaded = sum(report.rows.values())
     tables = len(report.rows) - len(report.missing_tables)
-    print(f"moodle-import-files: {loaded:,} rows in {tables} tables -> {args.duckdb}")
+    print(f"{PROG}: {loaded:,} rows in {tables} tables -> {args.duckdb}")
     return 0
 
 

@@ -121,7 +121,17 @@ def load_artifacts(target_dir: Path) -> tuple[dict, dict]:
             raise FileNotFoundError(
                 f"{path} is missing: run `dbt build` and then `dbt docs generate` first"
             )
-        artifacts.append(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            artifact = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(
+                f"{path} is not JSON ({error}): run `dbt docs generate` again"
+            ) from None
+        if not isinstance(artifact, dict) or "nodes" not in artifact:
+            raise ValueError(
+                f"{path} is not a dbt artifact (no nodes): run `dbt docs generate` again"
+            )
+        artifacts.append(artifact)
     return artifacts[0], artifacts[1]
 
 
@@ -397,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         manifest, catalog = load_artifacts(args.target)
-    except (FileNotFoundError, json.JSONDecodeError) as error:
+    except (ValueError, OSError) as error:
         return cli_options.fail("moodle-project-checks", error)
     report = check_project(
         manifest, catalog, log_sources=tuple(args.log_sources or DEFAULT_LOG_SOURCES)

@@ -16,6 +16,7 @@ import pytest
 
 from moodle_analytics.logs_report.importer import ImportOptions, import_logs
 from moodle_analytics.logs_report.load import main as import_main
+from moodle_analytics.logs_report.reading import DownloadError
 from spreadsheet_files import write_json, write_ods, write_xlsx
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs_report"
@@ -136,12 +137,16 @@ def test_a_header_in_another_language_is_mapped_by_columns(tmp_path: Path, capsy
     assert "COLUMN one of" in capsys.readouterr().err
 
 
-def test_an_empty_download_is_warned_about(tmp_path: Path):
+def test_an_empty_download_stops_the_import_naming_it(tmp_path: Path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    _, totals = load([empty, MULTILINE], tmp_path / "with_empty.duckdb")
-    assert totals.loaded == 7
-    assert any("empty.csv: no rows" in warning for warning in totals.warnings)
+    with pytest.raises(DownloadError, match=r"empty\.csv is empty \(0 bytes\)"):
+        load([empty, MULTILINE], tmp_path / "with_empty.duckdb")
+    header_only = tmp_path / "header_only.csv"
+    header_only.write_text(MULTILINE.read_text(encoding="utf-8").splitlines()[0] + "\n")
+    with pytest.raises(DownloadError, match=r"header_only\.csv has a header alone"):
+        load([MULTILINE, header_only], tmp_path / "with_empty.duckdb")
+    assert not (tmp_path / "with_empty.duckdb").exists()
 
 
 def term_download(path: Path, course_name: str, monday: datetime, learners: range) -> Path:

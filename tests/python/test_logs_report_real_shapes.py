@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from moodle_analytics.logs_report.importer import ImportOptions, import_logs
+from moodle_analytics.logs_report.importer import ImportOptions, NothingReadableError, import_logs
 from moodle_analytics.logs_report.load import main as import_main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs_report"
@@ -121,9 +121,13 @@ def test_a_download_that_tells_no_one_apart_stops(tmp_path: Path, capsys):
 
 
 def test_a_year_less_download_without_a_year_is_rejected_row_by_row(tmp_path: Path):
-    _, totals = load([MASKED], tmp_path / "masked.duckdb")
-    assert totals.loaded == 0 and totals.rejected == totals.read == len(records(MASKED))
-    assert "--term-start" in totals.rejects[0].reason
+    target = tmp_path / "masked.duckdb"
+    with pytest.raises(NothingReadableError, match=r"none of the .* could be read; why is in"):
+        load([MASKED], target)
+    assert not target.exists(), "no rows read, nothing written but the rejects"
+    rejects = records(tmp_path / "masked_rejects.csv")
+    assert len(rejects) == len(records(MASKED))
+    assert "--term-start" in rejects[0]["reason"]
 
 
 def test_an_outcomes_file_is_no_gradebook(tmp_path: Path, capsys):

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from moodle_analytics import cli_options
 from moodle_analytics.bench.data import (
     BenchDataError,
     copy_site,
@@ -54,11 +55,10 @@ MEASURES = ("mart_path", "incremental", "floor", "notebook")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description=__doc__.split("\n\n")[0].split(": ", 1)[1],
+    parser = cli_options.parser(
+        PROG,
+        __doc__.split("\n\n")[0].split(": ", 1)[1],
         epilog="Figures go to --out and the terminal; see the README's Benchmark section.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--sizes", default="1M,10M", help="log sizes, comma-separated (1M, 250k, 10000000)"
@@ -532,8 +532,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--skip: unknown measures {sorted(unknown)}; use any of {MEASURES}")
     profiles = options.profiles_dir / "profiles.yml"
-    if not profiles.exists():
-        parser.error(f"no profiles.yml in {options.profiles_dir}")
+    try:
+        cli_options.input_file(profiles, "--profiles-dir")
+        cli_options.output_file(options.out, "--out")
+        cli_options.output_directory(options.work_dir, "--work-dir")
+    except cli_options.InputError as error:
+        return cli_options.fail(PROG, error)
 
     def say(message: str) -> None:
         print(message, flush=True)
@@ -566,8 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             site = ensure_site(work_dir, rows, say=say)
         except BenchDataError as error:
-            print(f"{PROG}: error: {error}", file=sys.stderr)
-            return 2
+            return cli_options.fail(PROG, error)
         runs = []
         for repetition in range(options.repeat):
             say(f"[{site.label}] run {repetition + 1} of {options.repeat}")

@@ -32,8 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--title", default=DEFAULT_TITLE, help="page title")
     args = parser.parse_args(argv)
     try:
+        cli_options.input_warehouse(args.warehouse)
+        if args.source.exists():
+            # Optional: attached when it is there, and then it must be a DuckDB file.
+            cli_options.input_duckdb(args.source, "--source")
+        cli_options.output_file(args.out, "--out")
         result = build_dashboard(args.warehouse, args.out, source=args.source, title=args.title)
-    except WarehouseError as error:
+    except (WarehouseError, ValueError, OSError) as error:
         return cli_options.fail(PROG, error)
     for name in result.missing_tables:
         cli_options.warn(PROG, f"{name} is not in the warehouse; its section says so")

@@ -12,8 +12,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from moodle_analytics.cli_options import add_moodle_tables, fail, source_duckdb_default
+import duckdb
+
+from moodle_analytics import cli_options
 from moodle_analytics.demo.config import ConfigError, DemoConfig, learners_for_target_rows
+
+PROG = "moodle-demo-data"
 
 
 def parse_as_of(text: str) -> datetime:
@@ -36,19 +40,8 @@ def positive_int(text: str) -> int:
     return value
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Bad arguments give one line on stderr (not the whole usage) and status 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="moodle-demo-data",
-        description=__doc__.split("\n\n")[1].replace("\n", " "),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = cli_options.parser(PROG, __doc__.split("\n\n")[1].replace("\n", " "))
     add_output_options(parser.add_argument_group("where to write"))
     add_size_options(parser.add_argument_group("size and calendar"))
     parser.add_argument(
@@ -61,13 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_output_options(out) -> None:
-    out.add_argument(
-        "--duckdb",
-        type=Path,
-        default=source_duckdb_default(),
-        help="DuckDB file to (re)create with the Moodle tables",
+    cli_options.add_source_duckdb(
+        out, "--duckdb", "DuckDB file to (re)create with the Moodle tables"
     )
-    add_moodle_tables(out)
+    cli_options.add_moodle_tables(out)
     out.add_argument(
         "--parquet-dir", type=Path, help="also write every table as <prefix><table>.parquet here"
     )
@@ -129,7 +119,7 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> De
             args.target_log_rows, args.terms, args.courses_per_term, args.weeks
         )
     try:
-        config = DemoConfig(
+        return DemoConfig(
             seed=args.seed,
             as_of=args.as_of,
             terms=args.terms,
@@ -141,34 +131,44 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> De
         )
     except ConfigError as error:
         parser.error(str(error))
-    for path in (args.duckdb, args.ground_truth):
-        if path.exists() and path.is_dir():
-            parser.error(f"{path} is a directory, expected a file path")
-    return config
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every place the command writes can be written, before the site is generated."""
+    cli_options.output_duckdb(args.duckdb, "--duckdb")
+    cli_options.output_file(args.ground_truth, "--ground-truth")
+    for option, directory in (("--parquet-dir", args.parquet_dir), ("--csv-dir", args.csv_dir)):
+        if directory is not None:
+            cli_options.output_directory(directory, option)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     config = config_from(args, parser)
-    from moodle_analytics.demo.generate import export_tables, generate, write_truth
-
     progress = args.progress
     if progress is None:
         size = config.learners_per_course * config.courses_per_term * config.terms
         progress = sys.stderr.isatty() and size > 20000
-    args.duckdb.parent.mkdir(parents=True, exist_ok=True)
     try:
-        result = generate(
-            config, args.duckdb, prefix=args.prefix, schema=args.schema, progress=progress
+        check_outputs(args)
+        from moodle_analytics.demo.generate import write_site
+
+        result = write_site(
+            config,
+            args.duckdb,
+            args.ground_truth,
+            prefix=args.prefix,
+            schema=args.schema,
+            parquet_dir=args.parquet_dir,
+            csv_dir=args.csv_dir,
+            progress=progress,
         )
-    except (ValueError, OSError) as error:
-        return fail(parser.prog, error)
-    write_truth(result, args.ground_truth)
-    export_tables(args.duckdb, args.prefix, args.schema, args.parquet_dir, args.csv_dir)
+    except (ValueError, OSError, duckdb.Error) as error:
+        return cli_options.fail_unchanged(PROG, error, args.duckdb)
     log_rows = result.row_counts["logstore_standard_log"]
     print(
-        f"moodle-demo-data: {log_rows:,} log rows, {len(result.ground_truth):,} learner-courses "
+        f"{PROG}: {log_rows:,} log rows, {len(result.ground_truth):,} learner-courses "
         f"in {result.seconds:.1f} s -> {args.duckdb}"
     )
     return 0

@@ -23,6 +23,7 @@ from moodle_analytics.demo.site import build_site
 from moodle_analytics.demo.tables import BackgroundWriter, ParquetSpool
 from moodle_analytics.demo.truth import ground_truth
 from moodle_analytics.demo.world import World
+from moodle_analytics.moodle_db.duckdb_files import replaced_atomically
 from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 
@@ -110,6 +111,25 @@ def run_simulation(simulation: Simulation, origin: int, config: DemoConfig, prog
         simulation.run(report)
 
 
+def write_site(
+    config: DemoConfig,
+    duckdb_path: Path,
+    ground_truth_path: Path,
+    prefix: str = "mdl_",
+    schema: str = "public",
+    parquet_dir: Path | None = None,
+    csv_dir: Path | None = None,
+    progress: bool = False,
+) -> GenerationResult:
+    """The site into a new file that replaces `duckdb_path` when whole; then its ground
+    truth and, when asked for, copies of every table as Parquet or CSV files."""
+    with replaced_atomically(duckdb_path) as partial:
+        result = generate(config, partial, prefix=prefix, schema=schema, progress=progress)
+    write_truth(result, ground_truth_path)
+    export_tables(duckdb_path, prefix, schema, parquet_dir, csv_dir)
+    return result
+
+
 def write_truth(result: GenerationResult, path: Path) -> None:
     """The ground truth CSV, and the injected anomalies beside it (<stem>_anomalies.csv)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,8 +144,10 @@ def export_tables(
     if not (parquet_dir or csv_dir):
         return
     writer = MoodleDuckDBWriter.reopen(duckdb_path, prefix=prefix, schema=schema)
-    if parquet_dir:
-        writer.export(parquet_dir, "parquet")
-    if csv_dir:
-        writer.export(csv_dir, "csv")
-    writer.close()
+    try:
+        if parquet_dir:
+            writer.export(parquet_dir, "parquet")
+        if csv_dir:
+            writer.export(csv_dir, "csv")
+    finally:
+        writer.close()

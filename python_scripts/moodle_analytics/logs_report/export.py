@@ -18,7 +18,6 @@ anyone who wants to try moodle-logs-import on a database they already have
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
@@ -31,6 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from moodle_analytics import cli_options
 from moodle_analytics.event_catalogue import EventType, load_event_catalogue
 from moodle_analytics.logs_report.descriptions import FALLBACK_TEMPLATE, TEMPLATES, render
 from moodle_analytics.logs_report.report_format import (
@@ -43,6 +43,7 @@ from moodle_analytics.logs_report.report_format import (
 )
 from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 
+PROG = "moodle-logs-export"
 LINE_ENDINGS = {"crlf": "\r\n", "lf": "\n", "cr": "\r"}
 MASKS = ("dash", "pseudonym")
 
@@ -420,13 +421,11 @@ def export_gradebook(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m moodle_analytics.logs_report.export",
-        description="Write Moodle's Logs report download from a Moodle database in DuckDB.",
+    parser = cli_options.parser(
+        PROG, "Write Moodle's Logs report download from a Moodle database in DuckDB."
     )
-    parser.add_argument("--duckdb", type=Path, required=True, help="DuckDB file with mdl_ tables")
-    parser.add_argument("--schema", default="public")
-    parser.add_argument("--prefix", default="mdl_")
+    cli_options.add_source_duckdb(parser, "--duckdb", "DuckDB file with the Moodle tables")
+    cli_options.add_moodle_tables(parser)
     parser.add_argument("--course", type=int, help="course id; omit for the site-level download")
     parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
     parser.add_argument("--time-format", default=TIME_FORMAT_SECONDS, choices=TIME_FORMATS)
@@ -452,16 +451,28 @@ def main(argv: list[str] | None = None) -> int:
         event_names=FRENCH_EVENT_NAMES if args.french else {},
         site_level=args.course is None,
     )
-    count = export_logs_report(
-        args.duckdb, args.out, args.course, options, schema=args.schema, prefix=args.prefix
-    )
-    print(f"wrote {count:,} rows to {args.out}")
-    if args.gradebook_out:
-        students = export_gradebook(
-            args.duckdb, args.gradebook_out, args.course, args.timezone,
-            schema=args.schema, prefix=args.prefix,
-        )  # fmt: skip
-        print(f"wrote the gradebook of {students:,} students to {args.gradebook_out}")
+    try:
+        cli_options.input_duckdb(args.duckdb, "--duckdb")
+        cli_options.output_file(args.out, "--out")
+        if args.gradebook_out:
+            cli_options.output_file(args.gradebook_out, "--gradebook-out")
+        count = export_logs_report(
+            args.duckdb, args.out, args.course, options, schema=args.schema, prefix=args.prefix
+        )
+        if count == 0:
+            # A header alone is no download: the import would refuse it.
+            args.out.unlink()
+            which = f"course {args.course}" if args.course is not None else "the site"
+            raise cli_options.InputError(f"{args.duckdb} holds no log rows of {which}")
+        print(f"wrote {count:,} rows to {args.out}")
+        if args.gradebook_out:
+            students = export_gradebook(
+                args.duckdb, args.gradebook_out, args.course, args.timezone,
+                schema=args.schema, prefix=args.prefix,
+            )  # fmt: skip
+            print(f"wrote the gradebook of {students:,} students to {args.gradebook_out}")
+    except (cli_options.InputError, duckdb.Error, OSError) as error:
+        return cli_options.fail(PROG, error)
     return 0
 
 

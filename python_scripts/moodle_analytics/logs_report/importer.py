@@ -31,8 +31,9 @@ from moodle_analytics.logs_report.events import (
 )
 from moodle_analytics.logs_report.grade_tables import GradeSteps
 from moodle_analytics.logs_report.gradebook import read_gradebook
+from moodle_analytics.logs_report.learners import RosterEntry, read_roster
 from moodle_analytics.logs_report.people import PeopleSteps
-from moodle_analytics.logs_report.reading import Reject, empty_frame, read_download
+from moodle_analytics.logs_report.reading import DownloadError, Reject, empty_frame, read_download
 from moodle_analytics.logs_report.tables import TableSteps
 from moodle_analytics.logs_report.times import (
     fill_missing_years,
@@ -40,6 +41,7 @@ from moodle_analytics.logs_report.times import (
     split_times,
     to_epoch,
 )
+from moodle_analytics.moodle_db.duckdb_files import replaced_atomically
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 
 TEXT_COLUMNS = (
@@ -134,6 +136,7 @@ class LogsReportImport(PeopleSteps, CourseSteps, TableSteps, GradeSteps):
         self.tables: dict[str, pd.DataFrame] = {}
         self.next_synthetic_user = 0
         self.ids_by_seen_name: dict[str, set[int]] = {}
+        self.roster: list[RosterEntry] | None = None  # read first by run()
 
     def read(self) -> pd.DataFrame:
         frames = []
@@ -141,7 +144,8 @@ class LogsReportImport(PeopleSteps, CourseSteps, TableSteps, GradeSteps):
         for path, label in zip(self.paths, labels, strict=True):
             frame, rejects = read_download(path, label, self.options.columns)
             if frame.empty and not rejects:
-                self.totals.warnings.append(f"{label}: no rows (an empty download?)")
+                what = "is empty (0 bytes)" if path.stat().st_size == 0 else "has a header alone"
+                raise DownloadError(f"{label} {what}: a download without log rows; leave it out")
             self.rejects += rejects
             frames.append(frame)
         frame = pd.concat(frames, ignore_index=True) if frames else empty_frame()
@@ -266,20 +270,19 @@ class LogsReportImport(PeopleSteps, CourseSteps, TableSteps, GradeSteps):
 
     def run(self, duckdb_path: Path) -> ImportTotals:
         started, cpu_started = time.perf_counter(), time.process_time()
-        # Gradebooks first: a wrong file stops the import before the long part.
+        # Gradebooks and roster first: a wrong file stops the import before the long part.
         gradebooks = [read_gradebook(path) for path in self.options.grades]
+        self.roster = read_roster(self.options.roster) if self.options.roster else None
         frame = self.read()
         frame = self.parse_times(frame)
         frame = self.drop_duplicates(frame)
+        self.totals.rejects = sorted(self.rejects, key=lambda r: (r.file, r.line))
+        self.totals.rejected = len(self.rejects)
         if frame.empty:
-            # Nothing readable: the Moodle tables are still created, empty.
-            self.tables = {"logstore_standard_log": pd.DataFrame()}
-            self.write(duckdb_path)
-            self.totals.rejects = sorted(self.rejects, key=lambda r: (r.file, r.line))
-            self.totals.rejected = len(self.rejects)
-            self.totals.seconds = time.perf_counter() - started
-            self.totals.cpu_seconds = time.process_time() - cpu_started
-            return self.totals
+            raise NothingReadableError(
+                f"none of the {self.totals.read:,} rows of {', '.join(_labels(self.paths))} "
+                "could be read"
+            )
         frame = self.interpret(frame)
         names = self.resolve_people(frame)
         courses = self.resolve_courses(frame)
@@ -289,7 +292,7 @@ class LogsReportImport(PeopleSteps, CourseSteps, TableSteps, GradeSteps):
         learners, teachers, extra_names = self.course_roles(frame, courses, names, existing)
         names = {**names, **extra_names}
         grade_people = self.match_grade_people(frame, gradebooks, courses, modules, names)
-        if not self.options.roster:
+        if self.roster is None:
             for course, people in grade_people.items():
                 learners[course] |= people
         self.build_tables(frame, courses, modules, names, masked_ids, learners, teachers)
@@ -301,19 +304,18 @@ class LogsReportImport(PeopleSteps, CourseSteps, TableSteps, GradeSteps):
         return self.totals
 
     def write(self, duckdb_path: Path) -> None:
-        duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        writer = MoodleDuckDBWriter(duckdb_path, self.options.prefix, self.options.schema)
-        try:
-            for table, data in self.tables.items():
-                writer.append(table, data)
-        finally:
-            writer.close()
+        """Every table into a new file that replaces ``duckdb_path`` once all are in."""
+        with replaced_atomically(duckdb_path) as partial:
+            writer = MoodleDuckDBWriter(partial, self.options.prefix, self.options.schema)
+            try:
+                for table, data in self.tables.items():
+                    writer.append(table, data)
+            finally:
+                writer.close()
 
     def count(self, frame, courses, learners, teachers) -> None:
         totals = self.totals
         totals.loaded = len(self.tables["logstore_standard_log"])
-        totals.rejects = sorted(self.rejects, key=lambda r: (r.file, r.line))
-        totals.rejected = len(self.rejects)
         unknown = frame[~frame["known"]]
         totals.unknown_events = len(unknown)
         totals.unknown_event_names = Counter(
@@ -341,15 +343,29 @@ def write_rejects(rejects: list[Reject], path: Path) -> None:
             writer.writerow([reject.file, reject.line, reject.reason, reject.raw])
 
 
+class NothingReadableError(ValueError):
+    """Downloads without one row that could be read: nothing is written but the rejects."""
+
+
+def rejects_path_for(duckdb_path: Path, options: ImportOptions) -> Path:
+    """Where the rows that could not be read go: --rejects, else beside the DuckDB file."""
+    return options.rejects or duckdb_path.with_name(duckdb_path.stem + "_rejects.csv")
+
+
 def import_logs(
     paths: Sequence[str | Path], duckdb_path: str | Path, options: ImportOptions | None = None
 ) -> ImportTotals:
-    """Load Logs report downloads into Moodle tables in a DuckDB file (recreated)."""
+    """Load Logs report downloads into Moodle tables in a DuckDB file, replaced whole
+    once every table is written; on an error the file stays as it was."""
     options = options or ImportOptions()
     duckdb_path = Path(duckdb_path)
     job = LogsReportImport([Path(p) for p in paths], options)
-    totals = job.run(duckdb_path)
-    rejects_path = options.rejects or duckdb_path.with_name(duckdb_path.stem + "_rejects.csv")
+    rejects_path = rejects_path_for(duckdb_path, options)
+    try:
+        totals = job.run(duckdb_path)
+    except NothingReadableError as error:
+        write_rejects(job.totals.rejects, rejects_path)
+        raise NothingReadableError(f"{error}; why is in {rejects_path}") from None
     write_rejects(totals.rejects, rejects_path)
     totals.rejects_path = rejects_path
     return totals

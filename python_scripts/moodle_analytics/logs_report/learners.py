@@ -1,7 +1,8 @@
 """Who learns and who teaches in each course, from a roster or from the log.
 
 Roles are not in the download. With a roster (a CSV of user ids or full
-names) its people are the learners. Without one they are inferred, per course:
+names) its people are the learners; a roster that lists no one, or no one the
+downloads show, is an error. Without one they are inferred, per course:
 
 * candidates: every user who acts in the course's rows or is their affected
   user (user id 0, "not logged in", and users named "Guest user" excluded);
@@ -117,13 +118,23 @@ LAST_NAME_HEADERS = {"last name", "lastname", "surname", "nom"}
 COURSE_HEADERS = {"course", "course id", "courseid", "cours"}
 
 
+class RosterError(ValueError):
+    """A roster that lists no one, or no one the downloads know; the message names it."""
+
+
 def read_roster(path: str | Path) -> list[RosterEntry]:
     """Learners listed in a CSV: a column of user ids or full names (with or
     without header; First name + Last name columns also work) and optionally a
-    course column (id, short name or full name) for rosters of several courses."""
+    course column (id, short name or full name) for rosters of several courses.
+    A roster without one learner (empty, or a header alone) is a RosterError."""
     rows = [row for row in csv.reader(decode(Path(path).read_bytes()).splitlines()) if row]
-    if not rows:
-        return []
+    entries = _roster_entries(rows) if rows else []
+    if not entries:
+        raise RosterError(f"roster {path} lists no learners (an empty file, or a header alone)")
+    return entries
+
+
+def _roster_entries(rows: list[list[str]]) -> list[RosterEntry]:
     header = [normalise_header(cell) for cell in rows[0]]
 
     def find(options: set[str]) -> int | None:
@@ -149,7 +160,7 @@ def read_roster(path: str | Path) -> list[RosterEntry]:
         name = cell(name_col)
         if not name and first_col is not None:
             name = f"{cell(first_col)} {cell(last_col)}".strip()
-        if not user_id and not name:
+        if not user_id.isdigit() and not name:
             continue
         entries.append(
             RosterEntry(
@@ -159,3 +170,21 @@ def read_roster(path: str | Path) -> list[RosterEntry]:
             )
         )
     return entries
+
+
+def check_roster_matches(entries: list[RosterEntry], names: dict[int, str], path: Path) -> int:
+    """How many roster learners the downloads never show (kept: learners who never took
+    part). A roster none of whose learners is a user of the downloads (by id or full
+    name) is not these courses' roster: RosterError, rather than that many made-up users."""
+    known_names = set(names.values())
+    unknown = [
+        entry
+        for entry in entries
+        if entry.user_id not in names and (entry.full_name or "") not in known_names
+    ]
+    if len(unknown) == len(entries):
+        raise RosterError(
+            f"roster {path}: none of its {len(entries):,} learners (user ids or full names) "
+            "is a user of the downloads; is it the roster of these courses?"
+        )
+    return len(unknown)

@@ -63,16 +63,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
-import yaml
 
+from moodle_analytics import cli_options
 from moodle_analytics.logs_report.build import run_dbt_build
-from moodle_analytics.logs_report.importer import ImportOptions, import_logs
+from moodle_analytics.logs_report.importer import ImportOptions, import_logs, rejects_path_for
 from moodle_analytics.logs_report.report_format import (
     COLUMN_HEADERS,
     COURSE_HEADER,
     normalise_header,
 )
 
+PROG = "moodle-logs-import"
 # The report's English column names -> column keys, for --columns.
 COLUMN_KEYS_BY_NAME = {
     normalise_header(name): key for key, name in {**COLUMN_HEADERS, "course": COURSE_HEADER}.items()
@@ -106,16 +107,6 @@ def _split_course_dates(values: list[tuple[str | None, date]]) -> tuple[date | N
     """The bare date (the last one given) and the dates of named courses."""
     bare = [day for name, day in values if name is None]
     return (bare[-1] if bare else None), {name: day for name, day in values if name}
-
-
-def _dbt_vars(text: str) -> dict:
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise argparse.ArgumentTypeError(f"--vars is not YAML: {error}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"--vars must be a mapping, e.g. '{{key: 1}}': {text!r}")
-    return value
 
 
 def _grades_file(text: str) -> tuple[str | None, Path]:
@@ -160,22 +151,20 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     paragraphs = [textwrap.fill(" ".join(part.split()), 79) for part in __doc__.split("\n\n")]
-    parser = argparse.ArgumentParser(
-        prog="moodle-logs-import",
-        description=paragraphs[1],
+    parser = cli_options.parser(
+        PROG,
+        paragraphs[1],
         epilog="\n\n".join([*paragraphs[3:6], EXAMPLE]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", type=Path, help="Logs report downloads (CSV)")
-    parser.add_argument(
+    cli_options.add_source_duckdb(
+        parser,
         "--duckdb",
-        type=Path,
-        default=Path("data/moodle_source.duckdb"),
-        help="DuckDB file to (re)create with the Moodle tables (default: %(default)s, "
+        "DuckDB file to (re)create with the Moodle tables (default: data/moodle_source.duckdb, "
         "where `make run` looks)",
     )
-    parser.add_argument("--schema", default="public", help="schema of the tables")
-    parser.add_argument("--prefix", default="mdl_", help="table prefix")
+    cli_options.add_moodle_tables(parser, "of the tables")
     when = parser.add_argument_group("time")
     when.add_argument(
         "--timezone",
@@ -297,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--vars",
-        type=_dbt_vars,
+        type=cli_options.dbt_vars,
         default={},
         metavar="YAML",
         help="dbt variables for the build, as dbt's --vars, e.g. '{weeks_when_no_end_date: 12}'",
@@ -311,13 +300,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_paths(files: list[Path], duckdb_path: Path, options: ImportOptions) -> None:
+    """Every file to read is there and not empty; every file to write can be written."""
+    for path in files:
+        cli_options.input_file(path, "download")
+    for path in options.grades:
+        cli_options.input_file(path, "--grades")
+    if options.roster:
+        cli_options.input_file(options.roster, "--roster")
+    cli_options.output_duckdb(duckdb_path, "--duckdb")
+    cli_options.output_file(rejects_path_for(duckdb_path, options), "--rejects")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     grades = [path for _, path in args.grades]
-    for path in [*args.files, *grades, *([args.roster] if args.roster else [])]:
-        if not path.is_file():
-            parser.error(f"no such file: {path}")
     course_start, course_starts = _split_course_dates(args.course_start)
     course_end, course_ends = _split_course_dates(args.course_end)
     options = ImportOptions(
@@ -340,15 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         prefix=args.prefix,
     )
     try:
+        check_paths(args.files, args.duckdb, options)
         totals = import_logs(args.files, args.duckdb, options)
-    except (OSError, ValueError) as error:
-        print(f"moodle-logs-import: error: {error}", file=sys.stderr)
-        return 2
+    except (OSError, ValueError, duckdb.Error) as error:
+        return cli_options.fail_unchanged(PROG, error, args.duckdb)
     summary = totals.summary()
     print(summary.splitlines()[0] if args.quiet else summary)
-    print(f"moodle-logs-import: tables written to {args.duckdb}; rejects in {totals.rejects_path}")
-    if not totals.loaded and totals.read:
-        return 1
+    print(f"{PROG}: tables written to {args.duckdb}; rejects in {totals.rejects_path}")
     if not args.build:
         return 0
     try:
@@ -362,12 +358,11 @@ def main(argv: list[str] | None = None) -> int:
             brief=not args.dbt_output,
         )
     except (OSError, duckdb.Error) as error:
-        print(f"moodle-logs-import: error: {error}", file=sys.stderr)
-        return 2
+        return cli_options.fail(PROG, error)
     if result.returncode:
-        print(f"moodle-logs-import: dbt build failed ({result.returncode})", file=sys.stderr)
+        cli_options.warn(PROG, f"dbt build failed ({result.returncode})")
         return result.returncode
-    print(f"moodle-logs-import: marts built in {result.warehouse}")
+    print(f"{PROG}: marts built in {result.warehouse}")
     for line in result.report:
         print(f"  {line}")
     return 0

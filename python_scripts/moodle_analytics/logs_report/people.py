@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from moodle_analytics.logs_report.common import SITE_COURSE_ID, mode_map, unique_map
-from moodle_analytics.logs_report.learners import infer_roles, read_roster
+from moodle_analytics.logs_report.learners import check_roster_matches, infer_roles
 from moodle_analytics.logs_report.report_format import MASKED_NAMES
 
 
@@ -208,14 +208,20 @@ class PeopleSteps:
         roles = infer_roles(log, names, existing)
         learners = {c: roles.learners.get(c, set()) for c in courses}
         extra_names: dict[int, str] = {}
-        if self.options.roster:
+        if self.roster is not None:
             learners = self.roster_learners(frame, courses, names, extra_names)
         return learners, {c: roles.teachers.get(c, set()) for c in courses}, extra_names
 
     def roster_learners(self, frame, courses, names, extra_names) -> dict[int, set[int]]:
         """Course -> roster learners: a roster row names its course or, without one,
         holds for the only course, else for the courses the user appears in."""
-        entries = read_roster(self.options.roster)
+        entries = self.roster
+        absent = check_roster_matches(entries, names, self.options.roster)
+        if absent:
+            self.totals.notes.append(
+                f"{absent} roster learner(s) never appear in the downloads: kept as "
+                "learners who never took part"
+            )
         id_by_name = {}
         for user, name in names.items():
             id_by_name[name] = None if name in id_by_name else user  # None: ambiguous

@@ -18,11 +18,13 @@ from urllib.parse import urlparse
 from moodle_analytics import cli_options
 from moodle_analytics.messages import delivery, lists, templates
 
+PROG = "moodle-messages"
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="moodle-messages",
-        description=__doc__.split("\n\n")[1].replace("\n", " "),
+    parser = cli_options.parser(
+        PROG,
+        __doc__.split("\n\n")[1].replace("\n", " "),
         epilog=delivery.__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -50,6 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="time zone of dates, e.g. Europe/Paris",
     )
     return parser
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """The warehouse and templates are there, --out can be written, before any work."""
+    cli_options.input_warehouse(args.warehouse)
+    if args.templates is not None:
+        cli_options.input_directory(args.templates, "--templates")
+    if args.out is not None:
+        cli_options.output_directory(args.out, "--out")
 
 
 def write_default_templates(directory: Path) -> list[Path]:
@@ -98,8 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.write_templates:
-        written = write_default_templates(args.write_templates)
-        print(f"moodle-messages: {len(written)} template(s) written to {args.write_templates}")
+        try:
+            cli_options.output_directory(args.write_templates, "--write-templates")
+            written = write_default_templates(args.write_templates)
+        except (cli_options.InputError, OSError) as error:
+            return cli_options.fail(PROG, error)
+        print(f"{PROG}: {len(written)} template(s) written to {args.write_templates}")
         return 0
     if not args.list:
         parser.error("--list is required (reminders, upgrade or next-course)")
@@ -109,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     site_name = args.site_name or urlparse(args.site_url).hostname or "Moodle"
     formatting = lists.Formatting(args.site_url, args.timezone)
     try:
+        check_paths(args)
         settings = delivery.SmtpSettings.from_env(os.environ) if args.send else None
         sender = settings.sender if settings else os.environ.get("MOODLE_SMTP_FROM", "")
         sender = sender or f"noreply@{urlparse(args.site_url).hostname or 'localhost'}"
@@ -130,15 +146,21 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = skipped + (sent or written)
         if args.out:
             delivery.write_manifest(args.out, spec.name, outcomes)
-    except (lists.ListError, templates.TemplateError, delivery.DeliveryError) as error:
-        return cli_options.fail("moodle-messages", error)
+    except (
+        cli_options.InputError,
+        lists.ListError,
+        templates.TemplateError,
+        delivery.DeliveryError,
+        OSError,
+    ) as error:
+        return cli_options.fail(PROG, error)
     counts: dict[str, int] = {}
     for outcome in outcomes:
         status = outcome.status.split(":")[0]
         counts[status] = counts.get(status, 0) + 1
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     print(
-        f"moodle-messages: {spec.name}: {len(recipients)} learner(s), "
+        f"{PROG}: {spec.name}: {len(recipients)} learner(s), "
         f"{len(messages)} message(s){': ' + summary if summary else ''}"
     )
     return 1 if counts.get("refused") else 0

@@ -6,6 +6,8 @@
   mapping from Moodle's column types, identifier rules.
 * source.py: a copy of the Moodle tables to load from, in a DuckDB file or a
   directory of Parquet files, read through DuckDB.
+* duckdb_files.py: what is a DuckDB database, and replacing one whole (a load
+  writes beside the target and renames over it only when it succeeded).
 
 postgres/ builds on these (load.py copies a MoodleSource into PostgreSQL with
 Moodle's keys, sequences and roles); the file sink (moodle_sink.py) writes

@@ -70,6 +70,7 @@ def _recorded_server(env_file: Path) -> PostgresServer | None:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
+    cli_options.output_file(args.env_file, "--env-file")
     recorded = _recorded_server(args.env_file)
     if recorded is not None:
         if recorded.is_running():
@@ -173,6 +174,10 @@ def _create_roles(args: argparse.Namespace, settings: dict[str, str], dsn: str, 
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    if args.duckdb is not None:
+        cli_options.input_duckdb(args.duckdb, "--duckdb")
+    else:
+        cli_options.input_directory(args.parquet_dir, "--parquet-dir")
     settings = _connection_settings(args.env_file)
     # A local server's defaults where the settings leave them out.
     local = {"MOODLE_PG_HOST": "127.0.0.1", "MOODLE_PG_PORT": "5432", "MOODLE_PG_USER": "postgres"}
@@ -182,9 +187,13 @@ def cmd_load(args: argparse.Namespace) -> int:
     source = args.duckdb or args.parquet_dir
     say(f"loading {source} into {database}.{args.schema} ({args.method})")
     options = {name: getattr(args, name) for name in LOAD_OPTIONS}
-    result = load_moodle(
-        dsn, source, database=database, log=lambda message: say(f"  {message}"), **options
-    )
+    try:
+        result = load_moodle(
+            dsn, source, database=database, log=lambda message: say(f"  {message}"), **options
+        )
+    except (LoadError, psycopg2.Error) as error:
+        kept = f"the Moodle tables in {database}.{args.schema} are as they were"
+        return cli_options.fail(PROG, f"{cli_options.one_line(error)} ({kept})")
     log_rows = result.row_counts["logstore_standard_log"]
     say(f"{result.total_rows:,} rows ({log_rows:,} log rows) in {result.seconds['total']:.1f} s")
     if args.roles:
@@ -208,8 +217,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     unknown = set(targets) - set(TARGETS)
     if unknown:
         return cli_options.fail(PROG, f"unknown targets {sorted(unknown)}; choose from {TARGETS}")
+    cli_options.input_duckdb(args.duckdb, "--duckdb")
     if args.work_dir is not None:
-        args.work_dir.mkdir(parents=True, exist_ok=True)
+        cli_options.output_directory(args.work_dir, "--work-dir")
     with tempfile.TemporaryDirectory(prefix="moodle-pg-bench-", dir=args.work_dir) as work:
         # The postgres OS user runs the server in here when we are root.
         Path(work).chmod(0o755)
@@ -317,9 +327,7 @@ def _add_bench(add) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli_options.parser(PROG, __doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     def add(name, help_text, func) -> argparse.ArgumentParser:
@@ -342,7 +350,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (PostgresError, LoadError, RoleError, ConnectionSettingsError) as error:
+    except (
+        cli_options.InputError,
+        PostgresError,
+        LoadError,
+        RoleError,
+        ConnectionSettingsError,
+        OSError,
+    ) as error:
         return cli_options.fail(PROG, error)
     except psycopg2.Error as error:
         return cli_options.fail(PROG, f"PostgreSQL: {str(error).strip()}")

@@ -12,6 +12,11 @@ not copying, is most of a big load.
 
 The big log table is split into id ranges copied side by side, and indexes are
 built several at a time (``jobs``).
+
+A load is all or nothing: the tables are filled in a schema of their own
+(``<schema>__loading``) and, once every row, key and index is in, moved into
+the target schema in one transaction (dropping the Moodle tables it held, with
+--replace). A failed load drops its loading schema; the target schema is as it was.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,21 +114,78 @@ def ensure_database(dsn: str, database: str) -> bool:
         conn.close()
 
 
+def loading_schema(schema: str) -> str:
+    """The schema a load fills before its tables move into ``schema``."""
+    return f"{schema}__loading"
+
+
+def _refuse_unless_replacing(cursor, schema: str, prefix: str, replace: bool) -> list[str]:
+    """The Moodle tables ``schema`` holds; a LoadError if there are some and not ``replace``."""
+    present = moodle_tables_in(cursor, schema, prefix)
+    if present and not replace:
+        raise LoadError(
+            f"{cursor.connection.info.dbname}.{schema} already holds {len(present)} Moodle "
+            f"tables ({prefix}{present[0]}, ...); pass replace=True (--replace) to reload"
+        )
+    return present
+
+
 def _create_tables(dsn: str, schema: str, prefix: str, replace: bool) -> None:
+    """Moodle's tables, empty, in the loading schema of ``schema`` (made afresh)."""
+    loading = sql.Identifier(loading_schema(schema))
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cursor:
-            present = moodle_tables_in(cursor, schema, prefix)
-            if present and not replace:
-                raise LoadError(
-                    f"{conn.info.dbname}.{schema} already holds {len(present)} Moodle tables "
-                    f"({prefix}{present[0]}, ...); pass replace=True (--replace) to reload"
-                )
-            for table in present:
-                cursor.execute(f"DROP TABLE {qualified(schema, prefix, table)} CASCADE")
-            cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            _refuse_unless_replacing(cursor, schema, prefix, replace)
+            cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(loading))
+            cursor.execute(sql.SQL("CREATE SCHEMA {}").format(loading))
             for table in MOODLE_TABLES:
-                cursor.execute(create_table_sql(table, POSTGRES, prefix, schema))
+                cursor.execute(create_table_sql(table, POSTGRES, prefix, loading_schema(schema)))
+    finally:
+        conn.close()
+
+
+def _swap_in(dsn: str, schema: str, prefix: str, replace: bool, private_schema: bool) -> None:
+    """In one transaction: the Moodle tables ``schema`` held are dropped (with what is
+    built on them) and the loaded ones, with their keys, indexes and sequences, move in.
+    Readers see the old tables or the new ones, never a part of either."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            for table in _refuse_unless_replacing(cursor, schema, prefix, replace):
+                cursor.execute(f"DROP TABLE {qualified(schema, prefix, table)} CASCADE")
+            for table in MOODLE_TABLES:
+                cursor.execute(
+                    sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+                        sql.SQL(qualified(loading_schema(schema), prefix, table)),
+                        sql.Identifier(schema),
+                    )
+                )
+            cursor.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(loading_schema(schema))))
+            if private_schema:
+                cursor.execute(
+                    sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(schema))
+                )
+    finally:
+        conn.close()
+
+
+def _drop_loading_schema(dsn: str, schema: str) -> None:
+    """What a failed load wrote, removed; the tables of ``schema`` were never touched."""
+    try:
+        conn = psycopg2.connect(dsn)
+    except psycopg2.Error:
+        return
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(loading_schema(schema))
+                )
+            )
+    except psycopg2.Error:
+        pass
     finally:
         conn.close()
 
@@ -206,10 +269,8 @@ def _build_keys(
     return warnings
 
 
-def _finish_tables(
-    dsn: str, schema: str, prefix: str, order: list[str], private_schema: bool
-) -> dict[str, int]:
-    """Id sequences, the schema's grants and planner statistics; the row counts loaded."""
+def _finish_tables(dsn: str, schema: str, prefix: str, order: list[str]) -> dict[str, int]:
+    """Id sequences and planner statistics; the row counts loaded."""
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     try:
@@ -217,10 +278,6 @@ def _finish_tables(
             for table in MOODLE_TABLES:
                 for statement in sequence_sql(table, prefix, schema):
                     cursor.execute(statement)
-            if private_schema:
-                cursor.execute(
-                    sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(schema))
-                )
             # Planner statistics now rather than whenever autovacuum gets round to it.
             for table in order:
                 cursor.execute(f"ANALYZE {qualified(schema, prefix, table)}")
@@ -254,8 +311,11 @@ def load_moodle(
     """Load every table of MOODLE_TABLES from ``source`` into ``database``.
 
     ``dsn`` is a libpq connection string for the server (its dbname is replaced by
-    ``database``, which is created if missing). ``replace`` drops Moodle tables that
-    already exist (with anything built on them). A source breaking one of Moodle's
+    ``database``, which is created if missing). The tables are loaded into a schema
+    of their own (loading_schema) and moved into ``schema`` in one transaction once
+    every row, key and index is in: a failed load leaves ``schema`` as it was.
+    ``replace`` drops Moodle tables that already exist (with anything built on them)
+    in that transaction. A source breaking one of Moodle's
     unique indexes gets a plain index and a warning, or a LoadError with ``strict``.
     ``private_schema`` revokes PUBLIC's access to ``schema`` so only roles granted
     access (roles.py) can see the Moodle tables.
@@ -270,34 +330,41 @@ def load_moodle(
     copy_jobs = jobs or max(1, cpus // 2)
     index_jobs = jobs or min(4, cpus)
     clock = _PhaseClock(log or (lambda message: None))
-    moodle = MoodleSource(source, source_schema, prefix if source_prefix is None else source_prefix)
-    try:
+    _check_name("loading schema", loading_schema(schema))
+    source_prefix = prefix if source_prefix is None else source_prefix
+    loading = loading_schema(schema)
+    with closing(MoodleSource(source, source_schema, source_prefix)) as moodle:
         ensure_database(dsn, database)
         target = make_dsn(dsn, dbname=database)
-        # Biggest first, so the log table is not the one left running alone at the end.
-        counts = {table: moodle.count(table) for table in MOODLE_TABLES}
-        expected = dict(sorted(counts.items(), key=lambda item: -item[1]))
-        _create_tables(target, schema, prefix, replace)
-        clock.lap("create tables")
-        _copy_rows(moodle, target, schema, prefix, expected, method, copy_jobs)
-        clock.lap(f"copy rows ({method}, {copy_jobs} at a time)")
-        warnings: list[str] = []
-        if keys:
-            warnings = _build_keys(
-                target, schema, prefix, list(expected), index_jobs, strict, maintenance_work_mem
-            )
-            for warning in warnings:
-                clock.say(f"warning: {warning}")
-            clock.lap(f"primary keys and indexes ({index_jobs} at a time)")
-        loaded = _finish_tables(target, schema, prefix, list(expected), private_schema)
-        clock.lap("sequences, grants, analyze")
-    finally:
-        moodle.close()
-    wrong = {
-        table: (loaded[table], expected[table])
-        for table in loaded
-        if loaded[table] != expected[table]
-    }
-    if wrong:
-        raise LoadError(f"row counts differ from the source (loaded, source): {wrong}")
+        try:
+            # Biggest first, so the log table is not the one left running alone at the end.
+            counts = {table: moodle.count(table) for table in MOODLE_TABLES}
+            expected = dict(sorted(counts.items(), key=lambda item: -item[1]))
+            _create_tables(target, schema, prefix, replace)
+            clock.lap("create tables")
+            _copy_rows(moodle, target, loading, prefix, expected, method, copy_jobs)
+            clock.lap(f"copy rows ({method}, {copy_jobs} at a time)")
+            warnings: list[str] = []
+            if keys:
+                order = list(expected)
+                warnings = _build_keys(
+                    target, loading, prefix, order, index_jobs, strict, maintenance_work_mem
+                )
+                for warning in warnings:
+                    clock.say(f"warning: {warning}")
+                clock.lap(f"primary keys and indexes ({index_jobs} at a time)")
+            loaded = _finish_tables(target, loading, prefix, list(expected))
+            clock.lap("sequences, analyze")
+            wrong = {
+                table: (loaded[table], count)
+                for table, count in expected.items()
+                if loaded[table] != count
+            }
+            if wrong:
+                raise LoadError(f"row counts differ from the source (loaded, source): {wrong}")
+            _swap_in(target, schema, prefix, replace, private_schema)
+            clock.lap(f"move into {schema}, grants")
+        except BaseException:
+            _drop_loading_schema(target, schema)
+            raise
     return LoadResult(database, schema, prefix, method, loaded, clock.total(), warnings)

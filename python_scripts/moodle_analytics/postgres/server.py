@@ -36,6 +36,8 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from moodle_analytics.moodle_db.duckdb_files import process_is_running
+
 MARKER_FILE = "moodle-analytics-pg.json"
 DEFAULT_ENV_FILE = Path("data/postgres.env")
 DEFAULT_DATABASE = "moodle"
@@ -384,15 +386,7 @@ class PostgresServer:
 
     def is_running(self) -> bool:
         pid = self.postmaster_pid()
-        if pid is None:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return pid is not None and process_is_running(pid)
 
     def stop(self) -> None:
         """Stop the server and delete its directory; safe to call twice."""

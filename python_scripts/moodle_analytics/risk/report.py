@@ -22,9 +22,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from moodle_analytics import cli_options
 from moodle_analytics.risk.backtest import ALL_COHORTS, plot_auc_by_week
 from moodle_analytics.risk.metrics import score_metrics
 
+PROG = "moodle-risk-report"
 # The demo's targets (issue 4): week 3 and the middle of the course.
 EARLY_WEEK, EARLY_TARGET, MIDPOINT_TARGET = 3, 0.80, 0.90
 
@@ -183,12 +185,8 @@ def report(frames: dict[str, pd.DataFrame], truth: pd.DataFrame | None) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="moodle-risk-report",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument("--warehouse", type=Path, default=Path("data/moodle_analytics.duckdb"))
+    parser = cli_options.parser(PROG, __doc__.split("\n\n")[0].split(": ", 1)[1])
+    cli_options.add_warehouse(parser)
     parser.add_argument(
         "--schema-prefix",
         default="analytics",
@@ -206,14 +204,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_inputs(
+    arguments: argparse.Namespace,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """The risk tables and the ground truth, each file checked first."""
+    cli_options.input_warehouse(arguments.warehouse)
+    if arguments.plot is not None:
+        cli_options.output_file(arguments.plot, "--plot")
+    frames = read_tables(arguments.warehouse, arguments.schema_prefix)
+    if arguments.ground_truth is None:
+        return frames, None
+    path = cli_options.input_file(arguments.ground_truth, "--ground-truth")
+    try:
+        return frames, read_ground_truth(path)
+    except ValueError as problem:  # pandas' reasons a file is not a CSV it can read
+        raise ReportError(f"--ground-truth {path}: {cli_options.one_line(problem)}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
-        frames = read_tables(arguments.warehouse, arguments.schema_prefix)
-        truth = read_ground_truth(arguments.ground_truth) if arguments.ground_truth else None
-    except ReportError as problem:
-        print(f"moodle-risk-report: {problem}", file=sys.stderr)
-        return 2
+        frames, truth = read_inputs(arguments)
+    except (ReportError, cli_options.InputError, OSError) as problem:
+        return cli_options.fail(PROG, problem)
     print(report(frames, truth))
     if arguments.plot:
         path = plot_auc_by_week(frames["backtest"], arguments.plot)

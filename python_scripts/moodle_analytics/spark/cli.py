@@ -24,9 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from moodle_analytics import cli_options
+from moodle_analytics.moodle_db.source import LoadError, MoodleSource
 from moodle_analytics.spark.parquet_tables import export_moodle_tables
 from moodle_analytics.spark.risk_stage import RISK_TABLES, SparkBuild, score
 
@@ -45,7 +44,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     cli_options.add_moodle_tables(parser)
     parser.add_argument(
-        "--vars", default="{}", help="dbt variables, as dbt's --vars (YAML mapping)"
+        "--vars",
+        type=cli_options.dbt_vars,
+        default={},
+        help="dbt variables, as dbt's --vars (YAML mapping)",
     )
     parser.add_argument(
         "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
@@ -117,8 +119,24 @@ def register_scores(args: argparse.Namespace, variables: dict, schema: str, scor
     )
 
 
+def check_paths(args: argparse.Namespace) -> None:
+    """The Moodle tables are there (every table and column) and --spark-dir can be
+    written, before Spark starts."""
+    if args.parquet_dir is not None:
+        cli_options.input_directory(args.parquet_dir, "--parquet-dir")
+    else:
+        cli_options.input_duckdb(args.duckdb, "--duckdb")
+    MoodleSource(args.parquet_dir or args.duckdb, args.schema, args.prefix).close()
+    cli_options.input_directory(args.project_dir, "--project-dir")
+    cli_options.output_directory(args.spark_dir, "--spark-dir")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        check_paths(args)
+    except (cli_options.InputError, LoadError) as error:
+        return cli_options.fail("moodle-spark", error)
     spark_dir = args.spark_dir.resolve()
     seconds: dict[str, float] = {}
 
@@ -126,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parquet_dir = parquet_tables(args)
     seconds["parquet"] = time.perf_counter() - started
 
-    variables = yaml.safe_load(args.vars) or {}
+    variables = dict(args.vars)
     variables.update(
         moodle_parquet_dir=str(parquet_dir),
         moodle_schema=args.schema,
