@@ -15,6 +15,7 @@ import numpy as np
 
 from moodle_analytics.demo.config import DAY, WEEK
 from moodle_analytics.demo.gradebook import CourseState, Gradebook
+from moodle_analytics.demo.personas import persona_trait, quality_of
 from moodle_analytics.demo.site import Activity, _md5, _sigmoid
 from moodle_analytics.demo.world import HOUR, VIEW_EVENT, Part, World
 
@@ -50,7 +51,7 @@ class Assignments(Part):
             column = np.full(len(done), state.cm_column[assign.cm_id])
             self.gradebook.complete_many(state, lc_index[done], column, t[done] + 2)
         submissions: list[tuple[int, int, float, list]] = []  # graded below
-        quality = lc["quality"][lc_index]
+        quality = quality_of(lc, lc_index)
         for k in range(len(hand)):
             row = [int(ids[k]), assign.instance_id, int(users[k]), int(t[k]) - 90,
                    int(modified[k]), None, status[k], 0, 0, 1]  # fmt: skip
@@ -65,10 +66,10 @@ class Assignments(Part):
         rng, lc = self.rng, self.lc
         engagement = lc["engagement"][members]
         n = len(members)
-        willing = _sigmoid(2.8 + 1.4 * engagement + lc["hands_in"][members])
+        willing = _sigmoid(2.8 + 1.4 * engagement + persona_trait(lc, members, "hands_in"))
         submits = rng.random(n) < willing * np.minimum(level, 1) ** 0.3
         active_next = lc["last_active_week"][members] > assign.week
-        late_odds = -1.7 - 0.9 * engagement + lc["lateness"][members]
+        late_odds = -1.7 - 0.9 * engagement + persona_trait(lc, members, "lateness")
         late = submits & active_next & (rng.random(n) < _sigmoid(late_odds))
         delay = np.where(
             late, rng.exponential(36 * HOUR, n) + 600, -rng.exponential(30 * HOUR, n) - 300
@@ -304,6 +305,6 @@ class Assignments(Part):
         self.log_submitted(state, assign, user_, id_, np.array([resubmitted_at]))
         regraded_at = resubmitted_at + int(rng.integers(DAY, 4 * DAY))
         if regraded_at < self.as_of:
-            quality = float(self.lc["quality"][lc_index])
+            quality = float(quality_of(self.lc, lc_index))
             grade = round(100 * float(_sigmoid(1.3 + 1.3 * quality + rng.normal(0, 0.5))), 2)
             self.grade_attempt(state, assign, lc_index, user, grade, regraded_at, teacher, 1)

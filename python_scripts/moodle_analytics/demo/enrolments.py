@@ -17,7 +17,7 @@ from moodle_analytics.demo.config import DAY, WEEK, DemoConfig
 from moodle_analytics.demo.personas import (
     design_learner_course,
     last_week_on_calendar,
-    persona_arrays,
+    persona_codes,
     quality,
 )
 from moodle_analytics.demo.site import PROGRAMME_COURSES, STUDENT_ROLE_ID, Course, SiteRows
@@ -67,8 +67,7 @@ class EnrolmentPlanner:
         self.plan_self_paced()
         columns = zip(*self.records, strict=True)
         arrays = {name: np.array(values) for name, values in zip(FIELDS, columns, strict=True)}
-        # and how each one's persona works: session_rate ... quality
-        arrays.update(persona_arrays(arrays["persona"], arrays["ability"]))
+        arrays["persona"] = persona_codes(arrays["persona"])
         return arrays
 
     def new_learner(self, created: int) -> int:

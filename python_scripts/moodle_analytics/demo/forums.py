@@ -12,6 +12,7 @@ import numpy as np
 
 from moodle_analytics.demo.config import DAY, WEEK
 from moodle_analytics.demo.gradebook import CourseState
+from moodle_analytics.demo.personas import persona_trait
 from moodle_analytics.demo.site import Activity, _sigmoid
 from moodle_analytics.demo.world import HOUR, VIEW_EVENT, Part
 
@@ -34,7 +35,7 @@ class Forums(Part):
         teacher = course.teacher_ids[0]
         engagement = lc["engagement"][members]
         # Quiet learners post less, busy ones more.
-        level = level * lc["session_rate"][members]
+        level = level * persona_trait(lc, members, "session_rate")
         if not course.is_self_paced and week != course.break_week:
             posted = int(starts[0]) + 9 * HOUR + int(rng.integers(0, HOUR))
             self.new_discussions(

@@ -45,6 +45,12 @@ PERSONAS = {
     "efficient": Persona(0.4, 0.6, 2.0, 2.5, -1.5, 0.5),
     "struggling": Persona(1.15, 1.2, -0.2, -1.7, 1.3, -1.3),
 }
+# Sorted, so that a code is a name's position (persona_codes).
+PERSONA_NAMES = tuple(sorted(PERSONAS))
+TRAITS = {
+    trait: np.array([getattr(PERSONAS[name], trait) for name in PERSONA_NAMES])
+    for trait in Persona.__dataclass_fields__
+}
 # Share of a break week's learners who still come, and how much.
 BREAK_WEEK_VISITORS, BREAK_WEEK_LEVEL = 0.12, 0.25
 
@@ -102,18 +108,19 @@ def quality(persona: str, ability: float) -> float:
     return ability + PERSONAS[persona].quality
 
 
-def persona_arrays(personas: np.ndarray, ability: np.ndarray) -> dict[str, np.ndarray]:
-    """The per-learner-course columns the simulation reads, from each one's persona."""
-    table = [PERSONAS[name] for name in personas]
-    return {
-        "session_rate": np.array([p.session_rate for p in table]),
-        "session_size": np.array([p.session_size for p in table]),
-        "attempts": np.array([p.attempts for p in table]),
-        "hands_in": np.array([p.hands_in for p in table]),
-        "lateness": np.array([p.lateness for p in table]),
-        # Ability as the grades see it.
-        "quality": ability + np.array([p.quality for p in table]),
-    }
+def persona_codes(names: np.ndarray) -> np.ndarray:
+    """Personas by name as small codes (positions in PERSONA_NAMES): sites hold many."""
+    return np.searchsorted(PERSONA_NAMES, names).astype(np.int8)
+
+
+def persona_trait(lc: dict[str, np.ndarray], members: np.ndarray, trait: str) -> np.ndarray:
+    """A Persona field (session_rate ... lateness) of each learner-course's persona."""
+    return TRAITS[trait][lc["persona"][members]]
+
+
+def quality_of(lc: dict[str, np.ndarray], members) -> np.ndarray:
+    """Ability as each learner-course's grades see it (the persona shifts it)."""
+    return lc["ability"][members] + TRAITS["quality"][lc["persona"][members]]
 
 
 def activity_level(

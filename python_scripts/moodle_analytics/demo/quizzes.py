@@ -14,6 +14,7 @@ import numpy as np
 from moodle_analytics.demo.config import DAY, WEEK
 from moodle_analytics.demo.gradebook import CourseState, Gradebook
 from moodle_analytics.demo.logbuffer import CLI
+from moodle_analytics.demo.personas import persona_trait, quality_of
 from moodle_analytics.demo.site import Activity, _sigmoid
 from moodle_analytics.demo.world import HOUR, VIEW_EVENT, Part, World
 
@@ -30,8 +31,8 @@ class Quizzes(Part):
     def play(self, state: CourseState, quiz: Activity, members, starts, level) -> None:
         """Attempts of learners active in the quiz's week (starting at `starts`)."""
         rng, lc = self.rng, self.lc
-        engagement, quality = lc["engagement"][members], lc["quality"][members]
-        willing = _sigmoid(3.0 + 1.3 * engagement + lc["attempts"][members])
+        engagement, quality = lc["engagement"][members], quality_of(lc, members)
+        willing = _sigmoid(3.0 + 1.3 * engagement + persona_trait(lc, members, "attempts"))
         attempts_first = rng.random(len(members)) < willing * np.minimum(level, 1) ** 0.3
         active_next = lc["last_active_week"][members] > quiz.week
         window_end = np.where(active_next, starts + WEEK + 2 * DAY, starts + WEEK - HOUR)

@@ -17,6 +17,7 @@ import numpy as np
 from moodle_analytics.demo.config import DAY, WEEK
 from moodle_analytics.demo.gradebook import CourseState, Gradebook
 from moodle_analytics.demo.logbuffer import WEB, WS
+from moodle_analytics.demo.personas import persona_trait
 from moodle_analytics.demo.world import HOUR, MODULE_CODES, VIEW_EVENT, Part, World
 
 # When learners study: share of sessions starting in each UTC hour.
@@ -83,7 +84,8 @@ class Sessions(Part):
     def session_counts(self, state: CourseState, week: int, members, level) -> np.ndarray:
         lc = self.lc
         engagement = lc["engagement"][members]
-        rate = 2.2 * np.exp(0.45 * engagement) * level * lc["session_rate"][members]
+        busy = persona_trait(lc, members, "session_rate")
+        rate = 2.2 * np.exp(0.45 * engagement) * level * busy
         count = self.rng.poisson(rate)
         # Learners keep showing up in the last quarter unless designed to stop,
         # and a fading learner's last active week has at least one session.
@@ -108,7 +110,9 @@ class Sessions(Part):
         mobile = lc["is_mobile_user"][session_lc] & (rng.random(len(session_lc)) < 0.5)
         origin = np.where(mobile, WS, WEB)
         size = 1 + rng.poisson(
-            3.4 * np.exp(0.25 * lc["engagement"][session_lc]) * lc["session_size"][session_lc]
+            3.4
+            * np.exp(0.25 * lc["engagement"][session_lc])
+            * persona_trait(lc, session_lc, "session_size")
         )
         n_events = int(size.sum())
         gaps = np.minimum(rng.exponential(110.0, n_events) + 8, 1500).astype(np.int64)

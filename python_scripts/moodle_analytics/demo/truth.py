@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from moodle_analytics.demo.personas import PERSONA_NAMES
 from moodle_analytics.demo.simulate import Simulation
 
 TRUTH_COLUMNS = {
@@ -65,7 +66,7 @@ def ground_truth(simulation: Simulation) -> pd.DataFrame:
             "term_index": course["term_index"].to_numpy(dtype=np.int64),
             "enrol_method": lc["enrol_method"].astype(str),
             "trajectory": trajectory,
-            "persona": lc["persona"].astype(str),
+            "persona": np.array(PERSONA_NAMES)[lc["persona"]],
             "designed_dropout": np.isin(trajectory, ["fade_out", "never_start"]),
             "last_active_week": lc["last_active_week"].astype(np.int64),
             "first_week": lc["first_week"].astype(np.int64),
