@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 PG_ENV := $(DATA)/postgres.env
 
-.PHONY: help run test venv spark-venv system-packages demo-data build docs dashboard lint pytest clean
+.PHONY: help run test venv spark-venv metricflow-venv system-packages demo-data build docs dashboard lint pytest clean
 .PHONY: pg-start pg-load pg-build pg-duckdb-build pg-status pg-stop risk-report logs-report messages bench spark
 
 help:
@@ -29,6 +29,7 @@ help:
 	@echo "make pg-build   a private PostgreSQL server with the demo Moodle tables, dbt build on target postgres"
 	@echo "make pg-duckdb-build   the same server, dbt build on target duckdb_pg (make pg-stop when done)"
 	@echo "make spark  the demo on Apache Spark (local session): dbt build, then risk scores on DuckDB"
+	@echo "make metricflow-venv   install mf, the semantic layer's query tool (docs/bi.md)"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make clean  remove the virtual environment, data and build output"
 
@@ -47,6 +48,13 @@ $(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.txt
 	touch $@
 
 spark-venv: $(BIN)/.installed-spark
+
+# The semantic layer's query tool, mf (MetricFlow); the tests run it.
+$(BIN)/.installed-metricflow: $(BIN)/.installed requirements-metricflow.txt
+	$(BIN)/pip install --quiet -r requirements-metricflow.txt -c constraints.txt
+	touch $@
+
+metricflow-venv: $(BIN)/.installed-metricflow
 
 # PostgreSQL (the tests start a private server) and Chromium (rendering
 # checks) come from Debian; installed only when missing.
@@ -86,10 +94,13 @@ run: build docs dashboard
 lint: venv demo-data
 	$(BIN)/ruff check python_scripts tests models
 	$(BIN)/ruff format --check python_scripts tests models
-	$(BIN)/sqlfluff lint models macros tests --processes 2
+	$(BIN)/sqlfluff lint models macros tests analyses snapshots --processes 2
 
-pytest: venv spark-venv system-packages
-	$(BIN)/pytest
+# Two processes, whole modules to each (tests/python/conftest.py says what they share).
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+pytest: venv spark-venv metricflow-venv system-packages
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest
 

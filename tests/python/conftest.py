@@ -1,18 +1,79 @@
-"""Fixtures shared by the test suite."""
+"""Fixtures shared by the test suite.
+
+`make test` runs the suite in two processes (pytest-xdist, whole modules to a
+process). What every process needs and costs a build, the built demo, is built
+once under a lock and copied into each process's own directory, so no two
+processes ever open the same DuckDB file.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 
-from dbt_project import Workspace, generate_demo
+from dbt_project import PARSE_CACHE_VARIABLE, Workspace, generate_demo
 
 # The private PostgreSQL server fixtures.
 pytest_plugins = ["postgres_fixtures"]
+
+# Modules that take minutes start first, so the two processes end together.
+LONGEST_FIRST = ("test_spark_build.py", "test_incremental_build.py", "test_postgres_build.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
+def session_root(tmp_path_factory) -> Path:
+    """The session's temporary directory, shared by every test process."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold a lock on `path` that other test processes wait for."""
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_dbt_parse(tmp_path_factory) -> Iterator[Path]:
+    """One directory of dbt parses for the session's workspaces (dbt_project.py)."""
+    directory = session_root(tmp_path_factory) / "dbt_parses"
+    os.environ[PARSE_CACHE_VARIABLE] = str(directory)
+    yield directory
+    os.environ.pop(PARSE_CACHE_VARIABLE, None)
 
 
 @pytest.fixture(scope="session")
 def built_demo(tmp_path_factory) -> Workspace:
     """The default demo site, built once with `dbt build` (every data test passing)."""
-    workspace = generate_demo(tmp_path_factory.mktemp("built_demo"))
-    workspace.dbt("build")
-    return workspace
+    shared = session_root(tmp_path_factory) / "built_demo_shared"
+    with exclusive(shared.with_suffix(".lock")):
+        if not (shared / "built").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            generate_demo(shared).dbt("build")
+            (shared / "built").touch()
+    own = tmp_path_factory.mktemp("built_demo")
+    shutil.copytree(shared, own, dirs_exist_ok=True)
+    return Workspace(
+        directory=own,
+        source=own / "moodle_source.duckdb",
+        warehouse=own / "moodle_analytics.duckdb",
+        ground_truth=own / "demo_ground_truth.csv",
+    )

@@ -2,13 +2,24 @@
 
 Each workspace has its own Moodle source file, warehouse file and target
 directory, so builds in one test never see another test's state.
+
+Parsing the project costs a dbt command most of its start (about 10 CPU
+seconds); the suite runs dbt in dozens of workspaces. dbt runs in the
+workspace's directory with the workspace's files named relative to it, so every
+workspace presents dbt the same profile, and the parse of one workspace
+(target/partial_parse.msgpack) serves the next: dbt itself checks that the
+project, variables and profile are unchanged and parses again where not.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +27,11 @@ import duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
+PARTIAL_PARSE = "partial_parse.msgpack"
+# Set per test session by conftest.py; empty: no parse is shared.
+PARSE_CACHE_VARIABLE = "MOODLE_TEST_PARSE_CACHE"
+# Variables whose value a parse depends on (the profile, the project's env_var calls).
+PARSE_ENV_PREFIXES = ("DBT_", "MOODLE_", "ANALYTICS_", "DUCKDB_")
 
 
 @dataclass
@@ -40,19 +56,43 @@ class Workspace:
         env.update(self.extra_env)
         return env
 
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        """Run a dbt command in the project against this workspace's files."""
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        """`env` with the workspace's own files named relative to its directory."""
+        env = self.env
+        for name in ("MOODLE_SOURCE_DUCKDB", "MOODLE_ANALYTICS_DUCKDB", "MOODLE_RISK_MODEL_STORE"):
+            path = Path(env[name]) if env.get(name) else None
+            if path is not None and path.is_relative_to(self.directory):
+                env[name] = str(path.relative_to(self.directory))
+        return env
+
+    def dbt(
+        self, *args: str, check: bool = True, target_path: Path | None = None
+    ) -> subprocess.CompletedProcess:
+        """Run a dbt command in the project against this workspace's files (artifacts in
+        `target_path`, default the workspace's target directory)."""
+        target = target_path or self.directory / "target"
+        env = self.dbt_env
+        shared_parse = shared_parse_file(args, env)
+        if shared_parse is not None and shared_parse.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shared_parse, target / PARTIAL_PARSE)
         command = [
             str(BIN_DIR / "dbt"),
             *args,
+            "--project-dir",
+            str(PROJECT_DIR),
             "--target-path",
-            str(self.directory / "target"),
+            str(target),
             "--log-path",
             str(self.directory / "logs"),
         ]
+        self.directory.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            command, cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
+            command, cwd=self.directory, env=env, capture_output=True, text=True
         )
+        if shared_parse is not None and (target / PARTIAL_PARSE).exists():
+            keep_for_later(target / PARTIAL_PARSE, shared_parse)
         if check and result.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}")
         return result
@@ -70,6 +110,26 @@ class Workspace:
     def frame(self, sql: str):
         with self.connect() as connection:
             return connection.execute(sql).df()
+
+
+def shared_parse_file(args: tuple[str, ...], env: dict[str, str]) -> Path | None:
+    """Where the parse of dbt commands with these variables and settings is kept."""
+    cache = env.get(PARSE_CACHE_VARIABLE)
+    if not cache:
+        return None
+    settings = {name: value for name, value in env.items() if name.startswith(PARSE_ENV_PREFIXES)}
+    settings.pop(PARSE_CACHE_VARIABLE)
+    variables = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
+    key = json.dumps([variables, sorted(settings.items())])
+    return Path(cache) / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
+
+
+def keep_for_later(parse: Path, shared: Path) -> None:
+    """Share a workspace's parse; replaced whole, so a reader never sees half a file."""
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=shared.parent, delete=False) as copy:
+        shutil.copyfileobj(parse.open("rb"), copy)
+    os.replace(copy.name, shared)
 
 
 def generate_demo(directory: Path, *extra_args: str) -> Workspace:

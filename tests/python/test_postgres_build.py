@@ -1,4 +1,5 @@
-"""The project on PostgreSQL: in-database builds, DuckDB over PostgreSQL, serving, parity.
+"""The project on PostgreSQL: in-database builds, DuckDB over PostgreSQL, serving, parity,
+and the dashboard and message lists read from each target.
 
 One small demo site is built three ways, once per session:
 
@@ -30,22 +31,32 @@ import psycopg2.errors
 import pytest
 from psycopg2 import sql
 
+from analysis_queries import compile_analyses
 from dbt_project import Workspace
 from mart_compare import (
     Mart,
     comparable,
     compare_builds,
+    differences,
+    differing_by_design,
     duckdb_table_rows,
+    manifest_of,
     marts_of,
     models_not_compiled,
+    same_value,
 )
+from moodle_analytics.dashboard import build_dashboard
+from moodle_analytics.dashboard.cli import main as dashboard_main
+from moodle_analytics.dashboard.warehouse import Target
+from moodle_analytics.messages import lists
+from moodle_analytics.messages.cli import main as messages_main
 from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.postgres import cli as pg_cli
 from moodle_analytics.postgres.check import ConnectionSettings
 from moodle_analytics.postgres.duckdb_plugin import create_secret_sql
 from moodle_analytics.postgres.load import ensure_database
 from moodle_analytics.postgres.roles import create_bi_role, create_build_role, create_reader_role
-from moodle_analytics.postgres.server import PostgresServer
+from moodle_analytics.postgres.server import PostgresServer, write_env_file
 from postgres_fixtures import LoadedMoodle
 
 pytest_plugins = ["postgres_fixtures"]
@@ -327,6 +338,67 @@ def test_bi_role_reads_the_marts_and_nothing_of_moodle(builds: Builds, database:
         bi.close()
 
 
+# -- analyses and history, read as BI reads them ---------------------------------------
+def rows_of_query(conn, query: str, leave_out=()) -> tuple[list[str], list[tuple]]:
+    with conn.cursor() as cursor:
+        cursor.execute(query)
+        columns = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    conn.rollback()
+    return comparable(columns, rows, leave_out)
+
+
+def test_analyses_run_on_postgres_as_the_bi_role(builds: Builds):
+    builds.require("duckdb")
+    builds.require("postgres")
+    on_postgres = compile_analyses(builds.postgres, "--target", "postgres", *BUILD_VARS)
+    on_duckdb = compile_analyses(builds.duckdb, *BUILD_VARS)
+    # Analyses over the risk scores differ by design (Python models on DuckDB only).
+    target = builds.duckdb.directory / "target"
+    by_design = differing_by_design(
+        target, marts_of(target), marts_of(builds.postgres.directory / "target")
+    )
+    analyses = {
+        node["name"]: node
+        for node in manifest_of(target)["nodes"].values()
+        if node["resource_type"] == "analysis"
+    }
+    bi = builds.connect("moodle", BI)
+    try:
+        compared = []
+        for name, query in on_postgres.items():
+            columns, rows = rows_of_query(bi, query)
+            assert rows, name
+            if by_design.isdisjoint(analyses[name]["depends_on"]["nodes"]):
+                with builds.duckdb.connect() as connection:
+                    cursor = connection.execute(on_duckdb[name])
+                    expected = comparable([c[0] for c in cursor.description], cursor.fetchall())
+                assert not differences(*expected, columns, rows), name
+                compared.append(name)
+    finally:
+        bi.close()
+    assert len(compared) >= 4
+
+
+@pytest.mark.parametrize(
+    ("name", "database"), [("postgres", "moodle"), ("duckdb_pg", ANALYTICS_DATABASE)]
+)
+def test_history_is_the_same_on_postgres_and_served_to_bi(builds: Builds, name, database):
+    """The snapshots ran on every engine: the first version of each enrolment and account
+    is the same everywhere, but for the moment each run saw it (observed_at)."""
+    builds.require("duckdb")
+    builds.require(name)
+    bi = builds.connect(database, BI)
+    try:
+        for table in ("fct_enrolment_status_history", "fct_learner_account_history"):
+            got = rows_of_query(bi, f"select * from analytics_history.{table}", {"observed_at"})
+            expected = duckdb_table_rows(builds.duckdb, "analytics_history", table, {"observed_at"})
+            assert len(expected[1]) > 100, table
+            assert not differences(*expected, *got), table
+    finally:
+        bi.close()
+
+
 # -- bad settings name the variable to fix ---------------------------------------------
 def check(monkeypatch, capsys, environ: dict[str, str], *args: str) -> tuple[int, str]:
     for key in [key for key in os.environ if key.startswith(("MOODLE_PG", "ANALYTICS_PG"))]:
@@ -417,3 +489,94 @@ def test_secrets_quote_what_the_variables_hold():
     assert "USER 'o''brien'" in statement and "PASSWORD 'it''s; drop'" in statement
     with pytest.raises(ValueError, match="secret name"):
         create_secret_sql("bad name", settings)
+
+
+# -- the dashboard and the message lists read every target -----------------------------
+# Sections drawn from the risk scores, which dbt-postgres computes by rules (by design).
+RISK_SECTIONS = {"risk", "intervention-queue", "backtest"}
+
+
+def marts_target(builds: Builds, name: str, password: str | None = None) -> Target:
+    """The marts of one build, read as a BI tool would: the BI login on PostgreSQL."""
+    if name == "duckdb":
+        return Target("duckdb", builds.duckdb.warehouse)
+    prefix, database = {
+        "postgres": ("MOODLE_PG", "moodle"),
+        "duckdb_pg": ("ANALYTICS_PG", ANALYTICS_DATABASE),
+    }[name]
+    login = pg_env(builds.server, prefix, BI, password or builds.passwords[BI], database)
+    return Target(name, environ=login)
+
+
+def page_parts(path) -> dict[str, str]:
+    """A page's sections (every course's view included) and its filters, by id."""
+    html = path.read_text()
+    parts = dict(re.findall(r'<section class="block" id="([^"]+)"(.*?)</section>', html, re.S))
+    parts["filters"] = html.split('<div class="filters">')[1].split("</nav>")[0]
+    return parts
+
+
+def test_dashboard_pages_are_the_same_from_every_target(builds: Builds, tmp_path):
+    pages = {}
+    for name in ("duckdb", "postgres", "duckdb_pg"):
+        builds.require(name)
+        started = time.perf_counter()
+        result = build_dashboard(marts_target(builds, name), tmp_path / name / "dashboard.html")
+        print(f"\ndashboard from {name}: {time.perf_counter() - started:.1f} s")
+        pages[name] = {page.name: page_parts(page) for page in [result.path, *result.teacher_pages]}
+    site = pages["duckdb"]["dashboard.html"]
+    assert len(pages["duckdb"]) > 2 and site["weekly-active"].count("<svg") > 20
+    for name in ("postgres", "duckdb_pg"):
+        assert pages[name].keys() == pages["duckdb"].keys()
+        for page, parts in pages["duckdb"].items():
+            assert pages[name][page].keys() == parts.keys()
+            differ = {part for part in parts if pages[name][page][part] != parts[part]}
+            # Same engine for the risk models on duckdb_pg: every section equal.
+            allowed = RISK_SECTIONS if name == "postgres" else set()
+            assert differ <= allowed, (name, page, differ)
+
+
+def test_message_lists_are_the_same_from_every_target(builds: Builds):
+    for spec in lists.LISTS.values():
+        rows = {
+            name: lists.read_rows(marts_target(builds, name), "analytics_actions", spec)
+            for name in ("duckdb", "postgres", "duckdb_pg")
+        }
+        assert rows["duckdb"], spec.name
+        for name in ("postgres", "duckdb_pg"):
+            assert len(rows[name]) == len(rows["duckdb"]), (spec.name, name)
+            for row, other in zip(rows["duckdb"], rows[name], strict=True):
+                assert list(row) == list(other), (spec.name, name)
+                unequal = [key for key in row if not same_value(row[key], other[key])]
+                assert unequal == [], (spec.name, name, unequal, row, other)
+
+
+def test_dashboard_and_lists_say_what_to_fix_on_postgres(builds: Builds, tmp_path, capsys):
+    def run(command, target: Target, *args: str) -> tuple[int, str]:
+        env_file = tmp_path / "login.env"
+        write_env_file(env_file, dict(target.environ or {}))
+        code = command(["--target", target.name, "--env-file", str(env_file), *args])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    out = ("--out", str(tmp_path / "site" / "dashboard.html"))
+    wrong = marts_target(builds, "postgres", password="wrong")
+    code, said = run(dashboard_main, wrong, *out)
+    assert code == 2 and said.count("\n") == 1
+    assert "check MOODLE_PG_USER and MOODLE_PG_PASSWORD" in said
+    code, said = run(messages_main, wrong, "--list", "reminders", "--out", str(tmp_path))
+    assert code == 2 and "check MOODLE_PG_USER and MOODLE_PG_PASSWORD" in said
+    # A database that the login reaches but where no build wrote the marts.
+    login = dict(marts_target(builds, "duckdb_pg").environ or {}, ANALYTICS_PG_DBNAME="postgres")
+    code, said = run(dashboard_main, Target("duckdb_pg", environ=login), *out)
+    assert code == 2 and said.count("\n") == 1
+    assert f"no marts in analytics_marts, analytics_ml, analytics_actions of {BI}@" in said
+    assert "run `dbt build --target duckdb_pg` first" in said
+    # A list that is not in the schema named.
+    postgres = marts_target(builds, "postgres")
+    code, said = run(
+        messages_main, postgres, "--list", "reminders", "--schema", "analytics_marts",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 2
+    assert "build it with `dbt build --target postgres -s fct_deadline_reminders`" in said

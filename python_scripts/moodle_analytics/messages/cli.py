@@ -1,6 +1,7 @@
 """moodle-messages: personalised messages for the action lists.
 
-Reads a list (reminders, upgrade or next-course) from the warehouse, renders
+Reads a list (reminders, upgrade or next-course) from the marts of a dbt target
+(the DuckDB warehouse, or PostgreSQL for the postgres and duckdb_pg targets), renders
 one message per learner from an editable template, and writes the messages
 as .eml files ready to send (--out) and/or sends them through the SMTP server
 the MOODLE_SMTP_* environment variables name (--send). The lists carry names
@@ -16,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from moodle_analytics import cli_options
+from moodle_analytics.dashboard.warehouse import Target, add_target_options, target_from_args
 from moodle_analytics.messages import delivery, lists, templates
 
 PROG = "moodle-messages"
@@ -31,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", choices=sorted(lists.LISTS), help="which list")
     parser.add_argument("--out", type=Path, help="write <out>/<list>/*.eml and manifest.csv")
     parser.add_argument("--send", action="store_true", help="send through MOODLE_SMTP_* server")
-    cli_options.add_warehouse(parser)
+    add_target_options(parser)
     parser.add_argument("--schema", default="analytics_actions", help="schema of the lists")
     parser.add_argument(
         "--templates", type=Path, help="directory of <list>.txt templates (default: built-in)"
@@ -54,13 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_paths(args: argparse.Namespace) -> None:
-    """The warehouse and templates are there, --out can be written, before any work."""
-    cli_options.input_warehouse(args.warehouse)
+def check_paths(args: argparse.Namespace) -> Target:
+    """The warehouse and templates are there, --out can be written, before any work;
+    returns the target whose marts to read."""
+    target = target_from_args(args)
     if args.templates is not None:
         cli_options.input_directory(args.templates, "--templates")
     if args.out is not None:
         cli_options.output_directory(args.out, "--out")
+    return target
 
 
 def write_default_templates(directory: Path) -> list[Path]:
@@ -124,13 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     site_name = args.site_name or urlparse(args.site_url).hostname or "Moodle"
     formatting = lists.Formatting(args.site_url, args.timezone)
     try:
-        check_paths(args)
+        target = check_paths(args)
         settings = delivery.SmtpSettings.from_env(os.environ) if args.send else None
         sender = settings.sender if settings else os.environ.get("MOODLE_SMTP_FROM", "")
         sender = sender or f"noreply@{urlparse(args.site_url).hostname or 'localhost'}"
         template = templates.load(spec.name, args.templates)
         template.check(set(templates.RECIPIENT_FIELDS), set(item_fields(spec, formatting)))
-        recipients = lists.group_by_learner(lists.read_rows(args.warehouse, args.schema, spec))
+        recipients = lists.group_by_learner(lists.read_rows(target, args.schema, spec))
         if recipients and not any(recipient.email for recipient in recipients):
             raise lists.ListError(
                 f"{spec.table} has no e-mail addresses: build the lists with "

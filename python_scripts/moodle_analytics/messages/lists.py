@@ -11,8 +11,9 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from moodle_analytics.dashboard.warehouse import Target, Warehouse, WarehouseError
 
 CONTACT_COLUMNS = ("learner_id", "first_name", "full_name", "email")
 
@@ -192,35 +193,30 @@ class Recipient:
     rows: list[dict]
 
 
-def read_rows(warehouse: Path, schema: str, spec: ListSpec) -> list[dict]:
-    """The list's rows from a DuckDB warehouse file, opened read-only."""
-    import duckdb
-
-    if not warehouse.is_file():
-        raise ListError(f"no warehouse at {warehouse}: run `dbt build` first (or pass --warehouse)")
+def read_rows(target: Target, schema: str, spec: ListSpec) -> list[dict]:
+    """The list's rows from the marts of a dbt target (dashboard.warehouse), ordered by
+    learner, then by the list's own order. The order is applied here, not in SQL, so that
+    it does not depend on the engine's collation."""
     try:
-        connection = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as error:
-        raise ListError(f"cannot open {warehouse}: {error}") from None
-    with connection:
-        found = connection.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [schema, spec.table],
-        ).fetchall()
-        if not found:
-            raise ListError(
-                f"{schema}.{spec.table} is not in {warehouse}: build it with "
-                f"`dbt build -s {spec.table}` (or pass --schema)"
-            )
-        missing = sorted(set(CONTACT_COLUMNS + spec.columns) - {name for (name,) in found})
-        if missing:
-            raise ListError(f"{schema}.{spec.table} lacks {', '.join(missing)}: rebuild it")
-        cursor = connection.execute(
-            f'select * from "{schema}"."{spec.table}" order by learner_id, {spec.order_by}'
-        )
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        with Warehouse.open(target, schemas=(schema,)) as wh:
+            if not wh.has(spec.table):
+                raise ListError(
+                    f"{schema}.{spec.table} is not in {wh.where}: build it with "
+                    f"`{target.build_command()} -s {spec.table}` (or pass --schema)"
+                )
+            missing = sorted(set(CONTACT_COLUMNS + spec.columns) - set(wh.columns(spec.table)))
+            if missing:
+                raise ListError(f"{schema}.{spec.table} lacks {', '.join(missing)}: rebuild it")
+            rows = wh.records("select * from {t}", t=spec.table)
+    except WarehouseError as error:
+        raise ListError(str(error)) from None
+    keys = ("learner_id", *(column.strip() for column in spec.order_by.split(",")))
+    return sorted(rows, key=lambda row: tuple(_sort_key(row[key]) for key in keys))
+
+
+def _sort_key(value: object) -> tuple[bool, object]:
+    """Nulls last, as PostgreSQL and DuckDB put them in ascending order."""
+    return (value is None, value if value is not None else 0)
 
 
 def group_by_learner(rows: Iterable[dict]) -> list[Recipient]:

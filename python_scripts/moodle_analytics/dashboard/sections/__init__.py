@@ -4,7 +4,8 @@
   the moment the data is as of (latest_activity, for the page header);
 * activity.py: weekly active learners per course, the site's engagement trend;
 * risk.py: risk scores and segments, the intervention queue, the backtest;
-* courses.py: course comparison, programme progress;
+* courses.py: course and teacher comparison (the teachers' pages are linked from it),
+  programme progress;
 * parts.py: what they are made of (@section, @figure, table, cards); values.py:
   numbers and text read out of the marts' frames.
 
@@ -25,6 +26,11 @@ section's title (first line) and lead. A chart is a function returning SVG under
 then put it in SECTIONS below, where the page should show it. Without one of its
 tables the page shows the section naming the tables `dbt build` makes, never
 anything else; raise Unavailable([...]) for a missing column.
+
+Read the marts only through wh (frame, scalar, records): the page builds each section
+once for the page's courses and once per course, and wh narrows every table read to
+them (warehouse.Scope); a section that reads no table a course narrows is shown once,
+as the whole site's.
 """
 
 from __future__ import annotations
@@ -32,7 +38,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from moodle_analytics.dashboard.sections.activity import engagement_trend, weekly_active
-from moodle_analytics.dashboard.sections.courses import course_comparison, programme_progress
+from moodle_analytics.dashboard.sections.courses import (
+    course_comparison,
+    programme_progress,
+    teacher_comparison,
+)
 from moodle_analytics.dashboard.sections.parts import Section
 from moodle_analytics.dashboard.sections.risk import backtest, intervention_queue, risk
 from moodle_analytics.dashboard.sections.site import (
@@ -53,6 +63,7 @@ SECTIONS: tuple[Callable[[Warehouse], Section], ...] = (
     risk,
     intervention_queue,
     course_comparison,
+    teacher_comparison,
     programme_progress,
     action_lists,
     backtest,

@@ -1,5 +1,5 @@
 """Sections about learner activity over time: weekly active learners per course, and
-the engagement trend of the whole site."""
+the engagement trend of the courses shown."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ import pandas as pd
 
 from moodle_analytics.dashboard import charts
 from moodle_analytics.dashboard.charts import Axis, Band, Series, percent
-from moodle_analytics.dashboard.sections.parts import STATUS_NAMES, empty, figure, figures, section
+from moodle_analytics.dashboard.sections.parts import (
+    STATUS_NAMES,
+    STATUS_ORDER,
+    empty,
+    figure,
+    figures,
+    section,
+)
 from moodle_analytics.dashboard.sections.values import as_float, as_text, course_label, xy
 from moodle_analytics.dashboard.warehouse import Warehouse
 
 SMALL_MULTIPLES_LIMIT = 24
-# Running courses first, then self-paced, upcoming and finished ones.
-STATUS_ORDER = {"running": 0, "open_ended": 0, "self_paced": 1, "upcoming": 2, "finished": 3}
 
 
 @section("weekly-active", needs=["fct_course_weeks", "dim_courses"])
@@ -159,8 +164,8 @@ def _activity_heatmap(weeks: pd.DataFrame, courses: pd.DataFrame) -> str:
 def engagement_trend(wh: Warehouse) -> str:
     """Engagement trend
 
-    How engaged learners were week by week across the whole site (complete weeks only), and
-    how this term's courses compare with the typical course so far.
+    How engaged learners were week by week across the courses shown (complete weeks only),
+    and how this term's courses compare with the site's typical course so far.
     """
     by_calendar = wh.frame(
         """
@@ -182,23 +187,29 @@ def engagement_trend(wh: Warehouse) -> str:
 
 
 def _calendar_axis(by_calendar: pd.DataFrame) -> Axis:
-    """Calendar weeks by their position (0, 1, ...), about seven labelled by month."""
+    """Calendar weeks by their position (0, 1, ...), about seven labelled by month; by day
+    when they span less than a quarter (one course's weeks), so labels do not repeat."""
     dates = pd.to_datetime(by_calendar["calendar_week_starting"])
     positions = list(by_calendar["position"])
     step = max(1, math.ceil(len(dates) / 7))
+    by_day = len(dates) <= 13
+
+    def day_or_month(date: pd.Timestamp) -> str:
+        return f"{date.day} {date:%b}" if by_day else f"{date:%b %Y}"
+
     return Axis(
         "Calendar week (starting Monday)",
         ticks=positions[::step],
-        tick_labels={p: f"{dates.iloc[int(p)]:%b %Y}" for p in positions},
+        tick_labels={p: day_or_month(dates.iloc[int(p)]) for p in positions},
     )
 
 
 @figure("engagement-active-learners")
 def _site_active(by_calendar: pd.DataFrame) -> str:
-    """Learners active each week, whole site
+    """Learners active each week
 
-    Learners with any activity (line) among those followed that week (grey area), all
-    courses together.
+    Learners with any activity (line) among those followed that week (grey area), the
+    courses shown together.
     """
     return _active_and_followed(
         by_calendar,
@@ -245,22 +256,21 @@ def _term_against_typical(wh: Warehouse) -> str:
     """This term's courses against the typical course
 
     Share of followed learners active by course week: each running course (coloured
-    lines) against the median finished course (grey line) and the middle half of
-    finished courses (grey band).
+    lines) against the median finished course of the whole site (grey line) and the
+    middle half of its finished courses (grey band).
     """
-    weeks = wh.frame(
-        """
+    sql = """
         select c.course_id, coalesce(c.course_short_name, c.course_name) as course_label,
                c.course_status, w.course_week_number, w.active_share
         from {w} as w
         inner join {c} as c on w.course_id = c.course_id
         where w.is_complete_week and w.active_share is not null
         order by w.course_week_number
-        """,
-        w="fct_course_weeks",
-        c="dim_courses",
-    )
-    finished = weeks[weeks["course_status"] == "finished"]
+        """
+    weeks = wh.frame(sql, w="fct_course_weeks", c="dim_courses")
+    # The typical course is the whole site's, whatever courses the page shows.
+    typical = wh.whole_site().frame(sql, w="fct_course_weeks", c="dim_courses")
+    finished = typical[typical["course_status"] == "finished"]
     running = weeks[weeks["course_status"] == "running"]
     if finished.empty and running.empty:
         return ""

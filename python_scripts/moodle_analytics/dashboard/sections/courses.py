@@ -1,4 +1,4 @@
-"""Sections comparing courses and following programmes of several courses."""
+"""Sections comparing courses and teachers, and following programmes of several courses."""
 
 from __future__ import annotations
 
@@ -15,27 +15,39 @@ from moodle_analytics.dashboard.sections.parts import (
     section,
     table,
 )
+from moodle_analytics.dashboard.sections.values import (
+    course_label,
+    staff_ids,
+    teacher_label,
+    teacher_page_name,
+)
 from moodle_analytics.dashboard.warehouse import Warehouse
 
-COURSE_COLUMNS: list[Column] = [
-    ("course_label", "Course", None),
-    ("status", "Status", None),
-    ("learners", "Learners", number),
-    ("weekly_active_share", "Active / week", percent),
-    ("minutes_per_learner_week", "Min / learner-week", number),
+# The outcomes both the course and the teacher comparison show, as shares.
+ACTIVE_SHARE: Column = ("weekly_active_share", "Active / week", percent)
+OUTCOME_SHARES: list[Column] = [
     ("on_time_rate", "On time", percent),
     ("completion_rate", "Completed", percent),
     ("dropout_rate", "Dropout", percent),
     ("average_grade_share", "Avg grade", percent),
 ]
+COURSE_COLUMNS: list[Column] = [
+    ("course_label", "Course", None),
+    ("status", "Status", None),
+    ("learners", "Learners", number),
+    ACTIVE_SHARE,
+    ("minutes_per_learner_week", "Min / learner-week", number),
+    *OUTCOME_SHARES,
+]
+TEACHER_COLUMNS: list[Column] = [
+    ("teacher", "Teacher", None),
+    ("courses", "Courses", None),
+    ("learners_taught", "Learners", number),
+    ACTIVE_SHARE,
+    *OUTCOME_SHARES,
+]
 # Shares drawn as data bars under their number (minutes get theirs from the data).
-SHARE_BARS = (
-    "weekly_active_share",
-    "on_time_rate",
-    "completion_rate",
-    "dropout_rate",
-    "average_grade_share",
-)
+SHARE_BARS = tuple(key for key, _, _ in [ACTIVE_SHARE, *OUTCOME_SHARES])
 
 
 @section("course-comparison", needs=["rpt_course_comparison"])
@@ -46,13 +58,18 @@ def course_comparison(wh: Warehouse) -> str:
     courses are about learners whose outcome is already known.
     """
     courses = wh.frame(
-        """
-        select *, coalesce(course_short_name, course_name) as course_label
-        from {r}
-        order by case when course_status = 'finished' then 0 else 1 end,
-                 dropout_rate desc nulls last, course_label
-        """,
+        "select *, coalesce(course_short_name, course_name) as course_label from {r}",
         r="rpt_course_comparison",
+    )
+    # Finished courses first, the highest dropout first, then by name; ordered here, with
+    # rates rounded, so that neither the engine's collation nor its last bits reorder them.
+    courses = (
+        courses.assign(
+            unfinished=courses["course_status"] != "finished",
+            dropout_order=-courses["dropout_rate"].astype(float).round(9),
+        )
+        .sort_values(["unfinished", "dropout_order", "course_label"], na_position="last")
+        .drop(columns=["unfinished", "dropout_order"])
     )
     finished = courses[courses["course_status"] == "finished"].dropna(
         subset=["dropout_rate", "weekly_active_share"]
@@ -69,6 +86,44 @@ def course_comparison(wh: Warehouse) -> str:
         table_id="course-table",
         bars=bars,
         caption="Click a column header to sort.",
+    )
+
+
+@section("teachers", needs=["rpt_teacher_comparison", "dim_courses"])
+def teacher_comparison(wh: Warehouse) -> str:
+    """Teachers
+
+    Each teacher's courses and how the learners of all their courses do; the name opens
+    the teacher's own page, which holds only their courses, their learners and the
+    intervention queue they own.
+    """
+    teachers = wh.frame("select * from {t}", t="rpt_teacher_comparison")
+    courses = wh.frame(
+        "select course_id, course_short_name, course_name, teacher_staff_ids from {c}",
+        c="dim_courses",
+    )
+    taught: dict[str, list[str]] = {}
+    for course in courses.sort_values("course_id").itertuples():
+        label = course_label(course.course_short_name, course.course_name)
+        for staff_id in staff_ids(course.teacher_staff_ids):
+            taught.setdefault(staff_id, []).append(label)
+    # Narrowed to some courses, the table keeps those courses' teachers.
+    teachers = teachers[teachers["staff_id"].isin(taught)]
+    if teachers.empty:
+        return empty("No teacher is enrolled in these courses.")
+    names = teachers.get("teacher_name", pd.Series([None] * len(teachers), teachers.index))
+    teachers = teachers.assign(
+        teacher=[teacher_label(s, n) for s, n in zip(teachers["staff_id"], names, strict=True)],
+        page=[teacher_page_name(staff_id) for staff_id in teachers["staff_id"]],
+        courses=[", ".join(taught[staff_id]) for staff_id in teachers["staff_id"]],
+    ).sort_values(["teacher", "staff_id"])
+    return table(
+        teachers,
+        TEACHER_COLUMNS,
+        table_id="teacher-table",
+        bars=dict.fromkeys(SHARE_BARS, 1.0),
+        links={"teacher": "page"},
+        caption="Figures over all of each teacher's courses. Click a column header to sort.",
     )
 
 

@@ -24,6 +24,8 @@ STATUS_NAMES = {
     "open_ended": "open-ended",
     "self_paced": "self-paced",
 }
+# Running courses first, then self-paced, upcoming and finished ones.
+STATUS_ORDER = {"running": 0, "open_ended": 0, "self_paced": 1, "upcoming": 2, "finished": 3}
 # A table column: (key in the frame, header, number format or None for text).
 Column = tuple[str, str, Callable[[object], str] | None]
 
@@ -144,7 +146,9 @@ def cards(items: Sequence[tuple[str, str, str]]) -> str:
     )
 
 
-def _number_cell(key: str, value: object, fmt: Callable[[object], str], bars: dict) -> str:
+def _number_cell(
+    key: str, label: str, value: object, fmt: Callable[[object], str], bars: dict
+) -> str:
     number_value = as_float(value)
     shown = fmt(number_value) if not math.isnan(number_value) else "–"
     sort_key = "" if math.isnan(number_value) else f"{number_value:.6f}"
@@ -153,16 +157,20 @@ def _number_cell(key: str, value: object, fmt: Callable[[object], str], bars: di
         width = max(0.0, min(1.0, number_value / bars[key])) * 100
         bar = f'<span class="bar" style="width:{width:.0f}%"></span>'
     return (
-        f'<td class="num" data-sort="{sort_key}"><span class="cell">{bar}'
+        f'<td class="num" data-label="{escape(label)}" data-sort="{sort_key}">'
+        f'<span class="cell">{bar}'
         f'<span class="value">{escape(shown)}</span></span></td>'
     )
 
 
-def _text_cell(value: object) -> str:
+def _text_cell(label: str, value: object, link: object = None) -> str:
+    cell = f'<td data-label="{escape(label)}">'
+    if link:
+        return f'{cell}<a href="{escape(as_text(link))}">{escape(as_text(value))}</a></td>'
     if isinstance(value, list | tuple):
         items = "".join(f"<li>{escape(as_text(item))}</li>" for item in value)
-        return f'<td><ul class="reasons">{items}</ul></td>'
-    return f"<td>{escape(as_text(value))}</td>"
+        return f'{cell}<ul class="reasons">{items}</ul></td>'
+    return f"{cell}{escape(as_text(value))}</td>"
 
 
 def table(
@@ -171,12 +179,14 @@ def table(
     *,
     table_id: str,
     bars: dict[str, float] | None = None,
+    links: dict[str, str] | None = None,
     caption: str = "",
 ) -> str:
     """An HTML table (sortable by clicking a header); `bars` draws a data bar under the
-    number of the named columns, scaled to the given maximum. A text column holding
-    lists shows them as bullet points."""
-    bars = bars or {}
+    number of the named columns, scaled to the given maximum; `links` makes the text of
+    a column a link to the address in another column. A text column holding lists shows
+    them as bullet points."""
+    bars, links = bars or {}, links or {}
     head = "".join(
         f'<th scope="col" data-kind="{"text" if fmt is None else "number"}">{escape(label)}</th>'
         for _, label, fmt in columns
@@ -184,16 +194,17 @@ def table(
     rows = [
         "<tr>"
         + "".join(
-            _text_cell(record.get(key))
+            _text_cell(label, record.get(key), record.get(links[key]) if key in links else None)
             if fmt is None
-            else _number_cell(key, record.get(key), fmt, bars)
-            for key, _, fmt in columns
+            else _number_cell(key, label, record.get(key), fmt, bars)
+            for key, label, fmt in columns
         )
         + "</tr>"
         for record in frame.to_dict("records")
     ]
     caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (
-        f'<div class="table-wrap"><table class="data sortable" id="{table_id}">{caption_html}'
+        f'<div class="table-wrap"><table class="data sortable" data-table="{table_id}">'
+        f"{caption_html}"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )

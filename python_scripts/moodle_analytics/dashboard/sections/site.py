@@ -10,7 +10,7 @@ import pandas as pd
 from moodle_analytics.dashboard import charts
 from moodle_analytics.dashboard.charts import Axis, number, percent
 from moodle_analytics.dashboard.sections.parts import cards, figure, section
-from moodle_analytics.dashboard.sections.values import as_float, as_text
+from moodle_analytics.dashboard.sections.values import as_float, as_text, counted
 from moodle_analytics.dashboard.warehouse import Warehouse
 
 REMINDER_BUCKETS = (
@@ -24,8 +24,8 @@ REMINDER_BUCKETS = (
 def overview(wh: Warehouse) -> str:
     """At a glance
 
-    The site as of the analysis moment: courses, learners and how many were active in the
-    latest complete week.
+    The courses shown, as of the analysis moment: how many, their learners and how many
+    were active in the latest complete week.
     """
     return cards(_site_figures(wh) + _latest_week(wh))
 
@@ -131,8 +131,9 @@ def action_lists(wh: Warehouse) -> str:
             (
                 "Deadline reminders",
                 number(len(reminders)),
-                f"{number(reminders['learner_id'].nunique())} learners, "
-                f"{number(reminders['activity_id'].nunique())} activities due soon",
+                f"{counted(reminders['learner_id'].nunique(), 'learner', 'learners')}, "
+                f"{counted(reminders['activity_id'].nunique(), 'activity', 'activities')} "
+                "due soon",
             ),
             (
                 "Next course",
@@ -182,12 +183,10 @@ def data_quality(wh: Warehouse) -> str:
     Every row of Moodle's log is used, deliberately excluded or quarantined, with a reason;
     nothing disappears.
     """
-    return _log_rows(
-        wh.frame(
-            "select disposition, reason, log_rows from {r} order by log_rows desc",
-            r="rpt_log_reconciliation",
-        )
-    )
+    lines = wh.frame(
+        "select disposition, reason, log_rows from {r}", r="rpt_log_reconciliation"
+    ).sort_values(["log_rows", "disposition", "reason"], ascending=[False, True, True])
+    return _log_rows(lines)
 
 
 @figure("log-reconciliation", wide=True)
