@@ -651,6 +651,85 @@ def test_quiz_attempts_respect_the_quiz(site):
     )
 
 
+def test_gradebook_holds_each_quiz_grade(site):
+    # grade_grades of a quiz's grade item and quiz_grades agree, row for row.
+    quiz_rows = f"""SELECT gg.userid, gi.iteminstance AS quiz, gg.finalgrade
+        FROM {t("grade_grades")} gg JOIN {t("grade_items")} gi ON gi.id = gg.itemid
+        WHERE gi.itemtype = 'mod' AND gi.itemmodule = 'quiz'"""
+    mismatched = site.one(
+        f"""SELECT count(*) FROM {t("quiz_grades")} qg FULL JOIN ({quiz_rows}) gg
+            ON gg.quiz = qg.quiz AND gg.userid = qg.userid
+            WHERE qg.id IS NULL OR gg.userid IS NULL OR abs(gg.finalgrade - qg.grade) > 1e-6"""
+    )
+    assert site.one(f"SELECT count(*) FROM {t('quiz_grades')}") > 0
+    assert mismatched == 0
+
+
+def test_gradebook_holds_each_latest_assignment_grade(site):
+    latest = f"""SELECT assignment, userid, arg_max(grade, (attemptnumber, id)) AS grade
+        FROM {t("assign_grades")} GROUP BY ALL"""
+    assign_rows = f"""SELECT gg.userid, gi.iteminstance AS assignment, gg.finalgrade
+        FROM {t("grade_grades")} gg JOIN {t("grade_items")} gi ON gi.id = gg.itemid
+        WHERE gi.itemtype = 'mod' AND gi.itemmodule = 'assign'"""
+    mismatched = site.one(
+        f"""SELECT count(*) FROM ({latest}) ag FULL JOIN ({assign_rows}) gg
+            ON gg.assignment = ag.assignment AND gg.userid = ag.userid
+            WHERE ag.userid IS NULL OR gg.userid IS NULL OR abs(gg.finalgrade - ag.grade) > 1e-6"""
+    )
+    assert mismatched == 0
+    # A grade above zero grades a submission of that attempt; zeros are for missing work.
+    ungrounded = site.one(
+        f"""SELECT count(*) FROM {t("assign_grades")} g WHERE g.grade > 0 AND NOT EXISTS (
+                SELECT 1 FROM {t("assign_submission")} s WHERE s.assignment = g.assignment
+                  AND s.userid = g.userid AND s.attemptnumber = g.attemptnumber
+                  AND s.status = 'submitted' AND s.timemodified <= g.timemodified)"""
+    )
+    assert ungrounded == 0
+
+
+def test_course_total_is_the_mean_of_every_item_with_missing_work_as_zero(site):
+    assert site.sql(f"SELECT DISTINCT aggregateonlygraded FROM {t('grade_categories')}") == [(0,)]
+    # In finished courses every item counts, an empty one as 0 (overridden totals aside).
+    totals = site.frame(
+        f"""WITH items AS (
+                SELECT gi.id, gi.courseid, gi.grademax FROM {t("grade_items")} gi
+                WHERE gi.itemtype = 'mod'),
+            learners AS (
+                SELECT DISTINCT gg.userid, gi.courseid FROM {t("grade_grades")} gg
+                JOIN {t("grade_items")} gi ON gi.id = gg.itemid WHERE gi.itemtype = 'mod'),
+            expected AS (
+                SELECT l.userid, l.courseid,
+                       avg(coalesce(gg.finalgrade, 0) / i.grademax) AS share
+                FROM learners l JOIN items i ON i.courseid = l.courseid
+                LEFT JOIN {t("grade_grades")} gg ON gg.itemid = i.id AND gg.userid = l.userid
+                GROUP BY ALL)
+            SELECT e.share * ci.grademax AS expected, gg.finalgrade AS total
+            FROM expected e
+            JOIN {t("grade_items")} ci ON ci.courseid = e.courseid AND ci.itemtype = 'course'
+            JOIN {t("course")} co ON co.id = e.courseid
+            LEFT JOIN {t("grade_grades")} gg ON gg.itemid = ci.id AND gg.userid = e.userid
+            WHERE co.enddate > 0 AND co.enddate <= {AS_OF_EPOCH}
+              AND coalesce(gg.overridden, 0) = 0"""
+    )
+    assert len(totals) > 100
+    assert totals["total"].notna().all(), "everyone with a grade has a course total"
+    assert (totals["total"] - totals["expected"]).abs().max() < 1e-3
+
+
+def test_ground_truth_final_grade_is_the_course_total(site):
+    totals = site.frame(
+        f"""SELECT gg.userid AS user_id, gi.courseid AS course_id, gg.finalgrade
+            FROM {t("grade_grades")} gg JOIN {t("grade_items")} gi ON gi.id = gg.itemid
+            WHERE gi.itemtype = 'course'"""
+    )
+    truth = site.truth.merge(totals, on=["user_id", "course_id"], how="left")
+    assert np.allclose(truth["final_grade"], truth["finalgrade"], equal_nan=True, atol=1e-4)
+    finished = truth[truth["course_finished"]]
+    reaches_pass = finished["final_grade"].fillna(-1) >= finished["pass_grade"]
+    assert (finished["passed"].astype(bool) == reaches_pass).all()
+    assert truth.loc[~truth["course_finished"], "passed"].isna().all()
+
+
 # ----------------------------------------------------------------- behaviours
 def test_staff_who_are_not_learners(site):
     learners = set(site.truth["user_id"])

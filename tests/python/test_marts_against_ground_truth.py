@@ -1,12 +1,14 @@
 """The marts reproduce what the demo generator designed, which the models never see.
 
 The ground truth file says, per learner-course, how the generator designed it
-to go (steady, fading out after a given week, never starting); these tests
-check the marts against it, not against the models' own logic.
+to go (steady, fading out after a given week, never starting; its persona; the
+course's break week) and its final grade and pass or fail; these tests check
+the marts against it, not against the models' own logic.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -97,6 +99,32 @@ def test_the_dropout_label_matches_the_designed_outcome(truth, learner_courses):
     assert len(finished) > 500
     agreement = (finished.is_dropout == finished.designed_dropout).mean()
     assert agreement == 1.0, finished[finished.is_dropout != finished.designed_dropout]
+
+
+def test_the_pass_label_matches_the_designed_final_grade(truth, learner_courses):
+    known = learner_courses[learner_courses.is_outcome_known].merge(truth, on="learner_course_id")
+    known = known[known.course_finished]
+    assert len(known) > 500
+    assert known.passed.notna().all()
+    assert (known.has_passed == known.passed.astype(bool)).all()
+    graded = known[known.final_grade.notna()]
+    assert len(graded) > 0.5 * len(known)
+    assert np.allclose(graded.final_grade_share * graded.grade_max, graded.final_grade, atol=1e-3)
+    assert known.final_grade_share[known.final_grade.isna()].isna().all()
+
+
+def test_a_break_week_is_quiet_and_learners_come_back(truth, learner_weeks):
+    steady = truth[
+        (truth.trajectory == "steady")
+        & (truth.break_week > 0)
+        & truth.course_finished
+        & ~truth.is_deleted_user
+    ]
+    weeks = learner_weeks.merge(steady[["learner_course_id", "break_week"]])
+    offset = weeks.course_week_number - weeks.break_week
+    active = weeks.assign(offset=offset).groupby("offset").is_active.mean()
+    assert active[0] < 0.25
+    assert active[-1] > 0.8 and active[1] > 0.8
 
 
 def test_quarantine_catches_each_injected_anomaly(built_demo):

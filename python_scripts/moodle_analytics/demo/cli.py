@@ -16,7 +16,6 @@ import duckdb
 
 from moodle_analytics import cli_options
 from moodle_analytics.demo.config import ConfigError, DemoConfig, learners_for_target_rows
-from moodle_analytics.moodle_db.duckdb_files import replaced_atomically
 
 PROG = "moodle-demo-data"
 
@@ -42,9 +41,19 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = DemoConfig()
     parser = cli_options.parser(PROG, __doc__.split("\n\n")[1].replace("\n", " "))
-    out = parser.add_argument_group("where to write")
+    add_output_options(parser.add_argument_group("where to write"))
+    add_size_options(parser.add_argument_group("size and calendar"))
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on for large sites when writing to a terminal)",
+    )
+    return parser
+
+
+def add_output_options(out) -> None:
     cli_options.add_source_duckdb(
         out, "--duckdb", "DuckDB file to (re)create with the Moodle tables"
     )
@@ -59,9 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--ground-truth",
         type=Path,
         default=Path("data/demo_ground_truth.csv"),
-        help="CSV of each learner-course's designed trajectory and outcome",
+        help="CSV of each learner-course's designed trajectory, persona and outcome "
+        "(final grade, pass or fail); docs/demo-data.md says what each column means",
     )
-    size = parser.add_argument_group("size and calendar")
+
+
+def add_size_options(size) -> None:
+    defaults = DemoConfig()
     size.add_argument("--seed", type=positive_int, default=defaults.seed)
     size.add_argument(
         "--as-of",
@@ -96,13 +109,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.anomalies_per_kind,
         help="bad log rows injected per kind (0 for a clean log)",
     )
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar (default: on for large sites when writing to a terminal)",
-    )
-    return parser
+
+
+def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> DemoConfig:
+    """The site the arguments describe; a bad one stops with a one-line error."""
+    learners = args.learners_per_course
+    if args.target_log_rows:
+        learners = learners_for_target_rows(
+            args.target_log_rows, args.terms, args.courses_per_term, args.weeks
+        )
+    try:
+        return DemoConfig(
+            seed=args.seed,
+            as_of=args.as_of,
+            terms=args.terms,
+            weeks_per_term=args.weeks,
+            current_week=args.current_week,
+            courses_per_term=args.courses_per_term,
+            learners_per_course=learners,
+            anomalies_per_kind=args.anomalies,
+        )
+    except ConfigError as error:
+        parser.error(str(error))
 
 
 def check_outputs(args: argparse.Namespace) -> None:
@@ -117,30 +145,25 @@ def check_outputs(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    learners = args.learners_per_course
-    if args.target_log_rows:
-        learners = learners_for_target_rows(
-            args.target_log_rows, args.terms, args.courses_per_term, args.weeks
-        )
-    try:
-        config = DemoConfig(
-            seed=args.seed,
-            as_of=args.as_of,
-            terms=args.terms,
-            weeks_per_term=args.weeks,
-            current_week=args.current_week,
-            courses_per_term=args.courses_per_term,
-            learners_per_course=learners,
-            anomalies_per_kind=args.anomalies,
-        )
-    except ConfigError as error:
-        parser.error(str(error))
+    config = config_from(args, parser)
     progress = args.progress
     if progress is None:
-        progress = sys.stderr.isatty() and learners * args.courses_per_term * args.terms > 20000
+        size = config.learners_per_course * config.courses_per_term * config.terms
+        progress = sys.stderr.isatty() and size > 20000
     try:
         check_outputs(args)
-        result = write_site(config, args, progress)
+        from moodle_analytics.demo.generate import write_site
+
+        result = write_site(
+            config,
+            args.duckdb,
+            args.ground_truth,
+            prefix=args.prefix,
+            schema=args.schema,
+            parquet_dir=args.parquet_dir,
+            csv_dir=args.csv_dir,
+            progress=progress,
+        )
     except (ValueError, OSError, duckdb.Error) as error:
         return cli_options.fail_unchanged(PROG, error, args.duckdb)
     log_rows = result.row_counts["logstore_standard_log"]
@@ -149,32 +172,6 @@ def main(argv: list[str] | None = None) -> int:
         f"in {result.seconds:.1f} s -> {args.duckdb}"
     )
     return 0
-
-
-def write_site(config: DemoConfig, args: argparse.Namespace, progress: bool):
-    """The site into a new file that replaces --duckdb when whole; its ground truth and
-    file copies after."""
-    from moodle_analytics.demo.generate import generate
-    from moodle_analytics.moodle_sink import MoodleDuckDBWriter
-
-    with replaced_atomically(args.duckdb) as partial:
-        result = generate(
-            config, partial, prefix=args.prefix, schema=args.schema, progress=progress
-        )
-    result.ground_truth.to_csv(args.ground_truth, index=False)
-    result.anomalies.to_csv(
-        args.ground_truth.with_name(args.ground_truth.stem + "_anomalies.csv"), index=False
-    )
-    if args.parquet_dir or args.csv_dir:
-        writer = MoodleDuckDBWriter.reopen(args.duckdb, prefix=args.prefix, schema=args.schema)
-        try:
-            if args.parquet_dir:
-                writer.export(args.parquet_dir, "parquet")
-            if args.csv_dir:
-                writer.export(args.csv_dir, "csv")
-        finally:
-            writer.close()
-    return result
 
 
 if __name__ == "__main__":

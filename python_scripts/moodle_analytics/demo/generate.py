@@ -21,6 +21,9 @@ from moodle_analytics.demo.config import WEEK, DemoConfig
 from moodle_analytics.demo.simulate import Simulation
 from moodle_analytics.demo.site import build_site
 from moodle_analytics.demo.tables import BackgroundWriter, ParquetSpool
+from moodle_analytics.demo.truth import ground_truth
+from moodle_analytics.demo.world import World
+from moodle_analytics.moodle_db.duckdb_files import replaced_atomically
 from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 from moodle_analytics.moodle_sink import MoodleDuckDBWriter
 
@@ -60,10 +63,12 @@ def generate(
         background = BackgroundWriter(writer)
         spool = ParquetSpool(spool_dir)
         simulation = Simulation(
-            site,
-            lambda frame: background.append("logstore_standard_log", frame),
-            spool.write,
-            play_rng,
+            World(
+                site,
+                lambda frame: background.append("logstore_standard_log", frame),
+                spool.write,
+                play_rng,
+            )
         )
         run_simulation(simulation, site.site_created_at, config, progress)
         background.close()
@@ -86,7 +91,7 @@ def generate(
         row_counts=counts,
         seconds=time.perf_counter() - started,
         ground_truth=ground_truth(simulation),
-        anomalies=pd.DataFrame(simulation.log.anomaly_ids, columns=["log_id", "anomaly"]),
+        anomalies=pd.DataFrame(simulation.world.log.anomaly_ids, columns=["log_id", "anomaly"]),
     )
 
 
@@ -106,53 +111,43 @@ def run_simulation(simulation: Simulation, origin: int, config: DemoConfig, prog
         simulation.run(report)
 
 
-def ground_truth(simulation: Simulation) -> pd.DataFrame:
-    """Each learner-course's designed trajectory and outcome, kept out of Moodle's tables."""
-    lc = simulation.lc
-    courses = pd.DataFrame(
-        [
-            {
-                "course_id": c.id,
-                "course_idnumber": c.idnumber,
-                "term_index": c.term_index,
-                "course_finished": bool(c.end_at) and c.end_at <= simulation.as_of,
-                "grademax": c.course_grademax,
-                "gradepass": c.course_gradepass,
-            }
-            for c in simulation.courses.values()
-        ]
-    ).set_index("course_id")
-    course = courses.loc[lc["course_id"]].reset_index()
-    trajectory = lc["trajectory"].astype(str)
-    total = simulation.lc_total
-    share = total / course["grademax"].to_numpy()
-    passed = ~np.isnan(share) & (share * course["grademax"].to_numpy() >= course["gradepass"])
-    finished = course["course_finished"].to_numpy(dtype=bool)
-    outcome = np.select(
-        [trajectory == "never_start", trajectory == "fade_out", ~finished, passed],
-        ["never_started", "dropped_out", "in_progress", "passed"],
-        default="failed",
-    )
-    users = lc["user_id"].astype(np.int64)
-    lc_index = np.arange(simulation.n_lc)
-    return pd.DataFrame(
-        {
-            "user_id": users,
-            "course_id": lc["course_id"].astype(np.int64),
-            "course_idnumber": course["course_idnumber"].to_numpy(dtype=object),
-            "term_index": course["term_index"].to_numpy(dtype=np.int64),
-            "enrol_method": lc["enrol_method"].astype(str),
-            "trajectory": trajectory,
-            "designed_dropout": np.isin(trajectory, ["fade_out", "never_start"]),
-            "last_active_week": lc["last_active_week"].astype(np.int64),
-            "first_week": lc["first_week"].astype(np.int64),
-            "latent_engagement": np.round(lc["engagement"].astype(float), 4),
-            "latent_ability": np.round(lc["ability"].astype(float), 4),
-            "outcome": outcome,
-            "course_finished": finished,
-            "is_deleted_user": np.isin(users, list(simulation.deleted_users)),
-            "is_suspended_user": np.isin(users, list(simulation.suspended_users)),
-            "is_enrolment_suspended": simulation.lc_suspended_at > 0,
-            "is_staff_in_course": lc_index == simulation.promoted_lc,
-        }
-    )
+def write_site(
+    config: DemoConfig,
+    duckdb_path: Path,
+    ground_truth_path: Path,
+    prefix: str = "mdl_",
+    schema: str = "public",
+    parquet_dir: Path | None = None,
+    csv_dir: Path | None = None,
+    progress: bool = False,
+) -> GenerationResult:
+    """The site into a new file that replaces `duckdb_path` when whole; then its ground
+    truth and, when asked for, copies of every table as Parquet or CSV files."""
+    with replaced_atomically(duckdb_path) as partial:
+        result = generate(config, partial, prefix=prefix, schema=schema, progress=progress)
+    write_truth(result, ground_truth_path)
+    export_tables(duckdb_path, prefix, schema, parquet_dir, csv_dir)
+    return result
+
+
+def write_truth(result: GenerationResult, path: Path) -> None:
+    """The ground truth CSV, and the injected anomalies beside it (<stem>_anomalies.csv)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result.ground_truth.to_csv(path, index=False)
+    result.anomalies.to_csv(path.with_name(path.stem + "_anomalies.csv"), index=False)
+
+
+def export_tables(
+    duckdb_path: Path, prefix: str, schema: str, parquet_dir: Path | None, csv_dir: Path | None
+) -> None:
+    """Copies of every Moodle table as Parquet and/or CSV files, when asked for."""
+    if not (parquet_dir or csv_dir):
+        return
+    writer = MoodleDuckDBWriter.reopen(duckdb_path, prefix=prefix, schema=schema)
+    try:
+        if parquet_dir:
+            writer.export(parquet_dir, "parquet")
+        if csv_dir:
+            writer.export(csv_dir, "csv")
+    finally:
+        writer.close()

@@ -235,21 +235,9 @@ class LogBuffer:
             # One row: a tuple now, arrays once per flush (cheap for the many
             # single actions a week holds).
             self.single_rows.append(
-                (
-                    int(time),
-                    user,
-                    course,
-                    self.event_index[event],
-                    cm,
-                    objectid,
-                    related,
-                    realuser,
-                    anonymous,
-                    origin,
-                    other,
-                    anomaly,
-                )
-            )
+                (int(time), user, course, self.event_index[event], cm, objectid, related,
+                 realuser, anonymous, origin, other, anomaly)
+            )  # fmt: skip
             return
         time = np.asarray(time, dtype=np.int64)
         n = len(time)
@@ -356,41 +344,14 @@ class LogBuffer:
         self.write_ready()
 
     def to_frame(self, rows: dict[str, np.ndarray]) -> pa.Table:
+        """Log rows (in time order) as logstore_standard_log columns, with the next ids."""
         n = len(rows["time"])
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
         self.next_id += n
         event = rows["event"].astype(np.int32)
-        user, course, cm, time = rows["user"], rows["course"], rows["cm"], rows["time"]
-        related = rows["related"]
-        lookups = self.lookups
-        level = self.context_level[event]
-        # Module events without a module (cannot happen in Moodle) fall back to the course.
-        level[(level == 70) & (cm <= 0)] = 50
-        level[(level == 50) & (course <= 0)] = 10
-        # A user context is the one of the user the row is about, else the actor's.
-        about = np.where(related > 0, related, user)
-        instance = np.select(
-            [level == 70, level == 50, level == 30], [cm, course, about], default=0
-        )
-
-        def context_of(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-            # An id beyond the table (an injected unknown course) has no context: 0.
-            inside = (keys >= 0) & (keys < len(table))
-            return np.where(inside, table[np.clip(keys, 0, len(table) - 1)], 0)
-
-        context = np.select(
-            [level == 70, level == 50, level == 30],
-            [
-                context_of(lookups["cm_context"], cm),
-                context_of(lookups["course_context"], course),
-                context_of(lookups["user_context"], about),
-            ],
-            default=1,
-        )
+        user, course, time = rows["user"], rows["course"], rows["time"]
+        level, instance, context = self.contexts(rows, event)
         origin = rows["origin"].astype(np.int32)
-        known = np.clip(user, 0, len(lookups["home_ip"]) - 1)
-        ip = np.where(origin == WS, lookups["mobile_ip"][known], lookups["home_ip"][known])
-        ip[(origin == CLI) | (origin == RESTORE)] = None
         other = rows["other"]
         missing = pd.isna(other)
         other[missing & (time >= self.json_since)] = "null"
@@ -421,21 +382,64 @@ class LogBuffer:
                 "contextinstanceid": instance,
                 "userid": user,
                 "courseid": pa.array(course, mask=course < 0, type=pa.int64()),
-                "relateduserid": nullable(related),
+                "relateduserid": nullable(rows["related"]),
                 "anonymous": rows["anonymous"].astype(np.int16),
                 "other": pa.array(other, type=pa.string()),
                 "timecreated": time,
                 "origin": pa.DictionaryArray.from_arrays(
                     pa.array(origin), pa.array(ORIGINS.tolist())
                 ),
-                "ip": pa.array(ip, type=pa.string()),
+                "ip": pa.array(self.ip_addresses(user, origin), type=pa.string()),
                 "realuserid": nullable(rows["realuser"]),
             }
         )
-        anomaly = rows["anomaly"]
+        self.remember(ids, rows)
+        return frame
+
+    def contexts(self, rows: dict[str, np.ndarray], event: np.ndarray):
+        """contextlevel, contextinstanceid and contextid of each row."""
+        user, course, cm, related = rows["user"], rows["course"], rows["cm"], rows["related"]
+        lookups = self.lookups
+        level = self.context_level[event]
+        # Module events without a module (cannot happen in Moodle) fall back to the course.
+        level[(level == 70) & (cm <= 0)] = 50
+        level[(level == 50) & (course <= 0)] = 10
+        # A user context is the one of the user the row is about, else the actor's.
+        about = np.where(related > 0, related, user)
+        instance = np.select(
+            [level == 70, level == 50, level == 30], [cm, course, about], default=0
+        )
+
+        def context_of(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+            # An id beyond the table (an injected unknown course) has no context: 0.
+            inside = (keys >= 0) & (keys < len(table))
+            return np.where(inside, table[np.clip(keys, 0, len(table) - 1)], 0)
+
+        context = np.select(
+            [level == 70, level == 50, level == 30],
+            [
+                context_of(lookups["cm_context"], cm),
+                context_of(lookups["course_context"], course),
+                context_of(lookups["user_context"], about),
+            ],
+            default=1,
+        )
+        return level, instance, context
+
+    def ip_addresses(self, user: np.ndarray, origin: np.ndarray) -> np.ndarray:
+        """The user's home or mobile address; none for cron and restores."""
+        known = np.clip(user, 0, len(self.lookups["home_ip"]) - 1)
+        ip = np.where(
+            origin == WS, self.lookups["mobile_ip"][known], self.lookups["home_ip"][known]
+        )
+        ip[(origin == CLI) | (origin == RESTORE)] = None
+        return ip
+
+    def remember(self, ids: np.ndarray, rows: dict[str, np.ndarray]) -> None:
+        """The injected rows' ids, and when each user was first and last seen."""
+        user, time, anomaly = rows["user"], rows["time"], rows["anomaly"]
         marked = np.flatnonzero(pd.notna(anomaly))
         self.anomaly_ids.extend((int(ids[i]), str(anomaly[i])) for i in marked)
         clean = pd.isna(anomaly) & (user > 0) & (user < len(self.first_seen))
         np.minimum.at(self.first_seen, user[clean], time[clean])
         np.maximum.at(self.last_seen, user[clean], time[clean])
-        return frame
