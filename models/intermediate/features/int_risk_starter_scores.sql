@@ -1,0 +1,229 @@
+{#- The starter score in SQL: each learner against the other learners of the
+    same course week, no labelled history needed. The in-database twin of
+    python_scripts/moodle_analytics/risk/starter.py (the tests hold the two
+    equal within 1e-9); the module docstring there explains the method. -#}
+{%- set min_cohort = var('risk_min_cohort_size') %}
+{%- set calibration = var('risk_starter_calibration') %}
+{%- set double = type_double() %}
+{%- set cohort = 'course_id, course_week_number, week_one_starts_at' %}
+{#- indicator: riskier when lower or higher; its group -#}
+{%- set indicators = [
+    ('events_so_far', 'lower', 'engagement'),
+    ('active_days_so_far', 'lower', 'engagement'),
+    ('active_week_share', 'lower', 'engagement'),
+    ('days_since_last_activity', 'higher', 'engagement'),
+    ('submissions_so_far', 'lower', 'coursework'),
+    ('quiz_attempts_so_far', 'lower', 'coursework'),
+    ('work_not_on_time_share', 'higher', 'coursework'),
+    ('quiz_average_so_far', 'lower', 'performance'),
+] %}
+{%- set medians = [
+    ('days_since_last_activity', 'course_median_days_since_last_activity'),
+    ('events_so_far', 'course_median_events_so_far'),
+    ('active_weeks_so_far', 'course_median_active_weeks'),
+    ('submissions_so_far', 'course_median_submissions'),
+] %}
+
+with
+
+features as (
+
+    select * from {{ ref('int_risk_features') }}
+
+),
+
+-- A week is active when events_so_far grew in it.
+weekly as (
+
+    select
+        *,
+        case
+            when
+                events_so_far > coalesce(
+                    lag(events_so_far) over (partition by learner_course_id order by course_week_number), 0
+                )
+                then 1
+            else 0
+        end as is_active_week
+
+    from features
+
+),
+
+derived as (
+
+    select
+        learner_week_id,
+        course_id,
+        course_week_number,
+        week_one_starts_at,
+        cast(events_so_far as {{ double }}) as events_so_far,
+        cast(active_days_so_far as {{ double }}) as active_days_so_far,
+        cast(days_since_last_activity as {{ double }}) as days_since_last_activity,
+        cast(submissions_so_far as {{ double }}) as submissions_so_far,
+        cast(quiz_attempts_so_far as {{ double }}) as quiz_attempts_so_far,
+        cast(quiz_average_so_far as {{ double }}) as quiz_average_so_far,
+        cast(
+            sum(is_active_week) over (
+                partition by learner_course_id
+                order by course_week_number
+                rows between unbounded preceding and current row
+            ) as {{ double }}
+        ) as active_weeks_so_far,
+        cast(weeks_followed as {{ double }}) as weeks_followed,
+        -- Late work counts half.
+        deadlines_missing_share + 0.5 * coalesce(deadlines_late_share, 0) as work_not_on_time_share
+
+    from weekly
+
+),
+
+shared as (
+
+    select
+        *,
+        active_weeks_so_far / weeks_followed as active_week_share
+
+    from derived
+
+),
+
+-- Share of the cohort doing better, by mid-rank (ties count half each way);
+-- null with fewer than risk_min_cohort_size values or when all are equal.
+indicator_risks as (
+
+    select
+        *
+        {%- for column, riskier_when, group_name in indicators %}
+        {%- set share_doing_better -%}
+            (
+                cast(
+                    rank() over (
+                        partition by {{ cohort }}, case when {{ column }} is null then 1 else 0 end
+                        order by {{ column }}
+                    ) - 1 as {{ double }}
+                )
+                + cast(count(*) over (partition by {{ cohort }}, {{ column }}) - 1 as {{ double }}) / 2
+            )
+            / cast(count({{ column }}) over (partition by {{ cohort }}) - 1 as {{ double }})
+        {%- endset %},
+        case
+            when
+                {{ column }} is not null
+                and count({{ column }}) over (partition by {{ cohort }}) >= {{ min_cohort }}
+                and max({{ column }}) over (partition by {{ cohort }})
+                > min({{ column }}) over (partition by {{ cohort }})
+                then {{ '1 - ' if riskier_when == 'lower' }}{{ share_doing_better }}
+        end as {{ column }}_risk
+        {%- endfor %}
+
+    from shared
+
+),
+
+-- The mean of the group means, each over its known indicators.
+
+group_risks as (
+
+    select
+        *,
+        {%- for group_name in ['engagement', 'coursework', 'performance'] %}
+        {%- set members = [] %}
+        {%- for column, riskier_when, member_group in indicators if member_group == group_name %}
+        {%- do members.append(column ~ '_risk') %}
+        {%- endfor %}
+        {{ mean_of_known(members) }} as {{ group_name }}_risk{% if not loop.last %},{% endif %}
+        {%- endfor %}
+
+    from indicator_risks
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ mean_of_known(['engagement_risk', 'coursework_risk', 'performance_risk']) }} as starter_rank_score
+
+    from group_risks
+
+),
+
+cohort_values as (
+
+    {%- for column, median_name in medians %}
+    select
+        course_id,
+        course_week_number,
+        week_one_starts_at,
+        '{{ median_name }}' as metric_name,
+        {{ column }} as metric_value
+    from shared
+    where {{ column }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+ordered_values as (
+
+    select
+        *,
+        row_number() over (partition by {{ cohort }}, metric_name order by metric_value) as value_position,
+        count(*) over (partition by {{ cohort }}, metric_name) as value_count
+
+    from cohort_values
+
+),
+
+-- Medians from the one or two middle values: portable to every engine.
+cohort_medians as (
+
+    select
+        course_id,
+        course_week_number,
+        week_one_starts_at,
+        {%- for column, median_name in medians %}
+        avg(case when metric_name = '{{ median_name }}' then metric_value end) as {{ median_name }}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+
+    from ordered_values
+    where
+        value_count >= {{ min_cohort }}
+        and value_position in (floor((value_count + 1) / 2.0), floor((value_count + 2) / 2.0))
+    group by course_id, course_week_number, week_one_starts_at
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        ranked.learner_week_id,
+        ---------- numerics
+        cast(ranked.active_weeks_so_far as integer) as active_weeks_so_far,
+        cast(ranked.active_week_share as {{ double }}) as active_week_share,
+        cast(ranked.work_not_on_time_share as {{ double }}) as work_not_on_time_share,
+        {%- for column, riskier_when, group_name in indicators %}
+        cast(ranked.{{ column }}_risk as {{ double }}) as {{ column }}_risk,
+        {%- endfor %}
+        {%- for column, median_name in medians %}
+        cast(cohort_medians.{{ median_name }} as {{ double }}) as {{ median_name }},
+        {%- endfor %}
+        cast(ranked.starter_rank_score as {{ double }}) as starter_rank_score,
+        cast(
+            1 / (1 + exp(-({{ calibration['intercept'] }} + {{ calibration['slope'] }} * ranked.starter_rank_score)))
+            as {{ double }}
+        ) as starter_score
+
+    from ranked
+    left join cohort_medians
+        on
+            ranked.course_id = cohort_medians.course_id
+            and ranked.course_week_number = cohort_medians.course_week_number
+            and ranked.week_one_starts_at = cohort_medians.week_one_starts_at
+
+)
+
+select * from final
