@@ -25,7 +25,8 @@ from moodle_analytics.logs_report.export import (
     ExportOptions,
     export_logs_report,
 )
-from moodle_analytics.logs_report.load import ImportOptions, build_parser, import_logs
+from moodle_analytics.logs_report.importer import ImportOptions, import_logs
+from moodle_analytics.logs_report.load import build_parser
 from moodle_analytics.logs_report.load import main as import_main
 from moodle_analytics.logs_report.report_format import (
     TIME_FORMAT_MINUTES,
@@ -225,7 +226,27 @@ def test_course_download_loads_back_to_the_source_rows(
     assert [row[0] for row in ids] == list(range(1, totals.loaded + 1))
     tables = {row[0] for row in loaded.rows("SELECT table_name FROM information_schema.tables")}
     assert {f"mdl_{table}" for table in MOODLE_TABLES} <= tables
-    assert loaded.one("SELECT count(*) FROM public.mdl_quiz_attempts") == 0
+    # Submissions and attempts the log shows, with the source's ids and owners.
+    assert shown_work(loaded, course_id) == shown_work(demo_site, course_id)
+
+
+SHOWN_WORK = """
+    SELECT 'attempt', a.id, a.userid, a.state FROM public.mdl_quiz_attempts a
+    WHERE a.id IN (SELECT objectid FROM public.mdl_logstore_standard_log WHERE courseid = ?
+        AND eventname IN ('\\mod_quiz\\event\\attempt_submitted',
+                          '\\mod_quiz\\event\\attempt_reviewed'))
+    UNION ALL
+    SELECT 'submission', s.id, s.userid, s.status FROM public.mdl_assign_submission s
+    WHERE s.id IN (SELECT objectid FROM public.mdl_logstore_standard_log WHERE courseid = ?
+        AND eventname = '\\mod_assign\\event\\assessable_submitted')
+"""
+
+
+def shown_work(database: Database, course: int) -> set[tuple]:
+    """Finished quiz attempts and handed-in submissions the course's log names."""
+    rows = set(database.rows(SHOWN_WORK, course, course))
+    assert rows and {row[3] for row in rows} == {"finished", "submitted"}
+    return rows
 
 
 def test_names_affected_users_activities_and_contexts_are_recovered(
@@ -468,7 +489,7 @@ Time,User full name,Affected user,Event context,Component,Event name,Description
 "03/03/25, 10:05",Ann Lee,Ann Lee,Quiz: Quiz 1,Quiz,Quiz attempt submitted,"The user with id '31' has submitted the attempt with id '7' for the quiz with course module id '501'.",web,10.0.0.1
 "03/03/25, 10:00",Admin User as Ann Lee,-,"Course: Algebra, ""honours"" (2025)",System,Course viewed,The user with id '31' viewed the course with id '9'.,web,10.0.0.9
 "02/03/25, 09:00",Tom Ray,Ann Lee,Assignment: Essay 1,Assignment,The submission has been graded.,The user with id '40' has graded the submission '3' for the user with id '31' for the assignment with course module id '502'.,web,10.0.0.2
-"02/03/25, 08:59",Ann Lee,-,Lesson: Fractions,Lesson,Lesson started,The user with id '31' started the lesson with course module id '503'.,web,10.0.0.1
+"02/03/25, 08:59",Ann Lee,-,Attendance: Week 1,Attendance,Attendance taken by student,The user with id '31' took attendance in the course module with id '503'.,web,10.0.0.1
 "01/03/25, 08:00",Bo Chen,-,Quiz: Quiz 1,Quiz,Course module viewed,The user with id '32' viewed the 'quiz' activity with course module id '501'.,ws,10.0.0.3
 "01/03/25, 07:00",Admin User,-,"Course: Algebra, ""honours"" (2025)",System,Course viewed,The user with id '2' viewed the course with id '9'.,web,10.0.0.9
 """  # noqa: E501
@@ -485,8 +506,13 @@ def test_hand_written_download_login_as_unknown_module_and_grades(tmp_path: Path
     download.write_text(HAND_WRITTEN, encoding="utf-8")
     grades = tmp_path / "grades.csv"
     grades.write_text(GRADEBOOK, encoding="utf-8")
+    # Its dates (1 to 3 March) read as well month first: the order is given.
     loaded, totals = load(
-        [download], tmp_path / "loaded.duckdb", grades=[grades], grade_pass={"Course total": 50}
+        [download],
+        tmp_path / "loaded.duckdb",
+        grades=[grades],
+        grade_pass={"Course total": 50},
+        date_order="dmy",
     )
     assert totals.loaded == 6 and totals.rejected == 0 and totals.unknown_events == 1
     rows = loaded.rows(
@@ -497,7 +523,8 @@ def test_hand_written_download_login_as_unknown_module_and_grades(tmp_path: Path
     assert rows[3] == ("\\mod_assign\\event\\submission_graded", 40, None, 31, 9, 502)
     assert rows[4] == ("\\core\\event\\course_viewed", 31, 2, None, 9, 9)
     assert rows[5] == ("\\mod_quiz\\event\\attempt_submitted", 31, None, 31, 9, 501)
-    assert rows[2][0] == "\\unknown\\event\\lesson__lesson_started"
+    # A plugin's event the catalogue cannot know is kept.
+    assert rows[2][0] == "\\unknown\\event\\attendance__attendance_taken_by_student"
     assert loaded.rows("SELECT id, fullname FROM public.mdl_course") == [
         (9, 'Algebra, "honours" (2025)')
     ]
@@ -505,7 +532,7 @@ def test_hand_written_download_login_as_unknown_module_and_grades(tmp_path: Path
         "SELECT cm.id, m.name FROM public.mdl_course_modules cm "
         "JOIN public.mdl_modules m ON m.id = cm.module ORDER BY 1"
     )
-    assert modules == [(501, "quiz"), (502, "assign"), (503, "lesson")]
+    assert modules == [(501, "quiz"), (502, "assign"), (503, "attendance")]
     # Ann and Bo learn, Tom grades; Cy appears only in the gradebook.
     roles = loaded.rows(
         "SELECT u.firstname, ra.roleid FROM public.mdl_role_assignments ra "
@@ -543,7 +570,8 @@ def test_command_line(tmp_path: Path, capsys):
     download = tmp_path / "algebra.csv"
     download.write_text(HAND_WRITTEN, encoding="utf-8")
     target = tmp_path / "out.duckdb"
-    assert import_main([str(download), "--duckdb", str(target), "--course-end", "2025-06-30"]) == 0
+    arguments = [str(download), "--duckdb", str(target), "--course-end", "2025-06-30"]
+    assert import_main([*arguments, "--date-order", "dmy"]) == 0
     output = capsys.readouterr().out
     assert "read 6 rows from 1 file(s): loaded 6, duplicates 0, rejected 0" in output
     loaded = Database(target)
@@ -676,7 +704,9 @@ def test_gradebook_goes_to_the_course_of_its_learners(tmp_path: Path):
     second.write_text(header + "Cy,Dunn,cy@example.edu,7\nDi,Fox,di@example.edu,9\n")
     unknown = tmp_path / "unknown.csv"
     unknown.write_text(header + "Ed,Gray,ed@example.edu,5\n")
-    loaded, totals = load(downloads, tmp_path / "loaded.duckdb", grades=[second, unknown])
+    loaded, totals = load(
+        downloads, tmp_path / "loaded.duckdb", grades=[second, unknown], date_order="dmy"
+    )
     assert loaded.rows("SELECT DISTINCT courseid FROM public.mdl_grade_items") == [(10,)]
     assert any("fits courses 9, 10 equally" in note for note in totals.notes)
     # Named, the gradebook of people the log never shows goes where it is told.
@@ -685,6 +715,7 @@ def test_gradebook_goes_to_the_course_of_its_learners(tmp_path: Path):
         tmp_path / "named.duckdb",
         grades=[second, unknown],
         grade_courses={str(unknown): "9"},
+        date_order="dmy",
     )
     assert loaded.rows("SELECT DISTINCT courseid FROM public.mdl_grade_items ORDER BY 1") == [
         (9,),

@@ -43,7 +43,7 @@ from moodle_analytics.logs_report.export import (
     export_gradebook,
     export_logs_report,
 )
-from moodle_analytics.logs_report.load import ImportOptions, ImportTotals, import_logs
+from moodle_analytics.logs_report.importer import ImportOptions, ImportTotals, import_logs
 from moodle_analytics.logs_report.load import main as import_main
 from moodle_analytics.logs_report.report_format import (
     TIME_FORMAT_MINUTES,

@@ -9,6 +9,9 @@ learners and learner-weeks of each course, each course's status, and how
 risk was scored: by a model trained on the courses whose outcome is known
 (a past term downloaded with the running one), or by the rule-based score
 when there is too little labelled history (one term), with dbt's message.
+It also says what became of every log row (used, excluded and quarantined, by
+reason and, for quarantine, by course) and names the events of the source the
+event catalogue does not know, with their counts.
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ from pathlib import Path
 
 import duckdb
 
+from moodle_analytics.event_catalogue import load_event_catalogue
+
 PACKAGE_PROJECT = Path(__file__).resolve().parents[3]
 RISK_SCORES = ("analytics_ml", "fct_learner_risk_scores")
+RECONCILIATION = "rpt_log_reconciliation"
+QUARANTINE = "fct_log_quarantine"
 RISK_MESSAGE_MARK = "risk scores:"
 # dbt output lines worth showing when not every line is: problems and the outcome.
 BRIEF_MARKS = ("ERROR", "FAIL", "WARN", "Failure", "Warning", "Error", "Done.", RISK_MESSAGE_MARK)
@@ -114,6 +121,7 @@ def run_dbt_build(
     result = BuildResult(returncode, warehouse, output=output)
     if returncode == 0:
         result.report = build_report(warehouse, output)
+        result.report += unknown_events_report(Path(source), schema, prefix)
     return result
 
 
@@ -144,6 +152,7 @@ def build_report(warehouse: Path, dbt_output: str = "") -> list[str]:
                 f"course {course} ({name}): {status}, {learners} learners, "
                 f"{weeks} learner-weeks, {int(events or 0):,} events{dropout}"
             )
+        lines += rows_report(connection)
         lines += risk_report(connection)
     messages = [
         line.split(RISK_MESSAGE_MARK, 1)[1].strip()
@@ -152,6 +161,55 @@ def build_report(warehouse: Path, dbt_output: str = "") -> list[str]:
     ]
     lines += [f"  {message}" for message in dict.fromkeys(messages)]
     return lines
+
+
+def _find_table(connection: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """schema.table of a model, wherever the project's folders put it."""
+    found = connection.execute(
+        "select table_schema from information_schema.tables where table_name = ? order by 1",
+        [table],
+    ).fetchone()
+    return f'"{found[0]}"."{table}"' if found else None
+
+
+def rows_report(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """What became of the log's rows: used, excluded, quarantined, by reason; and
+    each course's quarantined rows by reason, so that none goes unmentioned."""
+    lines = []
+    if reconciliation := _find_table(connection, RECONCILIATION):
+        rows = connection.execute(
+            f"select disposition, reason, log_rows from {reconciliation} "
+            "order by disposition desc, log_rows desc"
+        ).fetchall()
+        parts = [f"{disposition} {reason} {count:,}" for disposition, reason, count in rows]
+        lines.append("log rows: " + "; ".join(parts))
+    if quarantine := _find_table(connection, QUARANTINE):
+        rows = connection.execute(
+            f"select course_id, reason, sum(quarantined_rows) from {quarantine} "
+            "group by all order by 1, 3 desc"
+        ).fetchall()
+        for course, reason, count in rows:
+            lines.append(f"  course {course}: {int(count):,} rows quarantined ({reason})")
+    return lines
+
+
+def unknown_events_report(source: Path, schema: str = "public", prefix: str = "mdl_") -> list[str]:
+    """The source log's events the event catalogue does not know, with their counts."""
+    known = set(load_event_catalogue())
+    with duckdb.connect(str(source), read_only=True) as connection:
+        counts = connection.execute(
+            f'select eventname, count(*) from "{schema}"."{prefix}logstore_standard_log" '
+            "group by 1 order by 2 desc, 1"
+        ).fetchall()
+    unknown = [(name, count) for name, count in counts if name not in known]
+    if not unknown:
+        return ["events the catalogue does not know: none"]
+    total = sum(count for _, count in unknown)
+    return [
+        f"events the catalogue does not know: {total:,} rows of {len(unknown)} name(s), "
+        "used by their own crud and education level",
+        *(f"  unknown: {name} ({count:,})" for name, count in unknown),
+    ]
 
 
 def risk_report(connection: duckdb.DuckDBPyConnection) -> list[str]:

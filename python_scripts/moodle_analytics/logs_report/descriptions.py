@@ -235,10 +235,23 @@ TEMPLATES: dict[str, str] = {
         "discussion with id '{other_discussion}' in the forum with the course module id "
         "'{cmid}'."
     ),
+    "\\mod_assign\\event\\statement_accepted": (
+        "The user with id '{userid}' has accepted the statement of the submission with id "
+        "'{objectid}' for " + IN_ASSIGNMENT
+    ),
     "\\mod_feedback\\event\\course_module_viewed": VIEWED_ACTIVITY,
     "\\mod_feedback\\event\\response_submitted": (
         "The user with id '{userid}' submitted response for 'feedback' activity with course "
         "module id '{cmid}'."
+    ),
+}
+# Other wordings of the same classes, from older Moodle versions (tried in turn
+# when the template above does not match).
+OLDER_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "\\mod_quiz\\event\\attempt_reviewed": (
+        # Moodle 2.x: the owner first, the reviewer last.
+        "The user with id '{relateduserid}' has had their attempt with id '{objectid}' "
+        "reviewed by the user with id '{userid}' " + IN_QUIZ,
     ),
 }
 # A class Moodle's report shows that this table lacks is described this way.
@@ -273,8 +286,8 @@ def template_pattern(template: str) -> re.Pattern[str]:
         if name in seen:
             parts.append(f"(?P={name})")
         elif name in ID_FIELDS:
-            # Ids may be obfuscated as x in shared exports.
-            parts.append(f"(?P<{name}>[0-9]+|x+|)")
+            # Ids may be obfuscated in shared exports: 'x', or 'x98' (leading digits masked).
+            parts.append(f"(?P<{name}>[0-9]+|x[0-9x]*|)")
         else:
             parts.append(f"(?P<{name}>.*?)")
         seen.add(name)

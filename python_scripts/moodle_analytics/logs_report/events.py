@@ -19,6 +19,7 @@ import pandas as pd
 from moodle_analytics.event_catalogue import EventType, load_event_catalogue
 from moodle_analytics.logs_report.descriptions import (
     GENERIC_PATTERNS,
+    OLDER_TEMPLATES,
     TEACHING_WORDS,
     TEMPLATES,
     crud_from_words,
@@ -75,34 +76,53 @@ def parse_context(text: str) -> ContextName:
 
 
 class EventMapper:
-    """Maps the report's (Component, Event name) to catalogue event types."""
+    """Maps the report's (Component, Event name) to catalogue event types.
+
+    A few pairs name several classes (a user or a group override, a course or a
+    category recycle bin item, a blog or a competency comment): the one whose
+    class name's words the Description holds wins (see best_of)."""
 
     def __init__(self, catalogue: dict[str, EventType] | None = None):
         self.catalogue = catalogue or load_event_catalogue()
-        self.by_pair: dict[tuple[str, str], EventType] = {}
+        self.by_pair: dict[tuple[str, str], list[EventType]] = {}
         self.by_name: dict[str, list[EventType]] = {}
         self.component_names: dict[str, str] = {}
-        for event in self.catalogue.values():
+        for event in sorted(self.catalogue.values(), key=lambda e: e.event_name):
             name = normalise_name(event.display_name)
             component = normalise_name(event.component_display_name)
-            self.by_pair[(component, name)] = event
+            self.by_pair.setdefault((component, name), []).append(event)
             self.by_name.setdefault(name, []).append(event)
             self.component_names.setdefault(component, event.component)
 
+    def candidates(self, component: str, event_name: str) -> list[EventType]:
+        return self.by_pair.get((normalise_name(component), normalise_name(event_name)), [])
+
     def classify(self, component: str, event_name: str, context_module: str | None):
-        """The event type, or None when the catalogue does not know the pair."""
-        name = normalise_name(event_name)
-        found = self.by_pair.get((normalise_name(component), name))
-        if found is not None:
-            return found
+        """The event type (the first of several, see best_of), or None when the
+        catalogue does not know the pair."""
+        found = self.candidates(component, event_name)
+        if found:
+            return found[0]
         # The component may be spelled differently (another Moodle version or
         # language); a name that fits one class, or one class of the module the
         # context names, still identifies it.
-        candidates = self.by_name.get(name, [])
+        candidates = self.by_name.get(normalise_name(event_name), [])
         if len(candidates) == 1:
             return candidates[0]
         in_module = [e for e in candidates if e.component == f"mod_{context_module}"]
         return in_module[0] if len(in_module) == 1 else None
+
+    @staticmethod
+    def best_of(candidates: list[EventType], description: str) -> EventType:
+        """Of classes sharing a name, the one whose class name's words (group_override_
+        created: group, override) the Description holds most."""
+        text = description.casefold()
+
+        def score(event: EventType) -> int:
+            words = event.event_name.rsplit("\\", 1)[-1].split("_")
+            return sum(word in text for word in words if word != event.action)
+
+        return max(candidates, key=score)
 
     def component_of(self, component_text: str) -> str:
         """Moodle's component for a Component column value it shows."""
@@ -154,12 +174,15 @@ def parse_descriptions(descriptions: pd.Series, classes: pd.Series) -> pd.DataFr
     """Ids and other values of each Description, read by its class's template.
 
     Columns: userid, relateduserid, courseid, cmid, objectid (floats, NaN
-    where absent), module (activity module named in the sentence), other
-    (JSON of the other_ values), templated (the class's template matched) and
-    actor_in_text (the sentence names the acting user)."""
+    where absent or masked), objectkey (the object id as written, masked or
+    not: 'x98' still tells two submissions apart), module (activity module
+    named in the sentence), other (JSON of the other_ values), templated (the
+    class's template matched) and actor_in_text (the sentence names the acting
+    user)."""
     texts = descriptions.to_numpy(dtype=object)
     count = len(texts)
     ids = {column: np.full(count, np.nan) for column in ID_COLUMNS}
+    objectkey = np.full(count, None, dtype=object)
     module = np.full(count, None, dtype=object)
     other = np.full(count, None, dtype=object)
     templated = np.zeros(count, dtype=bool)
@@ -169,26 +192,26 @@ def parse_descriptions(descriptions: pd.Series, classes: pd.Series) -> pd.DataFr
         template = TEMPLATES.get(event_class)
         if template is None:
             continue
-        pattern = template_pattern(template)
-        fields = template_fields(template)
-        id_fields = [f for f in fields if f in ID_COLUMNS]
-        module_field = next((f for f in MODULE_FIELDS if f in fields), None)
-        other_fields = [f for f in fields if f.startswith("other_")]
+        readers = [_TemplateReader(t) for t in (template, *OLDER_TEMPLATES.get(event_class, ()))]
         for position in positions:
-            match = pattern.match(texts[position])
-            if match is None:
+            for reader in readers:
+                values = reader.read(texts[position])
+                if values is not None:
+                    break
+            else:
                 continue
-            values = match.groupdict()
-            for field in id_fields:
+            for field in reader.id_fields:
                 ids[field][position] = _id(values[field])
-            if module_field:
-                module[position] = values[module_field]
-            if other_fields:
+            if "objectid" in values:
+                objectkey[position] = values["objectid"] or None
+            if reader.module_field:
+                module[position] = values[reader.module_field]
+            if reader.other_fields:
                 other[position] = json.dumps(
-                    {f.removeprefix("other_"): _scalar(values[f]) for f in other_fields}
+                    {f.removeprefix("other_"): _scalar(values[f]) for f in reader.other_fields}
                 )
             templated[position] = True
-            actor_in_text[position] = "userid" in fields
+            actor_in_text[position] = "userid" in reader.fields
     for position in np.flatnonzero(~templated):
         text = texts[position]
         for column, pattern in GENERIC.items():
@@ -203,6 +226,7 @@ def parse_descriptions(descriptions: pd.Series, classes: pd.Series) -> pd.DataFr
     return pd.DataFrame(
         {
             **ids,
+            "objectkey": objectkey,
             "module": module,
             "other": other,
             "templated": templated,
@@ -210,6 +234,21 @@ def parse_descriptions(descriptions: pd.Series, classes: pd.Series) -> pd.DataFr
         },
         index=descriptions.index,
     )
+
+
+class _TemplateReader:
+    """One Description template compiled, with the fields it names."""
+
+    def __init__(self, template: str):
+        self.pattern = template_pattern(template)
+        self.fields = template_fields(template)
+        self.id_fields = [f for f in self.fields if f in ID_COLUMNS]
+        self.module_field = next((f for f in MODULE_FIELDS if f in self.fields), None)
+        self.other_fields = [f for f in self.fields if f.startswith("other_")]
+
+    def read(self, text: str) -> dict[str, str] | None:
+        match = self.pattern.match(text)
+        return None if match is None else match.groupdict()
 
 
 def _scalar(value: object) -> object:

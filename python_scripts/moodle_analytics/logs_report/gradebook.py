@@ -90,6 +90,7 @@ def read_gradebook(path: str | Path) -> Gradebook:
     if not rows:
         return Gradebook(str(path), [], [], [])
     header = rows[0]
+    check_layout(path, header)
     person_positions: dict[str, int] = {}
     downloaded_position = None
     grade_positions: list[tuple[int, GradeColumn]] = []
@@ -137,6 +138,21 @@ def read_gradebook(path: str | Path) -> Gradebook:
     columns = [column for _, column in grade_positions]
     downloaded_at = max((moment for moment in downloads if moment), default=None)
     return Gradebook(str(path), columns, people, skipped, downloaded_at)
+
+
+def check_layout(path: str | Path, header: list[str]) -> None:
+    """Stop on a file that is not Moodle's gradebook export, naming what it expected."""
+    keys = {normalise_header(text) for text in header}
+    has_person = bool(keys & {"first name", "last name", "email address"})
+    has_grades = any(ITEM_HEADER.match(text.strip()) for text in header)
+    if has_person and has_grades:
+        return
+    found = ", ".join(text.strip() for text in header[:12]) + (", ..." if len(header) > 12 else "")
+    raise ValueError(
+        f"{path}: not a Moodle gradebook export (Grades > Export > Plain text file): "
+        "expected the columns First name, Last name (or Email address) and grade items "
+        "such as 'Quiz: Quiz 1 (Real)' or 'Course total (Real)'; found: " + found
+    )
 
 
 def inferred_grademax(values: list[float | None], display: str) -> float:

@@ -1,10 +1,16 @@
 """Read Logs report downloads into one frame of text fields, one row per log row.
 
-Tolerates what real downloads hold: a UTF-8 byte order mark, CR-only, LF or
-CRLF line endings, columns in any order (header names are trusted), the Course
-column of site-level downloads and properly quoted commas and quotes. A row
-that cannot be read (a broken quote, a wrong number of columns) becomes a
-Reject naming its file and line; the other rows are kept.
+Moodle offers the download as CSV, Excel (.xlsx), OpenDocument (.ods) and
+JSON; the format is told by the file's content, not its name (spreadsheets.py
+reads the last three). CSV is read as Moodle and spreadsheet programs write
+it: a UTF-8 byte order mark, CR-only, LF or CRLF line endings, quoted commas
+and quotes, and quoted fields holding line breaks (an activity's name, a
+label's text). Columns may come in any order (header names are trusted, in
+English, French, or as --columns maps them); site-level downloads add a Course
+column. A header without the report's columns stops the import with an error
+that names what it lacks. A row that cannot be read (a broken quote, a wrong
+number of columns) becomes a Reject naming its file and line; the other rows
+are kept.
 """
 
 from __future__ import annotations
@@ -23,10 +29,18 @@ from moodle_analytics.logs_report.report_format import (
     REQUIRED_COLUMNS,
     normalise_header,
 )
+from moodle_analytics.logs_report.spreadsheets import (
+    Record,
+    is_json,
+    is_spreadsheet,
+    read_json,
+    read_spreadsheet,
+)
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# A quoted field may hold a line break; longer runs are a broken quote.
-MAX_LINES_PER_ROW = 5
+# A quoted field may hold line breaks (a label's text); a quote still open after
+# this many lines is a broken one.
+MAX_LINES_PER_ROW = 200
 COLUMN_KEYS = ("course", *COLUMN_HEADERS)
 
 
@@ -78,13 +92,13 @@ def logical_rows(
             rows.append((index + 1, line))
             index += 1
             continue
-        joined, end = line, index + 1
-        while end < len(lines) and end - index < MAX_LINES_PER_ROW:
-            joined += "\n" + lines[end]
+        parts, quotes, end = [line], line.count('"'), index + 1
+        while end < len(lines) and end - index < MAX_LINES_PER_ROW and quotes % 2:
+            parts.append(lines[end])
+            quotes += lines[end].count('"')
             end += 1
-            if joined.count('"') % 2 == 0:
-                break
-        if joined.count('"') % 2 == 0 and _fields_alone(joined) == width:
+        joined = "\n".join(parts)
+        if quotes % 2 == 0 and _fields_alone(joined) == width:
             rows.append((index + 1, joined))
             index = end
         else:
@@ -129,46 +143,85 @@ def parse_rows(texts: list[str]) -> list[list[str] | str]:
     return results
 
 
-def read_download(path: str | Path, label: str | None = None) -> tuple[pd.DataFrame, list[Reject]]:
-    """Rows of one download as text columns (see COLUMN_KEYS) plus file, line and raw."""
+class DownloadError(ValueError):
+    """A file that is no Logs report download; the message says why."""
+
+
+def read_download(
+    path: str | Path, label: str | None = None, columns: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, list[Reject]]:
+    """Rows of one download as text columns (see COLUMN_KEYS) plus file, line and raw.
+
+    columns maps header texts (normalised) to column keys, for headers in a
+    language the importer does not know."""
     path = Path(path)
     label = label or str(path)
-    lines = LINE_BREAK.split(decode(path.read_bytes()))
+    data = path.read_bytes()
+    if is_spreadsheet(data) or is_json(data):
+        table = read_spreadsheet(path) if is_spreadsheet(data) else read_json(path, data)
+        if not table:
+            return empty_frame(), []
+        header, records = table[0], table[1:]
+        return _frame(label, header, records, [], columns)
+    lines = LINE_BREAK.split(decode(data))
     header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_index is None:
         return empty_frame(), []
-    header_line = header_index + 1
     header = next(csv.reader([lines[header_index]]))
-    width = len(header)
-    body, broken = logical_rows(lines, width, header_index + 1)
+    body, broken = logical_rows(lines, len(header), header_index + 1)
     rejects = [Reject(label, line, 'broken quote (unbalanced ")', text) for line, text in broken]
-    keys = [HEADER_ALIASES.get(normalise_header(name)) for name in header]
-    missing = [key for key in REQUIRED_COLUMNS if key not in keys]
-    if missing:
-        names = ", ".join(COLUMN_HEADERS[key] for key in missing)
-        reason = f"header on line {header_line} lacks {names}"
-        rejects += [Reject(label, line, reason, text) for line, text in body]
-        return empty_frame(), rejects
-    positions = {key: keys.index(key) for key in COLUMN_KEYS if key in keys}
-    good_fields, good_lines, good_texts = [], [], []
+    records = []
     for (line, text), fields in zip(body, parse_rows([t for _, t in body]), strict=True):
         if isinstance(fields, str):
             rejects.append(Reject(label, line, fields, text))
-        elif len(fields) != width:
-            reason = f"expected {width} columns, found {len(fields)}"
-            rejects.append(Reject(label, line, reason, text))
         else:
-            good_fields.append(fields)
-            good_lines.append(line)
-            good_texts.append(text)
-    cells = pd.DataFrame(good_fields, columns=range(width), dtype=object)
+            records.append(Record(line, fields, text))
+    return _frame(
+        label, Record(header_index + 1, header, lines[header_index]), records, rejects, columns
+    )
+
+
+def header_keys(header: list[str], columns: dict[str, str] | None = None) -> list[str | None]:
+    """The column key of each header cell (None for columns the import does not use)."""
+    aliases = {**HEADER_ALIASES, **(columns or {})}
+    return [aliases.get(normalise_header(name)) for name in header]
+
+
+def _frame(
+    label: str,
+    header: Record,
+    records: list[Record],
+    rejects: list[Reject],
+    columns: dict[str, str] | None,
+) -> tuple[pd.DataFrame, list[Reject]]:
+    keys = header_keys(header.fields, columns)
+    missing = [key for key in REQUIRED_COLUMNS if key not in keys]
+    if missing:
+        names = ", ".join(COLUMN_HEADERS[key] for key in missing)
+        found = ", ".join(repr(name) for name in header.fields[:12])
+        raise DownloadError(
+            f"{label}: not a Logs report download, or one in a language the import does not "
+            f"know: its header (line {header.line}: {found}) lacks {names}; name its columns "
+            "with --columns, e.g. --columns 'Zeit=Time' (a legacy mdl_log table export goes to "
+            "moodle-import-files)"
+        )
+    width = len(header.fields)
+    positions = {key: keys.index(key) for key in COLUMN_KEYS if key in keys}
+    good = []
+    for record in records:
+        if len(record.fields) != width:
+            reason = f"expected {width} columns, found {len(record.fields)}"
+            rejects.append(Reject(label, record.line, reason, record.raw))
+        else:
+            good.append(record)
+    cells = pd.DataFrame([r.fields for r in good], columns=range(width), dtype=object)
     frame = pd.DataFrame(index=cells.index)
     for key in COLUMN_KEYS:
         position = positions.get(key)
-        frame[key] = cells[position].str.strip() if position is not None else None
+        frame[key] = cells[position].astype(str).str.strip() if position is not None else None
     frame["file"] = label
-    frame["line"] = good_lines
-    frame["raw"] = good_texts
+    frame["line"] = pd.Series([r.line for r in good], dtype="int64")
+    frame["raw"] = [r.raw for r in good]
     frame["site_level"] = "course" in positions
     rejects.sort(key=lambda reject: reject.line)
     return frame, rejects
