@@ -24,7 +24,7 @@ from moodle_analytics.risk.scoring import (
     score_learner_weeks,
     training_cutoffs,
 )
-from moodle_analytics.risk.settings import SettingsError
+from moodle_analytics.risk.settings import MODEL_NAMES, SettingsError
 from moodle_analytics.risk.starter import with_starter_columns
 from moodle_analytics.risk.validation import (
     choose_model,
@@ -198,11 +198,24 @@ def test_the_first_term_gets_the_starter_score_and_later_terms_learn_only_from_t
     # Nothing was known yet: the shipped calibration, no history.
     assert scores[first_term].training_learner_courses.isna().all()
     later = scores[~first_term]
-    assert set(later.score_method) <= {"model", "starter"} and (later.score_method == "model").any()
+    assert set(later.score_method) <= {"model", "starter"}
     assert (later.model_trained_until_at < later.observed_at).all()
     assert (later.model_trained_until_at < later.outcome_known_at).all()
     assert later.training_learner_courses.min() >= SMALL.min_training_learner_courses
     assert any("the shipped calibration" in message for message in scored.messages)
+
+
+def test_a_model_serves_only_where_it_beat_the_starter_score_in_cross_validation(site, scored):
+    scores = scored.scores
+    for fit in scored.fits:
+        rows = scores[scores.model_trained_until_at == fit.trained_until]
+        expected = "starter" if fit.name == "starter" else "model"
+        assert len(rows) and (rows.score_method == expected).all()
+        assert (rows.model_name == fit.name).all()
+    # Without the starter among the candidates, the models serve.
+    models_only = dataclasses.replace(SMALL, models=MODEL_NAMES[1:])
+    again = score_learner_weeks(site, models_only, log=lambda message: None).scores
+    assert (again[again.course_id >= 20].score_method == "model").all()
 
 
 def test_a_score_never_depends_on_an_outcome_not_known_by_its_week(site, scored):

@@ -18,7 +18,7 @@ from moodle_analytics.risk.scoring import score_learner_weeks
 from moodle_analytics.risk.settings import RiskSettings, SettingsError
 from moodle_analytics.risk.starter import (
     StarterCalibration,
-    cohort_risk,
+    cohort_z,
     fit_calibration,
     starter_columns,
 )
@@ -43,6 +43,12 @@ FIXTURE_COLUMNS = (
     "quiz_average_so_far",
 )
 NONE = None
+ENGAGEMENT = (
+    "events_so_far",
+    "active_days_so_far",
+    "active_week_share",
+    "days_since_last_activity",
+)
 FIXTURE_ROWS = [
     ("a", 1, 10, 3, 2, 0, 0, NONE, NONE, NONE),
     ("b", 1, 10, 3, 2, 0, 0, NONE, NONE, NONE),
@@ -68,44 +74,56 @@ def five_learners() -> pd.DataFrame:
     return frame
 
 
-def test_each_indicator_is_the_mid_rank_share_of_the_cohort_doing_better():
-    values = pd.Series([20.0, 10, 5, 0, 15, 10])
-    cohorts = np.zeros(6, dtype=int)
-    # Fewer is riskier: 0 is the best, 1 the worst; the tied 10s share 2.5 of 5 places.
-    np.testing.assert_allclose(
-        cohort_risk(values, cohorts, "lower", 5), [0.0, 0.5, 0.8, 1.0, 0.2, 0.5], atol=1e-15
-    )
-    np.testing.assert_allclose(
-        cohort_risk(values, cohorts, "higher", 5), [1.0, 0.5, 0.2, 0.0, 0.8, 0.5], atol=1e-15
-    )
+def test_each_indicator_is_a_clipped_z_score_in_the_cohort_positive_when_worse():
+    values = pd.Series([2.0, 4, 4, 4, 5, 5, 7, 9])  # mean 5, population sd 2
+    cohorts = np.zeros(8, dtype=int)
+    expected = np.array([-1.5, -0.5, -0.5, -0.5, 0, 0, 1, 2])
+    np.testing.assert_allclose(cohort_z(values, cohorts, "higher", 5), expected, atol=1e-15)
+    np.testing.assert_allclose(cohort_z(values, cohorts, "lower", 5), -expected, atol=1e-15)
+    # One far-off learner counts as 3 standard deviations at most.
+    outlier = pd.Series([0.0] * 20 + [100.0])
+    assert cohort_z(outlier, np.zeros(21, dtype=int), "higher", 5).max() == 3.0
     # Too few values, or no spread: says nothing.
-    assert cohort_risk(values, cohorts, "lower", 7).isna().all()
-    assert cohort_risk(pd.Series([3.0] * 6), cohorts, "lower", 5).isna().all()
+    assert cohort_z(values, cohorts, "lower", 9).isna().all()
+    assert cohort_z(pd.Series([3.0] * 8), cohorts, "lower", 5).isna().all()
 
 
-def test_the_rank_score_averages_the_groups_over_what_the_course_shows():
+def test_the_raw_score_averages_the_groups_over_what_the_course_shows():
     features = five_learners()
     columns = starter_columns(features, min_cohort=5)
-    scores = dict(zip(features["learner_week_id"], columns["starter_rank_score"], strict=True))
-    # The figures of the dbt unit test (the SQL twin).
-    assert scores == {
-        "a-1": 0.15625,
-        "b-1": 0.15625,
-        "c-1": 0.875,
-        "d-1": 0.875,
-        "e-1": 0.4375,
-        "a-2": 0.125,
-        "b-2": 0.390625,
-        "c-2": 0.765625,
-        "d-2": 0.9375,
-        "e-2": 0.28125,
-    }
     # Same quiz attempts for all, quiz average known for 3 of 5: left out.
-    assert columns["quiz_attempts_so_far_risk"].isna().all()
-    assert columns["quiz_average_so_far_risk"].isna().all()
+    assert columns["quiz_attempts_so_far_z"].isna().all()
+    assert columns["quiz_average_so_far_z"].isna().all()
+    week_two = features["course_week_number"] == 2
+    engagement = columns.loc[week_two, [f"{name}_z" for name in ENGAGEMENT]].mean(axis=1)
+    coursework = columns.loc[week_two, ["submissions_so_far_z", "work_not_on_time_share_z"]]
+    expected = (engagement + coursework.mean(axis=1)) / 2
+    np.testing.assert_allclose(columns.loc[week_two, "starter_raw_score"], expected, atol=1e-15)
+    # Week 1: nothing due, handed in or scored: engagement alone.
+    week_one = ~week_two
+    np.testing.assert_allclose(
+        columns.loc[week_one, "starter_raw_score"],
+        columns.loc[week_one, [f"{name}_z" for name in ENGAGEMENT]].mean(axis=1),
+        atol=1e-15,
+    )
+    # log(1 + events): the learner with none is the furthest below.
+    events = columns.loc[week_two, "events_so_far_z"]
+    assert events.idxmax() == features.index[features["learner_week_id"] == "d-2"][0]
+    np.testing.assert_allclose(
+        events.to_numpy(), -stats_z(np.log1p([20, 10, 5, 0, 15])), atol=1e-12
+    )
     assert columns["active_weeks_so_far"].tolist() == [1, 1, 0, 0, 1, 2, 1, 1, 0, 2]
-    week_two = columns[features["course_week_number"] == 2]
-    assert week_two["course_median_days_since_last_activity"].unique().tolist() == [2.0]
+    assert columns.loc[week_two, "course_median_days_since_last_activity"].unique().tolist() == [
+        2.0
+    ]
+    # The worst learner of week 2 (no events, nothing handed in) is the riskiest.
+    scores = dict(zip(features["learner_week_id"], columns["starter_raw_score"], strict=True))
+    assert max(scores, key=scores.get) == "d-2"
+
+
+def stats_z(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return (values - values.mean()) / values.std()
 
 
 def test_a_quiet_week_for_the_whole_course_singles_nobody_out():
@@ -114,9 +132,12 @@ def test_a_quiet_week_for_the_whole_course_singles_nobody_out():
     week = quiet["course_week_number"] == 3
     # A break: nobody does anything for a week, everyone is 7 days quieter.
     quiet.loc[week, "days_since_last_activity"] += 7
-    before = starter_columns(site, SMALL.min_cohort_size)["starter_rank_score"]
-    after = starter_columns(quiet, SMALL.min_cohort_size)["starter_rank_score"]
-    pd.testing.assert_series_equal(before, after)
+    before = starter_columns(site, SMALL.min_cohort_size)["starter_raw_score"]
+    after = starter_columns(quiet, SMALL.min_cohort_size)["starter_raw_score"]
+    # Judged against the course's own week: the same order of learners.
+    np.testing.assert_allclose(before[~week], after[~week], atol=0)
+    assert before[week].corr(after[week], method="spearman") > 0.999
+    assert (before[week] - after[week]).abs().max() < 0.05
     # The rule-based score counts absolute days and moves everyone up.
     assert (rules.rule_based_score(quiet)[week] >= rules.rule_based_score(site)[week]).all()
     assert (rules.rule_based_score(quiet)[week] > rules.rule_based_score(site)[week]).mean() > 0.5

@@ -6,16 +6,17 @@
 {%- set calibration = var('risk_starter_calibration') %}
 {%- set double = type_double() %}
 {%- set cohort = 'course_id, course_week_number, week_one_starts_at' %}
-{#- indicator: riskier when lower or higher; its group -#}
+{%- set z_limit = 3 %}
+{#- indicator: riskier when lower or higher; its group; compared as log(1 + count) -#}
 {%- set indicators = [
-    ('events_so_far', 'lower', 'engagement'),
-    ('active_days_so_far', 'lower', 'engagement'),
-    ('active_week_share', 'lower', 'engagement'),
-    ('days_since_last_activity', 'higher', 'engagement'),
-    ('submissions_so_far', 'lower', 'coursework'),
-    ('quiz_attempts_so_far', 'lower', 'coursework'),
-    ('work_not_on_time_share', 'higher', 'coursework'),
-    ('quiz_average_so_far', 'lower', 'performance'),
+    ('events_so_far', 'lower', 'engagement', true),
+    ('active_days_so_far', 'lower', 'engagement', true),
+    ('active_week_share', 'lower', 'engagement', false),
+    ('days_since_last_activity', 'higher', 'engagement', true),
+    ('submissions_so_far', 'lower', 'coursework', true),
+    ('quiz_attempts_so_far', 'lower', 'coursework', true),
+    ('work_not_on_time_share', 'higher', 'coursework', false),
+    ('quiz_average_so_far', 'lower', 'performance', false),
 ] %}
 {%- set medians = [
     ('days_since_last_activity', 'course_median_days_since_last_activity'),
@@ -88,64 +89,89 @@ shared as (
 
 ),
 
--- Share of the cohort doing better, by mid-rank (ties count half each way);
--- null with fewer than risk_min_cohort_size values or when all are equal.
-indicator_risks as (
+-- Counts are heavy-tailed: compared as log(1 + count).
+compared as (
 
     select
         *
-        {%- for column, riskier_when, group_name in indicators %}
-        {%- set share_doing_better -%}
-            (
-                cast(
-                    rank() over (
-                        partition by {{ cohort }}, case when {{ column }} is null then 1 else 0 end
-                        order by {{ column }}
-                    ) - 1 as {{ double }}
-                )
-                + cast(count(*) over (partition by {{ cohort }}, {{ column }}) - 1 as {{ double }}) / 2
-            )
-            / cast(count({{ column }}) over (partition by {{ cohort }}) - 1 as {{ double }})
-        {%- endset %},
-        case
-            when
-                {{ column }} is not null
-                and count({{ column }}) over (partition by {{ cohort }}) >= {{ min_cohort }}
-                and max({{ column }}) over (partition by {{ cohort }})
-                > min({{ column }}) over (partition by {{ cohort }})
-                then {{ '1 - ' if riskier_when == 'lower' }}{{ share_doing_better }}
-        end as {{ column }}_risk
+        {%- for column, riskier_when, group_name, is_count in indicators if is_count %},
+        ln(1 + {{ column }}) as {{ column }}_compared
+        {%- endfor %}
+        {%- for column, riskier_when, group_name, is_count in indicators if not is_count %},
+        {{ column }} as {{ column }}_compared
         {%- endfor %}
 
     from shared
 
 ),
 
+-- Standard deviations from the cohort's mean, positive when worse, clipped
+-- to +-3; null with fewer than risk_min_cohort_size values or all equal.
+indicator_deviations as (
+
+    select
+        *
+        {%- for column, riskier_when, group_name, is_count in indicators %}
+        {%- set value = column ~ '_compared' %}
+        {%- set deviation -%}
+            {{ '-' if riskier_when == 'lower' }}({{ value }} - avg({{ value }}) over (partition by {{ cohort }}))
+            / stddev_pop({{ value }}) over (partition by {{ cohort }})
+        {%- endset %},
+        case
+            when
+                {{ value }} is not null
+                and count({{ value }}) over (partition by {{ cohort }}) >= {{ min_cohort }}
+                and max({{ value }}) over (partition by {{ cohort }})
+                > min({{ value }}) over (partition by {{ cohort }})
+                then {{ deviation }}
+        end as {{ column }}_deviation
+        {%- endfor %}
+
+    from compared
+
+),
+
+indicator_z as (
+
+    select
+        *
+        {%- for column, riskier_when, group_name, is_count in indicators %},
+        case
+            when {{ column }}_deviation > {{ z_limit }} then {{ z_limit }}
+            when {{ column }}_deviation < -{{ z_limit }} then -{{ z_limit }}
+            else {{ column }}_deviation
+        end as {{ column }}_z
+        {%- endfor %}
+
+    from indicator_deviations
+
+),
+
 -- The mean of the group means, each over its known indicators.
 
-group_risks as (
+group_means as (
 
     select
         *,
         {%- for group_name in ['engagement', 'coursework', 'performance'] %}
         {%- set members = [] %}
-        {%- for column, riskier_when, member_group in indicators if member_group == group_name %}
-        {%- do members.append(column ~ '_risk') %}
+        {%- for column, riskier_when, member_group, is_count in indicators if member_group == group_name %}
+        {%- do members.append(column ~ '_z') %}
         {%- endfor %}
-        {{ mean_of_known(members) }} as {{ group_name }}_risk{% if not loop.last %},{% endif %}
+        {{ mean_of_known(members) }} as {{ group_name }}_z{% if not loop.last %},{% endif %}
         {%- endfor %}
 
-    from indicator_risks
+    from indicator_z
 
 ),
 
-ranked as (
+scored as (
 
     select
         *,
-        {{ mean_of_known(['engagement_risk', 'coursework_risk', 'performance_risk']) }} as starter_rank_score
+        {{ mean_of_known(['engagement_z', 'coursework_z', 'performance_z']) }} as starter_raw_score
 
-    from group_risks
+    from group_means
 
 ),
 
@@ -200,29 +226,29 @@ final as (
 
     select
         ---------- ids
-        ranked.learner_week_id,
+        scored.learner_week_id,
         ---------- numerics
-        cast(ranked.active_weeks_so_far as integer) as active_weeks_so_far,
-        cast(ranked.active_week_share as {{ double }}) as active_week_share,
-        cast(ranked.work_not_on_time_share as {{ double }}) as work_not_on_time_share,
-        {%- for column, riskier_when, group_name in indicators %}
-        cast(ranked.{{ column }}_risk as {{ double }}) as {{ column }}_risk,
+        cast(scored.active_weeks_so_far as integer) as active_weeks_so_far,
+        cast(scored.active_week_share as {{ double }}) as active_week_share,
+        cast(scored.work_not_on_time_share as {{ double }}) as work_not_on_time_share,
+        {%- for column, riskier_when, group_name, is_count in indicators %}
+        cast(scored.{{ column }}_z as {{ double }}) as {{ column }}_z,
         {%- endfor %}
         {%- for column, median_name in medians %}
         cast(cohort_medians.{{ median_name }} as {{ double }}) as {{ median_name }},
         {%- endfor %}
-        cast(ranked.starter_rank_score as {{ double }}) as starter_rank_score,
+        cast(scored.starter_raw_score as {{ double }}) as starter_raw_score,
         cast(
-            1 / (1 + exp(-({{ calibration['intercept'] }} + {{ calibration['slope'] }} * ranked.starter_rank_score)))
+            1 / (1 + exp(-({{ calibration['intercept'] }} + {{ calibration['slope'] }} * scored.starter_raw_score)))
             as {{ double }}
         ) as starter_score
 
-    from ranked
+    from scored
     left join cohort_medians
         on
-            ranked.course_id = cohort_medians.course_id
-            and ranked.course_week_number = cohort_medians.course_week_number
-            and ranked.week_one_starts_at = cohort_medians.week_one_starts_at
+            scored.course_id = cohort_medians.course_id
+            and scored.course_week_number = cohort_medians.course_week_number
+            and scored.week_one_starts_at = cohort_medians.week_one_starts_at
 
 )
 

@@ -306,11 +306,11 @@ def calibrated_starter(
             labels = training["is_dropout"].astype(float)
             with contextlib.suppress(ValueError):  # one class only: keep the shipped one
                 calibration = dataclasses.replace(
-                    fit_calibration(training["starter_rank_score"], labels),
+                    fit_calibration(training["starter_raw_score"], labels),
                     learner_courses=training["learner_course_id"].nunique(),
                     trained_until=pd.Timestamp(training["outcome_known_at"].max()),
                 )
-        probability[rows] = calibration.probability(features["starter_rank_score"].iloc[rows])
+        probability[rows] = calibration.probability(features["starter_raw_score"].iloc[rows])
         used.append((rows, calibration))
     return probability, used
 
@@ -558,13 +558,14 @@ def without_model(
 ) -> pd.DataFrame:
     """The comparison rows when no model could be fitted: the starter score
     (chosen) and the rule-based score, measured on whatever history there is."""
-    rank = labelled["starter_rank_score"].fillna(0.5)
+    known = labelled[labelled["starter_raw_score"].notna()]
     starter = metrics_by_week(
-        labelled.assign(
-            starter_rank_score=rank,
-            starter_probability=shipped_calibration(settings).probability(rank),
+        known.assign(
+            starter_probability=shipped_calibration(settings).probability(
+                known["starter_raw_score"]
+            )
         ),
-        "starter_rank_score",
+        "starter_raw_score",
         "starter_probability",
     )
     starter.insert(0, "model_name", STARTER)

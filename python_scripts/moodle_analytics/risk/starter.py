@@ -7,8 +7,7 @@ int_risk_features' percentiles use: every peer's week is as of the same
 moment), so it judges "inactive" against what the course did that week: in a
 break week when the whole course is quiet, nobody stands out for being quiet.
 
-Eight indicators, each turned into a share of the cohort (0: the learner did
-best of everyone, 1: worst), in three equal groups:
+Eight indicators, in three equal groups:
 
   engagement   events so far, active days so far, share of weeks active so
                far, days since the last activity;
@@ -16,13 +15,15 @@ best of everyone, 1: worst), in three equal groups:
                due work not handed in on time (late counts half);
   performance  quiz average so far.
 
-The starter rank score is the mean of the group means, over what is known:
-an indicator on which the whole cohort is equal (nothing due yet, no quiz
-in a Logs download) or with fewer than risk_min_cohort_size values says
-nothing and is left out. Shares are mid-ranks, so ties count half each way:
-share = (learners below + (learners tied - 1) / 2) / (cohort - 1).
+Each indicator becomes the learner's distance from the cohort's mean in
+standard deviations (a z-score), signed so that positive is worse, and
+clipped to +-3 so that one extreme learner cannot dominate. Counts are
+heavy-tailed, so they are compared as log(1 + count). An indicator on which
+the whole cohort is equal (nothing due yet, no quiz in a Logs download) or
+known for fewer than risk_min_cohort_size learners says nothing and is left
+out. The starter raw score is the mean of the group means, over what is known.
 
-The dropout probability is a logistic map of the rank score whose two
+The dropout probability is a logistic map of the raw score whose two
 coefficients come from finished courses: by default the demo site's (see
 dbt_project.yml, risk_starter_calibration), or the site's own once it has
 enough finished learner-courses of each class. The same arithmetic is in
@@ -48,24 +49,27 @@ class Indicator:
     column: str  # the column of the features (or of derived_columns)
     riskier_when: str  # "lower" or "higher"
     group: str
+    is_count: bool  # compared as log(1 + count)
 
     @property
-    def risk_column(self) -> str:
-        return f"{self.column}_risk"
+    def z_column(self) -> str:
+        return f"{self.column}_z"
 
 
 INDICATORS = (
-    Indicator("events_so_far", "lower", "engagement"),
-    Indicator("active_days_so_far", "lower", "engagement"),
-    Indicator("active_week_share", "lower", "engagement"),
-    Indicator("days_since_last_activity", "higher", "engagement"),
-    Indicator("submissions_so_far", "lower", "coursework"),
-    Indicator("quiz_attempts_so_far", "lower", "coursework"),
-    Indicator("work_not_on_time_share", "higher", "coursework"),
-    Indicator("quiz_average_so_far", "lower", "performance"),
+    Indicator("events_so_far", "lower", "engagement", is_count=True),
+    Indicator("active_days_so_far", "lower", "engagement", is_count=True),
+    Indicator("active_week_share", "lower", "engagement", is_count=False),
+    Indicator("days_since_last_activity", "higher", "engagement", is_count=True),
+    Indicator("submissions_so_far", "lower", "coursework", is_count=True),
+    Indicator("quiz_attempts_so_far", "lower", "coursework", is_count=True),
+    Indicator("work_not_on_time_share", "higher", "coursework", is_count=False),
+    Indicator("quiz_average_so_far", "lower", "performance", is_count=False),
 )
 GROUPS = ("engagement", "coursework", "performance")
-RISK_COLUMNS = tuple(indicator.risk_column for indicator in INDICATORS)
+Z_COLUMNS = tuple(indicator.z_column for indicator in INDICATORS)
+# A learner at most this many standard deviations from the cohort's mean.
+Z_LIMIT = 3.0
 
 # Cohort medians the reasons quote (None below risk_min_cohort_size).
 MEDIAN_COLUMNS = {
@@ -91,7 +95,7 @@ STARTER_INPUT_COLUMNS = (
 )
 
 # The columns starter_columns adds: model inputs, then the reasons' context.
-STARTER_FEATURE_COLUMNS = (*RISK_COLUMNS, "starter_rank_score")
+STARTER_FEATURE_COLUMNS = (*Z_COLUMNS, "starter_raw_score")
 STARTER_CONTEXT_COLUMNS = ("active_weeks_so_far", "active_week_share", *MEDIAN_COLUMNS.values())
 # What the models see: int_risk_features' features and the starter's.
 MODEL_COLUMNS = (*FEATURE_COLUMNS, *STARTER_FEATURE_COLUMNS)
@@ -99,7 +103,7 @@ MODEL_COLUMNS = (*FEATURE_COLUMNS, *STARTER_FEATURE_COLUMNS)
 
 @dataclass(frozen=True)
 class StarterCalibration:
-    """dropout probability = 1 / (1 + exp(-(intercept + slope * rank score)))."""
+    """dropout probability = 1 / (1 + exp(-(intercept + slope * raw score)))."""
 
     intercept: float
     slope: float
@@ -107,8 +111,8 @@ class StarterCalibration:
     learner_courses: int | None = None
     trained_until: pd.Timestamp | None = None
 
-    def probability(self, rank_score: pd.Series | np.ndarray) -> np.ndarray:
-        values = np.asarray(rank_score, dtype="float64")
+    def probability(self, raw_score: pd.Series | np.ndarray) -> np.ndarray:
+        values = np.asarray(raw_score, dtype="float64")
         return 1.0 / (1.0 + np.exp(-(self.intercept + self.slope * values)))
 
 
@@ -143,17 +147,18 @@ def cohort_keys(features: pd.DataFrame) -> np.ndarray:
     return features.groupby(list(COHORT_COLUMNS), dropna=False, sort=True).ngroup().to_numpy()
 
 
-def cohort_risk(
+def cohort_z(
     values: pd.Series, cohorts: np.ndarray, riskier_when: str, min_cohort: int
 ) -> pd.Series:
-    """The mid-rank share of the cohort doing better (see the module docstring);
-    None where the cohort has fewer than min_cohort values or all are equal."""
+    """Standard deviations from the cohort's mean, positive when worse,
+    clipped to +-Z_LIMIT; None where the cohort has fewer than min_cohort
+    values or all are equal."""
     groups = values.groupby(cohorts, sort=False)
     count = groups.transform("count")
     spread = groups.transform("max") > groups.transform("min")
-    below_or_tied = (groups.rank(method="average") - 1) / (count - 1)
-    risk = below_or_tied if riskier_when == "higher" else 1 - below_or_tied
-    return risk.where((count >= min_cohort) & spread & values.notna())
+    deviation = (values - groups.transform("mean")) / groups.transform("std", ddof=0)
+    z = deviation if riskier_when == "higher" else -deviation
+    return z.clip(-Z_LIMIT, Z_LIMIT).where((count >= min_cohort) & spread & values.notna())
 
 
 def cohort_median(values: pd.Series, cohorts: np.ndarray, min_cohort: int) -> pd.Series:
@@ -163,26 +168,29 @@ def cohort_median(values: pd.Series, cohorts: np.ndarray, min_cohort: int) -> pd
 
 
 def starter_columns(features: pd.DataFrame, min_cohort: int) -> pd.DataFrame:
-    """The derived indicators, each indicator's risk share, the cohort medians
-    and starter_rank_score (None where no indicator says anything), per row."""
+    """The derived indicators, each indicator's z-score, the cohort medians
+    and starter_raw_score (None where no indicator says anything), per row."""
     require_columns(features, STARTER_INPUT_COLUMNS, "the features table")
     columns = derived_columns(features)
     cohorts = cohort_keys(features)
     source = pd.concat([features, columns], axis=1)
     for indicator in INDICATORS:
-        columns[indicator.risk_column] = cohort_risk(
-            _numbers(source, indicator.column), cohorts, indicator.riskier_when, min_cohort
+        values = _numbers(source, indicator.column)
+        if indicator.is_count:
+            values = np.log1p(values)
+        columns[indicator.z_column] = cohort_z(
+            values, cohorts, indicator.riskier_when, min_cohort
         )
     for column, median in MEDIAN_COLUMNS.items():
         columns[median] = cohort_median(_numbers(source, column), cohorts, min_cohort)
     group_means = pd.concat(
         [
-            columns[[i.risk_column for i in INDICATORS if i.group == group]].mean(axis=1)
+            columns[[i.z_column for i in INDICATORS if i.group == group]].mean(axis=1)
             for group in GROUPS
         ],
         axis=1,
     )
-    columns["starter_rank_score"] = group_means.mean(axis=1)
+    columns["starter_raw_score"] = group_means.mean(axis=1)
     return columns
 
 
@@ -199,11 +207,11 @@ CALIBRATION_PENALTY = 1e4
 
 
 def fit_calibration(
-    rank_score: pd.Series, labels: pd.Series, learner_courses: int | None = None
+    raw_score: pd.Series, labels: pd.Series, learner_courses: int | None = None
 ) -> StarterCalibration:
-    """The logistic map from rank score to the labels' probability."""
-    known = rank_score.notna().to_numpy() & labels.notna().to_numpy()
-    scores = rank_score.to_numpy(dtype="float64")[known].reshape(-1, 1)
+    """The logistic map from raw score to the labels' probability."""
+    known = raw_score.notna().to_numpy() & labels.notna().to_numpy()
+    scores = raw_score.to_numpy(dtype="float64")[known].reshape(-1, 1)
     classes = labels.to_numpy()[known].astype(int)
     if len(np.unique(classes)) < 2:
         raise ValueError("a calibration needs learners of both outcomes")

@@ -56,9 +56,10 @@ class MedianImputer(TransformerMixin, BaseEstimator):
 
 
 class StarterRanking(ClassifierMixin, BaseEstimator):
-    """The starter rank score as a classifier's score: the column
-    starter_rank_score of MODEL_COLUMNS, 0.5 where it is unknown (a cohort
-    too small to rank). Fitting only records the classes."""
+    """The starter score as a classifier's: the column starter_raw_score of
+    MODEL_COLUMNS through the logistic function, the cohort's mean (0) where
+    it is unknown (a cohort too small to compare with). Fitting only records
+    the classes: the calibration that follows every model maps it."""
 
     def fit(self, features: np.ndarray, labels: np.ndarray) -> StarterRanking:
         self.classes_ = np.unique(labels)
@@ -67,8 +68,8 @@ class StarterRanking(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "classes_")
-        score = np.asarray(features, dtype=float)[:, MODEL_COLUMNS.index("starter_rank_score")]
-        score = np.where(np.isnan(score), 0.5, score)
+        raw = np.asarray(features, dtype=float)[:, MODEL_COLUMNS.index("starter_raw_score")]
+        score = 1 / (1 + np.exp(-np.nan_to_num(raw, nan=0.0)))
         return np.column_stack([1 - score, score])
 
     def predict(self, features: np.ndarray) -> np.ndarray:
