@@ -178,9 +178,12 @@ def test_a_site_with_a_few_finished_courses_calibrates_the_starter_on_them():
     first = scores[scores.course_id < 20]
     assert first.training_learner_courses.isna().all()  # nothing finished before them
     assert any(f"calibrated on {finished} finished learner-courses" in m for m in messages)
-    # Calibrated on the site, the probabilities are near its dropout rate.
+    # Calibrated on the site, the probabilities are near its dropout rate;
+    # starter_score keeps the shipped scale.
     rate = site[site.course_id < 20].groupby("learner_course_id").is_dropout.first().mean()
-    assert abs(second.starter_score.mean() - rate) < 0.15
+    assert abs(second.dropout_probability.mean() - rate) < 0.1
+    assert (second.dropout_probability != second.starter_score).all()
+    assert (first.dropout_probability == first.starter_score).all()
 
 
 def test_a_calibration_recovers_a_known_logistic_map():

@@ -6,6 +6,7 @@
 {%- set calibration = var('risk_starter_calibration') %}
 {%- set double = type_double() %}
 {%- set cohort = 'course_id, course_week_number, week_one_starts_at' %}
+{%- set window = 'over (partition by ' ~ cohort ~ ')' %}
 {%- set z_limit = 3 %}
 {#- indicator: riskier when lower or higher; its group; compared as log(1 + count) -#}
 {%- set indicators = [
@@ -93,62 +94,50 @@ shared as (
 compared as (
 
     select
-        *
-        {%- for column, riskier_when, group_name, is_count in indicators if is_count %},
-        ln(1 + {{ column }}) as {{ column }}_compared
-        {%- endfor %}
-        {%- for column, riskier_when, group_name, is_count in indicators if not is_count %},
-        {{ column }} as {{ column }}_compared
+        *,
+        {%- for column, riskier_when, group_name, is_count in indicators %}
+        {%- set value = 'ln(1 + ' ~ column ~ ')' if is_count else column %}
+        {{ value }} as {{ column }}_value{% if not loop.last %},{% endif %}
         {%- endfor %}
 
     from shared
 
 ),
 
--- Standard deviations from the cohort's mean, positive when worse, clipped
--- to +-3; null with fewer than risk_min_cohort_size values or all equal.
-indicator_deviations as (
+-- Standard deviations from the cohort's mean, positive when worse, clipped to
+-- +-3 (one far-off learner cannot outweigh the rest); null with fewer than
+-- risk_min_cohort_size values or all equal.
+-- (sqlfluff misreads the indentation of this templated loop.)
+-- noqa: disable=LT02
+indicator_z as (
 
     select
-        *
+        *,
         {%- for column, riskier_when, group_name, is_count in indicators %}
-        {%- set value = column ~ '_compared' %}
-        {%- set deviation -%}
-            {{ '-' if riskier_when == 'lower' }}({{ value }} - avg({{ value }}) over (partition by {{ cohort }}))
-            / stddev_pop({{ value }}) over (partition by {{ cohort }})
-        {%- endset %},
+        {%- set value = column ~ '_value' %}
+        {%- set sign = '-' if riskier_when == 'lower' else '' %}
         case
             when
                 {{ value }} is not null
-                and count({{ value }}) over (partition by {{ cohort }}) >= {{ min_cohort }}
-                and max({{ value }}) over (partition by {{ cohort }})
-                > min({{ value }}) over (partition by {{ cohort }})
-                then {{ deviation }}
-        end as {{ column }}_deviation
+                and count({{ value }}) {{ window }} >= {{ min_cohort }}
+                and max({{ value }}) {{ window }} > min({{ value }}) {{ window }}
+                then greatest(
+                    -{{ z_limit }},
+                    least(
+                        {{ z_limit }},
+                        {{ sign }}({{ value }} - avg({{ value }}) {{ window }})
+                        / stddev_pop({{ value }}) {{ window }}
+                    )
+                )
+        end as {{ column }}_z{% if not loop.last %},{% endif %}
         {%- endfor %}
 
     from compared
 
 ),
-
-indicator_z as (
-
-    select
-        *
-        {%- for column, riskier_when, group_name, is_count in indicators %},
-        case
-            when {{ column }}_deviation > {{ z_limit }} then {{ z_limit }}
-            when {{ column }}_deviation < -{{ z_limit }} then -{{ z_limit }}
-            else {{ column }}_deviation
-        end as {{ column }}_z
-        {%- endfor %}
-
-    from indicator_deviations
-
-),
+-- noqa: enable=LT02
 
 -- The mean of the group means, each over its known indicators.
-
 group_means as (
 
     select

@@ -908,15 +908,148 @@ def programme_progress(wh: Warehouse) -> Section:
     return section
 
 
+# ---------------------------------------------------------------- risk evaluation
+
+EVALUATION_NAMES = {
+    "risk_score": "Risk score served",
+    "starter_score": "Starter score",
+    "rule_based_score": "Rule-based score (baseline)",
+    "minus_events_so_far": "Fewest events so far (baseline)",
+    "minus_active_days_so_far": "Fewest active days so far (baseline)",
+    "days_since_last_activity": "Most days since the last activity (baseline)",
+}
+
+
+def _evaluation_chart(frame: pd.DataFrame) -> str:
+    """ROC AUC by week: the risk scores with their 95% intervals, the baselines dashed."""
+    series, bands = [], []
+    for index, (name, label) in enumerate(EVALUATION_NAMES.items()):
+        rows = frame[frame["score_name"] == name].sort_values("course_week_number")
+        weeks = rows["course_week_number"].astype(float).tolist()
+        baseline = bool(rows["is_baseline"].any()) if len(rows) else True
+        colour = charts.PALETTE[index % len(charts.PALETTE)]
+        series.append(
+            Series(
+                label,
+                list(zip(weeks, rows["roc_auc"].astype(float), strict=True)),
+                colour=colour,
+                dashed=baseline,
+                width=1.5 if baseline else 2.5,
+                markers=not baseline,
+            )
+        )
+        if not baseline:
+            spread = zip(weeks, rows["roc_auc_low"], rows["roc_auc_high"], strict=True)
+            points = [(w, _float(low), _float(high)) for w, low, high in spread]
+            points = [p for p in points if not (math.isnan(p[1]) or math.isnan(p[2]))]
+            if points:
+                bands.append(Band(f"{label}: 95% interval", points))
+    weeks = sorted(frame["course_week_number"].astype(float).unique())
+    step = max(1, math.ceil(len(weeks) / 20))
+    return charts.line_chart(
+        series,
+        Axis("Course week the score is as of", format=lambda v: f"{v:.0f}", ticks=weeks[::step]),
+        Axis(
+            "ROC AUC",
+            format=lambda v: f"{v:.2f}",
+            domain=(0.4, 1.0),
+            ticks=[0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+        ),
+        bands=bands,
+        reference=(0.5, "0.5 = guessing"),
+        width=1180,
+        height=380,
+    )
+
+
+def _evaluation_table(frame: pd.DataFrame) -> str:
+    """The served score at 20, 40, 60 and 80% of the course: AUC, gain, bands."""
+    served = frame[frame["score_name"] == "risk_score"].set_index("course_week_number")
+    shares = served["course_progress_share"].astype(float)
+    picked = []
+    for target in (0.2, 0.4, 0.6, 0.8):
+        week = (shares - target).abs().idxmin()
+        if week not in picked:
+            picked.append(week)
+    rows = served.loc[picked].reset_index()
+    rows["best_baseline"] = rows["best_baseline_name"].map(
+        lambda name: EVALUATION_NAMES.get(name, "").replace(" (baseline)", "")
+    )
+    spec = [
+        ("course_week_number", "Course week", lambda v: f"{v:.0f}"),
+        ("course_progress_share", "Share of the course", percent),
+        ("positives", "With the outcome", lambda v: f"{v:.0f}"),
+        ("roc_auc", "ROC AUC", lambda v: f"{v:.3f}"),
+        ("roc_auc_gain", "Gain over the best baseline", lambda v: f"{v:+.3f}"),
+        ("best_baseline", "Best baseline that week", None),
+        ("high_or_medium_recall", "Caught by high + medium", percent),
+        ("high_or_medium_precision", "Precision of high + medium", percent),
+        ("high_band_recall", "Caught by high", percent),
+        ("brier_score", "Brier score", lambda v: f"{v:.3f}"),
+    ]
+    return '<h3 class="table-title">The risk score served, through the course</h3>' + table(
+        rows, spec, table_id="evaluation-table"
+    )
+
+
+def risk_evaluation(wh: Warehouse) -> Section:
+    section = Section(
+        "risk-evaluation",
+        "How good the risk scores are against the school's outcomes",
+        "Scores computed as of each course week with only what was knowable then, checked "
+        "against an outcome the school chose and loaded with moodle-risk-evaluate (not the "
+        "project's own dropout label), beside simple baselines from the same data. "
+        "AUC 0.5 is guessing, 1.0 is perfect.",
+    )
+    section.missing = wh.missing("rpt_risk_evaluation")
+    if section.missing:
+        return not_available(section)
+    frame = wh.frame("select * from {e} order by course_week_number", e="rpt_risk_evaluation")
+    if frame.empty:
+        section.body = (
+            '<p class="missing">No outcomes loaded yet: run <code>moodle-risk-evaluate</code> '
+            "(<code>make risk-evaluate</code>) with a file of what happened to the learners "
+            "(a gradebook export, a pass/fail list), then generate the page again.</p>"
+        )
+        return section
+    first = frame.iloc[0]
+    served = frame[frame["score_name"] == "risk_score"]
+    positives = int(served["positives"].max())
+    learners = int(served["learner_courses"].max())
+    summary = (
+        f'<p class="note">Outcome: <strong>{escape(_text(first["outcome_name"]))}</strong>, '
+        f"{positives:,} of {learners:,} learner-courses "
+        f"({int(first['matched_learner_courses']):,} rows of the school's file matched, "
+        f"{int(first['unmatched_outcome_rows']):,} left out; intervals from "
+        f"{int(first['bootstrap_samples']):,} bootstrap samples).</p>"
+    )
+    section.body = (
+        summary
+        + figure(
+            "evaluation-auc",
+            "ROC AUC by course week",
+            f"How well each week's scores rank the {positives:,} learner-courses with the "
+            "outcome above the others; shaded: 95% intervals.",
+            _evaluation_chart(frame),
+            wide=True,
+        )
+        + _evaluation_table(frame)
+    )
+    return section
+
+
 # ---------------------------------------------------------------- backtest
 
 
 def backtest(wh: Warehouse) -> Section:
     section = Section(
         "backtest",
-        "How good the risk scores are",
+        "Risk scores against the site's own dropout label",
         "A backtest: scores computed as of each course week with only what was knowable "
-        "then, checked against who really dropped out. AUC 0.5 is guessing, 1.0 is perfect.",
+        "then, checked against the project's dropout label of finished courses "
+        "(dropout_definition; by default no activity in the last quarter of the course). "
+        "The scores use activity too, so this flatters them: the section above measures "
+        "them against the school's own outcomes. AUC 0.5 is guessing, 1.0 is perfect.",
     )
     section.missing = wh.missing("rpt_risk_backtest")
     if section.missing:
@@ -943,7 +1076,11 @@ def backtest(wh: Warehouse) -> Section:
     if frame.empty:
         section.body = '<p class="missing">No finished course to backtest against yet.</p>'
         return section
-    names = {"model": "Risk model", "rule_based": "Rule-based score (baseline)"}
+    names = {
+        "model": "Risk model",
+        "starter": "Starter score",
+        "rule_based": "Rule-based score (small course weeks)",
+    }
     series = []
     for method, rows in frame.groupby("method", sort=True):
         series.append(
@@ -974,11 +1111,20 @@ def backtest(wh: Warehouse) -> Section:
         width=1180,
         height=340,
     )
+    dropouts = (
+        wh.scalar(
+            f"select max(dropouts) from {{b}} where course_week_number is not null {cohort_filter}",
+            b="rpt_risk_backtest",
+        )
+        if "dropouts" in columns
+        else None
+    )
+    labelled = f" ({_float(dropouts):,.0f} by that label)" if dropouts is not None else ""
     body = figure(
         "backtest-auc",
         "AUC by course week",
-        "How well the week's scores rank the learners who went on to drop out above those "
-        "who did not (ROC AUC, higher is better).",
+        f"How well the week's scores rank the learners labelled dropouts{labelled} above "
+        "those who were not (ROC AUC, higher is better).",
         chart,
         wide=True,
     )
@@ -1161,6 +1307,7 @@ SECTIONS: tuple[Callable[[Warehouse], Section], ...] = (
     course_comparison,
     programme_progress,
     action_lists,
+    risk_evaluation,
     backtest,
     data_quality,
 )

@@ -369,10 +369,10 @@ def served_by_starter_or_rule(
     settings: RiskSettings,
     served: ServedScores,
     rule_score: pd.Series,
-) -> tuple[np.ndarray, list[str]]:
-    """The starter score for rows no model scored, the rule-based score where
-    the starter has nothing to rank on (a cohort too small); the starter
-    probability of every row."""
+) -> list[str]:
+    """The starter score for rows no model scored (calibrated on the site's
+    history when it allows), the rule-based score where the starter has
+    nothing to compare with (a cohort too small)."""
     messages = []
     starter_probability, calibrations = calibrated_starter(features, refits, settings)
     open_rows = np.isnan(served.probability)
@@ -400,7 +400,7 @@ def served_by_starter_or_rule(
     if open_rows.any() and not len(refits.fit_sizes):
         shortfall = refits.history().shortfall(settings)
         messages.append(f"no model yet: too little labelled history: {shortfall}")
-    return starter_probability, messages
+    return messages
 
 
 def score_learner_weeks(
@@ -421,14 +421,14 @@ def score_learner_weeks(
     served = ServedScores.empty(len(features))
     fits, messages = served_by_models(features, refits, settings, store, served)
     rule_score = rules.rule_based_score(features)
-    starter_probability, starter_messages = served_by_starter_or_rule(
-        features, refits, settings, served, rule_score
-    )
-    messages += starter_messages
+    messages += served_by_starter_or_rule(features, refits, settings, served, rule_score)
 
     scores = features[[*ID_COLUMNS, "course_week_number"]].copy()
     scores["dropout_probability"] = served.probability
-    scores["starter_score"] = starter_probability
+    # The shipped calibration for every row: one scale across courses and sites.
+    scores["starter_score"] = shipped_calibration(settings).probability(
+        features["starter_raw_score"]
+    )
     scores["rule_based_score"] = rule_score.to_numpy()
     bands = rules.risk_band(scores["dropout_probability"], settings)
     scores["risk_band"] = bands.to_numpy()

@@ -178,9 +178,7 @@ def starter_columns(features: pd.DataFrame, min_cohort: int) -> pd.DataFrame:
         values = _numbers(source, indicator.column)
         if indicator.is_count:
             values = np.log1p(values)
-        columns[indicator.z_column] = cohort_z(
-            values, cohorts, indicator.riskier_when, min_cohort
-        )
+        columns[indicator.z_column] = cohort_z(values, cohorts, indicator.riskier_when, min_cohort)
     for column, median in MEDIAN_COLUMNS.items():
         columns[median] = cohort_median(_numbers(source, column), cohorts, min_cohort)
     group_means = pd.concat(
