@@ -5,6 +5,7 @@ drawn, and shown on the dashboard with the outcome's name."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import duckdb
@@ -37,7 +38,7 @@ def evaluated(built_demo, tmp_path_factory):
         }
     )
     outcomes = directory / "outcomes.csv"
-    pd.concat([rows, extra]).to_csv(outcomes, index=False)
+    pd.concat([extra, rows]).to_csv(outcomes, index=False)
     plot = directory / "evaluation.png"
     arguments = [
         str(outcomes),
@@ -72,29 +73,34 @@ def test_the_demo_outcomes_are_joined_measured_and_drawn(
     assert status == 0, printed.err
     out = printed.out
     assert "Outcome: did not pass, from outcomes.csv" in out
-    # The stranger, the learner named twice (both rows) and the unknown result.
-    assert "no_such_learner: 1 (learner keys '999999')" in out
+    # The stranger (with the ground truth's people who are no learners of the
+    # course), the learner named twice (both rows) and the unknown result.
+    strangers = re.search(r"no_such_learner: (\d+) \(learner keys '999999'", out)
+    assert strangers, out
     assert "duplicate_outcome: 2" in out
     assert "no_usable_outcome: 1" in out and "result 'withdrawn' is neither" in out
     # The first learner's two rows are left out; the second's unusable row alone is.
-    assert f"{len(finished) - 1:,} matched" in out
+    matched = len(finished) - 1 - (int(strangers.group(1)) - 1)
+    assert f"{matched:,} matched" in out
     assert "ROC AUC by course week" in out and "high+medium recall" in out
     assert (directory / "evaluation.png").read_bytes()[:4] == b"\x89PNG"
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
+        connection.execute(f"attach '{built_demo.source}' as moodle (read_only)")
         table = connection.execute("select * from analytics_ml.rpt_risk_evaluation").df()
-        scores = connection.execute(
-            "select learner_course_id, course_week_number, dropout_probability "
-            "from analytics_ml.fct_learner_risk_scores"
+        week = connection.execute(
+            """
+            select scores.dropout_probability, outcomes.is_positive
+            from analytics_ml.fct_learner_risk_scores as scores
+            inner join analytics_intermediate.int_learner_outcomes_matched as outcomes
+                on scores.learner_course_id = outcomes.learner_course_id
+            where scores.course_week_number = 5
+            """
         ).df()
     assert set(table.score_name) >= {"risk_score", "starter_score", "minus_events_so_far"}
     assert (table.outcome_name == "did not pass").all()
-    # The figures, recomputed from the scores and the file (dropping what was not matched).
-    labels = finished.assign(
-        learner_course_id=finished.user_id.astype(str) + "-" + finished.course_id.astype(str),
-        is_positive=finished.outcome != "passed",
-    ).iloc[1:]
-    week = scores.merge(labels, on="learner_course_id").query("course_week_number == 5")
+    assert (table.matched_learner_courses == matched).all()
+    # The figures, recomputed with scikit-learn from the scores and the matches.
     served = table[(table.score_name == "risk_score") & (table.course_week_number == 5)].iloc[0]
     assert served.learner_courses == len(week)
     assert served.roc_auc == pytest.approx(
