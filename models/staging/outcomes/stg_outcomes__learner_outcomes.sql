@@ -16,22 +16,23 @@ source as (
 
 ),
 {%- else -%}
+-- Nothing loaded: no rows (renamed gives the columns their types).
 source as (
 
     select
-        cast(null as integer) as outcome_row_number,
-        cast(null as {{ text }}) as learner_key,
-        cast(null as {{ text }}) as learner_key_type,
-        cast(null as {{ text }}) as course_key,
-        cast(null as {{ text }}) as course_key_type,
-        cast(null as {{ text }}) as outcome_value,
-        cast(null as {{ type_double() }}) as grade,
-        cast(null as {{ type_double() }}) as pass_mark,
-        cast(null as boolean) as is_positive,
-        cast(null as {{ text }}) as outcome_problem,
-        cast(null as {{ text }}) as outcome_name,
-        cast(null as {{ text }}) as source_file,
-        cast(null as {{ dbt.type_timestamp() }}) as loaded_at
+        null as outcome_row_number,
+        null as learner_key,
+        null as learner_key_type,
+        null as course_key,
+        null as course_key_type,
+        null as outcome_value,
+        null as grade,
+        null as pass_mark,
+        null as is_positive,
+        null as outcome_problem,
+        null as outcome_name,
+        null as source_file,
+        null as loaded_at
     where 1 = 0
 
 ),

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from moodle_analytics.risk.backtest import auc_figure, save_auc_figure
 from moodle_analytics.risk.features import require_columns
 from moodle_analytics.risk.scoring import typed
 from moodle_analytics.risk.settings import RiskSettings
@@ -342,15 +343,7 @@ _CALIBRATION_KEYS = {"calibration_row_id", "outcome_name", "probability_bin"}
 def plot_evaluation(table: pd.DataFrame, path: Path, title: str) -> Path:
     """A PNG of ROC AUC by course week: the risk score and the starter score
     with their 95% intervals, the baselines as dashed lines."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-    from matplotlib.ticker import MaxNLocator
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure, axes = pyplot.subplots(figsize=(8, 4.5), dpi=110)
+    figure, axes = auc_figure()
     for score in SCORES:
         rows = table[table["score_name"] == score.name].sort_values("course_week_number")
         weeks = rows["course_week_number"].astype(float)
@@ -361,15 +354,4 @@ def plot_evaluation(table: pd.DataFrame, path: Path, title: str) -> Path:
         axes.fill_between(
             weeks, rows["roc_auc_low"], rows["roc_auc_high"], color=line.get_color(), alpha=0.15
         )
-    axes.axhline(0.5, color="grey", linewidth=0.5, linestyle=":")
-    axes.set_ylim(0.4, 1.01)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel("course week the score is as of")
-    axes.set_ylabel("ROC AUC against the outcome")
-    axes.set_title(title)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7, loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path)
-    pyplot.close(figure)
-    return path
+    return save_auc_figure(figure, axes, path, title)
