@@ -185,7 +185,13 @@ def test_the_tables_have_the_documented_types(built_demo):
     # these types; the Python models must give the same.
     manifest = json.loads((built_demo.directory / "target" / "manifest.json").read_text())
     duckdb_names = {"double precision": "DOUBLE"}
-    for name in ("fct_learner_risk_scores", "rpt_risk_model_comparison", "rpt_risk_backtest"):
+    for name in (
+        "fct_learner_risk_scores",
+        "rpt_risk_model_comparison",
+        "rpt_risk_backtest",
+        "rpt_risk_evaluation",
+        "rpt_risk_calibration",
+    ):
         node = manifest["nodes"][f"model.moodle_analytics.{name}"]
         documented = [
             (column, duckdb_names.get(spec["data_type"], spec["data_type"].upper()))
@@ -221,7 +227,13 @@ def test_the_report_prints_auc_by_week_and_draws_the_backtest(built_demo, tmp_pa
 def test_exactly_one_of_each_risk_table_is_built_per_engine(built_demo, tmp_path):
     # dbt-postgres cannot run Python models: there the SQL twins in
     # in_database/ are the ones enabled. Listing needs no database connection.
-    names = ("fct_learner_risk_scores", "rpt_risk_backtest", "rpt_risk_model_comparison")
+    names = (
+        "fct_learner_risk_scores",
+        "rpt_risk_backtest",
+        "rpt_risk_model_comparison",
+        "rpt_risk_evaluation",
+        "rpt_risk_calibration",
+    )
     manifest = json.loads((built_demo.directory / "target" / "manifest.json").read_text())
     on_duckdb = {
         node["name"]: node["original_file_path"]

@@ -123,57 +123,7 @@ grouped as (
 
 ),
 
-score_levels as (
-
-    select
-        score_name,
-        cohort_name,
-        course_week_number,
-        risk_score,
-        count(*) as learners_at,
-        sum(dropped_out) as dropouts_at
-
-    from grouped
-    group by score_name, cohort_name, course_week_number, risk_score
-
-),
-
-cumulated as (
-
-    select
-        *,
-        sum(dropouts_at) over (
-            partition by score_name, cohort_name, course_week_number
-            order by risk_score desc
-            rows between unbounded preceding and current row
-        ) as dropouts_at_or_above,
-        sum(learners_at) over (
-            partition by score_name, cohort_name, course_week_number
-            order by risk_score desc
-            rows between unbounded preceding and current row
-        ) as learners_at_or_above
-
-    from score_levels
-
-),
-
-curves as (
-
-    select
-        score_name,
-        cohort_name,
-        course_week_number,
-        -- Pairs of a non-dropout and a dropout scored higher (ties: half).
-        sum(
-            (learners_at - dropouts_at) * (dropouts_at_or_above - dropouts_at + 0.5 * dropouts_at)
-        ) as ranked_pairs,
-        -- Precision at each score, weighted by the recall it adds.
-        sum(1.0 * dropouts_at * dropouts_at_or_above / learners_at_or_above) as precision_sum
-
-    from cumulated
-    group by score_name, cohort_name, course_week_number
-
-),
+{{ ranking_curves('grouped', ['score_name', 'cohort_name', 'course_week_number']) }},
 
 ranked as (
 
