@@ -188,66 +188,106 @@ def band_figures(labels: np.ndarray, probability: np.ndarray, settings: RiskSett
     }
 
 
+def _filled(values: np.ndarray) -> np.ndarray:
+    """A score unknown for some learners (the starter score in a small course
+    week) ranks them at the week's median, as the models do."""
+    known = ~np.isnan(values)
+    return np.where(known, values, np.nanmedian(values) if known.any() else 0.0)
+
+
+@dataclass
+class WeekRanking:
+    """One course week: its labels, bootstrap samples, and each score's ROC AUC
+    (point and per sample)."""
+
+    labels: np.ndarray
+    draws: np.ndarray | None
+    point: dict[str, float]
+    resampled: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, week: pd.DataFrame, samples: int, generator: np.random.Generator) -> WeekRanking:
+        labels = week["is_positive"].to_numpy(dtype=bool)
+        both_classes = 0 < labels.sum() < len(labels)
+        draws = generator.integers(0, len(week), size=(samples, len(week))) if samples else None
+        point, resampled = {}, {}
+        for score in SCORES:
+            values = week[score.name].to_numpy(dtype=float)
+            ranks = both_classes and not np.isnan(values).all()
+            filled = _filled(values)
+            point[score.name] = roc_auc_score(labels, filled) if ranks else math.nan
+            resampled[score.name] = (
+                bootstrap_roc_auc(labels, filled, draws)
+                if ranks and draws is not None
+                else np.full(0, math.nan)
+            )
+        return cls(labels, draws, point, resampled)
+
+    def best_baseline(self) -> str | None:
+        """The baseline with the highest ROC AUC; on a tie the first listed."""
+        known = [s.name for s in SCORES if s.is_baseline and not math.isnan(self.point[s.name])]
+        return max(known, key=lambda name: self.point[name]) if known else None
+
+
+def probability_figures(
+    values: np.ndarray, ranking: WeekRanking, settings: RiskSettings
+) -> dict[str, float]:
+    """Brier score and bands of a probability score, with the high + medium
+    recall's bootstrap interval (learners it cannot rank left out)."""
+    labels, known = ranking.labels, ~np.isnan(values)
+    if not known.any():
+        return {}
+    figures = {"brier_score": float(np.mean((values[known] - labels[known]) ** 2))}
+    figures.update(band_figures(labels[known], values[known], settings))
+    if ranking.draws is not None and len(ranking.draws):
+        caught = ((values >= settings.medium_threshold) & labels)[ranking.draws].sum(axis=1)
+        positives = labels[ranking.draws].sum(axis=1)
+        recall = np.where(positives > 0, caught / np.maximum(positives, 1), np.nan)
+        figures["high_or_medium_recall_low"], figures["high_or_medium_recall_high"] = interval(
+            recall
+        )
+    return figures
+
+
 def week_rows(
     week: pd.DataFrame, settings: RiskSettings, samples: int, generator: np.random.Generator
 ) -> list[dict]:
     """The figures of every score in one course week."""
-    labels = week["is_positive"].to_numpy(dtype=bool)
-    both_classes = 0 < labels.sum() < len(labels)
-    draws = generator.integers(0, len(week), size=(samples, len(week))) if samples else None
-    point, resampled = {}, {}
-    for score in SCORES:
-        values = week[score.name].to_numpy(dtype=float)
-        known = ~np.isnan(values)
-        # A score unknown for some learners (the starter in a small cohort)
-        # ranks them in the middle, as the models do.
-        filled = np.where(known, values, np.nanmedian(values) if known.any() else 0.0)
-        point[score.name] = roc_auc_score(labels, filled) if both_classes else math.nan
-        resampled[score.name] = (
-            bootstrap_roc_auc(labels, filled, draws)
-            if both_classes and draws is not None
-            else np.full(0, math.nan)
-        )
-    baselines = [s.name for s in SCORES if s.is_baseline and not math.isnan(point[s.name])]
-    best = max(baselines, key=lambda name: point[name]) if baselines else None
+    ranking = WeekRanking.of(week, samples, generator)
+    best = ranking.best_baseline()
     rows = []
     for score in SCORES:
         values = week[score.name].to_numpy(dtype=float)
-        low, high = interval(resampled[score.name])
+        low, high = interval(ranking.resampled[score.name])
         row = {
             "score_name": score.name,
             "score_label": score.label,
             "is_baseline": score.is_baseline,
             "learner_courses": len(week),
-            "positives": int(labels.sum()),
+            "positives": int(ranking.labels.sum()),
             "course_progress_share": float(week["course_progress_share"].mean()),
-            "roc_auc": point[score.name],
+            "roc_auc": ranking.point[score.name],
             "roc_auc_low": low,
             "roc_auc_high": high,
             "pr_auc": (
-                average_precision_score(labels, np.nan_to_num(values, nan=np.nanmedian(values)))
-                if both_classes and not np.isnan(values).all()
+                average_precision_score(ranking.labels, _filled(values))
+                if not math.isnan(ranking.point[score.name])
                 else math.nan
             ),
-            "score_methods": ", ".join(sorted(week["score_method"].unique()))
-            if score.name == "risk_score"
-            else None,
+            "score_methods": (
+                ", ".join(sorted(week["score_method"].unique()))
+                if score.name == "risk_score"
+                else None
+            ),
         }
         if score.is_probability:
-            known = ~np.isnan(values)
-            row["brier_score"] = float(np.mean((values[known] - labels[known]) ** 2))
-            row.update(band_figures(labels[known], values[known], settings))
-            if draws is not None and len(draws):
-                flagged = (values >= settings.medium_threshold) & labels
-                caught = flagged[draws].sum(axis=1) / np.maximum(labels[draws].sum(axis=1), 1)
-                row["high_or_medium_recall_low"], row["high_or_medium_recall_high"] = interval(
-                    np.where(labels[draws].sum(axis=1) > 0, caught, np.nan)
-                )
+            row.update(probability_figures(values, ranking, settings))
         if not score.is_baseline and best is not None:
-            gains = resampled[score.name] - resampled[best]
             row["best_baseline_name"] = best
-            row["roc_auc_gain"] = point[score.name] - point[best]
-            row["roc_auc_gain_low"], row["roc_auc_gain_high"] = interval(gains)
+            row["roc_auc_gain"] = ranking.point[score.name] - ranking.point[best]
+            row["roc_auc_gain_low"], row["roc_auc_gain_high"] = interval(
+                ranking.resampled[score.name] - ranking.resampled[best]
+            )
         rows.append(row)
     return rows
 
