@@ -47,7 +47,8 @@ def learner_week(**values) -> dict:
         course_median_days_since_last_activity=None,
         weeks_followed=5,
         active_weeks_so_far=5,
-        course_median_active_weeks=5.0,
+        active_week_share=1.0,
+        course_median_active_week_share=1.0,
         events_so_far=100,
         events_so_far_percentile=0.6,
         course_median_events_so_far=90.0,
@@ -254,8 +255,13 @@ def test_at_most_three_reasons_are_kept():
             "no activity for 8 days while the course median learner was active today",
         ),
         (
-            {"weeks_followed": 7, "active_weeks_so_far": 2, "course_median_active_weeks": 6.0},
-            "active in 2 of 7 weeks so far against a course median of 6",
+            {
+                "weeks_followed": 7,
+                "active_weeks_so_far": 2,
+                "active_week_share": 2 / 7,
+                "course_median_active_week_share": 6 / 7,
+            },
+            "active in 2 of 7 weeks so far (29%) against a course median of 86%",
         ),
         (
             {"events_so_far": 12, "events_so_far_percentile": 0.1},

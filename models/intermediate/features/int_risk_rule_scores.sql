@@ -30,7 +30,8 @@ with_starter as (
         starter_scores.active_weeks_so_far,
         starter_scores.course_median_days_since_last_activity,
         starter_scores.course_median_events_so_far,
-        starter_scores.course_median_active_weeks,
+        starter_scores.active_week_share,
+        starter_scores.course_median_active_week_share,
         starter_scores.course_median_submissions
 
     from features
@@ -326,18 +327,20 @@ candidates as (
     select
         learner_week_id,
         11 as reason_order,
-        0.8 * (course_median_active_weeks - active_weeks_so_far) / cast(weeks_followed as {{ double }})
-            as severity,
+        0.8 * (course_median_active_week_share - active_week_share) as severity,
         {{ dbt.concat([
             "'active in '",
             dbt.safe_cast('active_weeks_so_far', dbt.type_string()),
             "' of '",
             dbt.safe_cast('weeks_followed', dbt.type_string()),
-            "' weeks so far against a course median of '",
-            dbt.safe_cast('cast(floor(course_median_active_weeks + 0.5) as integer)', dbt.type_string()),
+            "' weeks so far ('",
+            dbt.safe_cast('cast(floor(active_week_share * 100 + 0.5) as integer)', dbt.type_string()),
+            "'%) against a course median of '",
+            dbt.safe_cast('cast(floor(course_median_active_week_share * 100 + 0.5) as integer)', dbt.type_string()),
+            "'%'",
         ]) }} as reason_text
     from segmented
-    where weeks_followed >= 3 and active_weeks_so_far <= course_median_active_weeks - 2
+    where weeks_followed >= 3 and active_week_share <= course_median_active_week_share - 0.25
 
     union all
 

@@ -22,7 +22,7 @@
 {%- set medians = [
     ('days_since_last_activity', 'course_median_days_since_last_activity'),
     ('events_so_far', 'course_median_events_so_far'),
-    ('active_weeks_so_far', 'course_median_active_weeks'),
+    ('active_week_share', 'course_median_active_week_share'),
     ('submissions_so_far', 'course_median_submissions'),
 ] %}
 

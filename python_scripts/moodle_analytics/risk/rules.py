@@ -83,7 +83,8 @@ REASON_COLUMNS = (
     "course_median_days_since_last_activity",
     "weeks_followed",
     "active_weeks_so_far",
-    "course_median_active_weeks",
+    "active_week_share",
+    "course_median_active_week_share",
     "events_so_far",
     "events_so_far_percentile",
     "course_median_events_so_far",
@@ -295,13 +296,16 @@ def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]
             + _integers(values("active_weeks_so_far", rows))
             + " of "
             + _integers(values("weeks_followed", rows))
-            + " weeks so far against a course median of "
-            + _integers(_whole(values("course_median_active_weeks", rows)))
+            + " weeks so far ("
+            + _percents(values("active_week_share", rows))
+            + "%) against a course median of "
+            + _percents(values("course_median_active_week_share", rows))
+            + "%"
         )
 
     inactive = col["days_since_last_activity"]
     inactive_median = col["course_median_days_since_last_activity"]
-    active_weeks, weeks_median = col["active_weeks_so_far"], col["course_median_active_weeks"]
+    regularity, regularity_median = col["active_week_share"], col["course_median_active_week_share"]
     so_far, so_far_median = col["events_so_far"], col["course_median_events_so_far"]
     handed_in, handed_in_median = col["submissions_so_far"], col["course_median_submissions"]
     quiz = col["quiz_average_so_far"]
@@ -370,8 +374,8 @@ def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]
             ),
         ),
         _candidate(
-            (col["weeks_followed"] >= 3) & (active_weeks <= weeks_median - 2),
-            0.8 * (weeks_median - active_weeks) / col["weeks_followed"],
+            (col["weeks_followed"] >= 3) & (regularity <= regularity_median - 0.25),
+            0.8 * (regularity_median - regularity),
             regularity_text,
         ),
         _candidate(
