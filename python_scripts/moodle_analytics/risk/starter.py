@@ -70,6 +70,9 @@ GROUPS = ("engagement", "coursework", "performance")
 Z_COLUMNS = tuple(indicator.z_column for indicator in INDICATORS)
 # A learner at most this many standard deviations from the cohort's mean.
 Z_LIMIT = 3.0
+# z-scores are kept to this many decimals: engines sum in different orders,
+# and the last bits of a cohort's mean must not reach the models fitted on them.
+DECIMALS = 12
 
 # Cohort medians the reasons quote (None below risk_min_cohort_size).
 MEDIAN_COLUMNS = {
@@ -158,7 +161,8 @@ def cohort_z(
     spread = groups.transform("max") > groups.transform("min")
     deviation = (values - groups.transform("mean")) / groups.transform("std", ddof=0)
     z = deviation if riskier_when == "higher" else -deviation
-    return z.clip(-Z_LIMIT, Z_LIMIT).where((count >= min_cohort) & spread & values.notna())
+    z = z.clip(-Z_LIMIT, Z_LIMIT).round(DECIMALS)
+    return z.where((count >= min_cohort) & spread & values.notna())
 
 
 def cohort_median(values: pd.Series, cohorts: np.ndarray, min_cohort: int) -> pd.Series:
@@ -188,7 +192,7 @@ def starter_columns(features: pd.DataFrame, min_cohort: int) -> pd.DataFrame:
         ],
         axis=1,
     )
-    columns["starter_raw_score"] = group_means.mean(axis=1)
+    columns["starter_raw_score"] = group_means.mean(axis=1).round(DECIMALS)
     return columns
 
 
