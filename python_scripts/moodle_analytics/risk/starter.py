@@ -17,7 +17,8 @@ Eight indicators, in three equal groups:
 
 Each indicator becomes the learner's distance from the cohort's mean in
 standard deviations (a z-score), signed so that positive is worse, and
-clipped to +-3 so that one extreme learner cannot dominate. Counts are
+clipped to +-3 so that one extreme learner cannot dominate, and kept to 12
+decimals. Counts are
 heavy-tailed, so they are compared as log(1 + count). An indicator on which
 the whole cohort is equal (nothing due yet, no quiz in a Logs download) or
 known for fewer than risk_min_cohort_size learners says nothing and is left
