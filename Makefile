@@ -16,7 +16,7 @@ PG_ENV := $(DATA)/postgres.env
 MYSQL_ENV := $(DATA)/mysql.env
 
 .PHONY: help run test venv spark-venv metricflow-venv system-packages demo-data build docs dashboard lint pytest clean
-.PHONY: pg-start pg-load pg-build pg-duckdb-build pg-status pg-stop risk-report logs-report messages bench spark
+.PHONY: pg-start pg-load pg-build pg-duckdb-build pg-status pg-stop risk-report risk-evaluate logs-report messages bench spark
 .PHONY: mysql-start mysql-load mysql-build mysql-status mysql-stop
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make docs   regenerate the dbt docs site and check documentation coverage"
 	@echo "make dashboard  regenerate the dashboard page"
 	@echo "make risk-report   AUC of the demo's risk scores against its designed truth, by week"
+	@echo "make risk-evaluate OUTCOMES=grades.csv EVALUATE_ARGS=\"...\"   risk scores against a school's outcomes"
 	@echo "make logs-report FILES=\"a.csv b.csv\" TIMEZONE=Europe/Paris   build from Logs report downloads"
 	@echo "make messages   render reminder and outreach messages into data/messages"
 	@echo "make bench  speed and memory at 1 and 10 million log rows (BENCH_ARGS=\"--with-100m --postgres\")"
@@ -111,6 +112,20 @@ test: lint pytest
 # Risk scores against the demo generator's designed truth (never seen by the models).
 risk-report: build
 	$(BIN)/moodle-risk-report --warehouse $(DATA)/moodle_analytics.duckdb --ground-truth $(DATA)/demo_ground_truth.csv --plot artifacts/risk_backtest_auc_by_week.png
+
+# Risk scores against outcomes the school already has (docs/risk-scores.md), e.g.
+#   make risk-evaluate OUTCOMES=Course_Grades.csv EVALUATE_ARGS="--learner-column StudentId \
+#       --course myCourseName --grade-column Overall --pass-mark 40"
+# Without OUTCOMES: the demo's outcomes (did not pass a finished course), from its ground truth.
+DEMO_OUTCOME_ARGS := --learner-column user_id --learner-key user_id --course-column course_id \
+	--course-key course_id --result-column outcome --fail-values failed,dropped_out,never_started \
+	--pass-values passed --only course_finished=True \
+	--outcome-name "did not pass (failed, dropped out or never started)"
+risk-evaluate: venv $(if $(OUTCOMES),,build)
+	$(BIN)/moodle-risk-evaluate $(or $(OUTCOMES),$(DATA)/demo_ground_truth.csv) \
+		$(if $(OUTCOMES),$(EVALUATE_ARGS),$(DEMO_OUTCOME_ARGS)) \
+		--warehouse $(DATA)/moodle_analytics.duckdb --source $(SOURCE_DB) --plot artifacts/risk_evaluation.png
+	$(BIN)/moodle-dashboard --warehouse $(DATA)/moodle_analytics.duckdb --source $(SOURCE_DB) --out site/dashboard.html
 
 # Build from Moodle "Logs" report downloads, for a teacher without database access:
 #   make logs-report FILES="ALG101_2025FA.csv ALG101_2026SP.csv" TIMEZONE=Europe/Paris

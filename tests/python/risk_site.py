@@ -56,6 +56,7 @@ def synthetic_features(
                             "course_id": course_id,
                             "course_week_number": week,
                             "course_weeks": weeks,
+                            "weeks_followed": week,
                             "course_progress_share": week / weeks,
                             "events_last_7_days": events,
                             "events_last_14_days": sum(history[-2:]),

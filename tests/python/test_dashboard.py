@@ -359,7 +359,7 @@ def test_risk_queue_and_backtest_sections_draw_from_the_model_tables(tmp_path):
     assert 'data-chart="queue-by-course"' in queue
     backtest = sections["backtest"].body
     assert 'data-chart="backtest-auc"' in backtest and "0.5 = guessing" in backtest
-    assert "Rule-based score (baseline)" in backtest
+    assert "Rule-based score (small course weeks)" in backtest
     assert "0.99" not in backtest  # one cohort's line is not the all-cohorts line
     assert "Models compared" in backtest and "simplest within 0.01" in backtest
     assert ">0.740<" in backtest and ">0.600<" not in backtest

@@ -16,6 +16,7 @@ from moodle_analytics.risk import rules
 from moodle_analytics.risk.backtest import backtest_table
 from moodle_analytics.risk.report import main as report_main
 from moodle_analytics.risk.settings import RiskSettings
+from moodle_analytics.risk.starter import shipped_calibration, starter_columns, with_starter_columns
 
 ML = "analytics_ml"
 SETTINGS = RiskSettings()
@@ -43,12 +44,17 @@ def test_every_followed_learner_week_has_exactly_one_score(built_demo, features,
     assert set(latest.learner_course_id) == set(scores.learner_course_id)
 
 
-def test_probabilities_lie_in_0_1_and_rule_based_rows_carry_the_rule(scores):
+def test_probabilities_lie_in_0_1_and_each_row_carries_the_score_it_was_given(scores):
     assert scores.dropout_probability.between(0, 1).all()
     assert scores.rule_based_score.between(0, 1).all()
+    assert scores.starter_score.dropna().between(0, 1).all()
     by_rule = scores[scores.score_method == "rule_based"]
     assert (by_rule.dropout_probability == by_rule.rule_based_score).all()
-    assert set(scores.score_method) == {"model", "rule_based"}  # the first term has no history
+    assert by_rule.starter_score.isna().all()  # course weeks too small to compare within
+    by_starter = scores[(scores.score_method == "starter") & scores.training_learner_courses.isna()]
+    assert (by_starter.dropout_probability == by_starter.starter_score).all()
+    # The first term has no history: the starter score; later terms: models.
+    assert {"model", "starter"} <= set(scores.score_method)
 
 
 def test_every_learner_at_risk_has_a_reason_with_its_figures(scores):
@@ -67,6 +73,21 @@ def test_segments_follow_the_documented_rule(features, scores):
     assert set(scores.segment) == {"doing_well", "doing_ok", "struggling"}
 
 
+def test_the_sql_starter_score_equals_the_python_one(built_demo, features, scores):
+    in_sql = built_demo.frame(
+        "select * from analytics_intermediate.int_risk_starter_scores order by learner_week_id"
+    )
+    python = starter_columns(features, SETTINGS.min_cohort_size)
+    assert in_sql.learner_week_id.tolist() == features.learner_week_id.tolist()
+    for column in in_sql.columns.drop(["learner_week_id", "starter_score"]):
+        np.testing.assert_allclose(
+            python[column].astype(float), in_sql[column].astype(float), atol=1e-9, err_msg=column
+        )
+    # The Python model's starter_score is the SQL one (the shipped calibration).
+    np.testing.assert_allclose(scores.starter_score, in_sql.starter_score, atol=1e-9)
+    assert in_sql.starter_raw_score.notna().mean() > 0.95
+
+
 def test_the_sql_rules_equal_the_python_rules(built_demo, features):
     in_sql = built_demo.frame(
         "select * from analytics_intermediate.int_risk_rule_scores order by learner_week_id"
@@ -74,7 +95,13 @@ def test_the_sql_rules_equal_the_python_rules(built_demo, features):
     assert in_sql.learner_week_id.tolist() == features.learner_week_id.tolist()
     score = rules.rule_based_score(features)
     np.testing.assert_allclose(score.to_numpy(), in_sql.rule_based_score.to_numpy(), atol=1e-9)
-    bands = rules.risk_band(score, SETTINGS)
+    # In the database the starter score is served, the rule where it is unknown.
+    features = with_starter_columns(features, SETTINGS.min_cohort_size)
+    starter = shipped_calibration(SETTINGS).probability(features.starter_raw_score)
+    served = pd.Series(starter).fillna(score)
+    np.testing.assert_allclose(served, in_sql.dropout_probability, atol=1e-9)
+    assert (in_sql.score_method == np.where(np.isnan(starter), "rule_based", "starter")).all()
+    bands = rules.risk_band(served, SETTINGS)
     assert (bands.to_numpy() == in_sql.risk_band.to_numpy()).all()
     assert (rules.segment(features, bands, SETTINGS).to_numpy() == in_sql.segment.to_numpy()).all()
     found = rules.reasons(features, bands, SETTINGS)
@@ -96,12 +123,14 @@ def test_model_scores_learn_only_from_outcomes_known_before_their_week(built_dem
     modelled = modelled.merge(ends, on="learner_course_id")
     assert (modelled.model_trained_until_at < modelled.course_ends_at).all()
     running = scores[scores.is_latest_week & ~scores.is_complete_week]
-    assert len(running) and (running.score_method == "model").all()
+    assert len(running) and running.score_method.isin(["model", "starter"]).all()
+    assert running.model_trained_until_at.notna().all()  # both learnt from the past
 
 
 def test_the_comparison_covers_every_model_and_names_one_choice(built_demo):
     comparison = built_demo.frame(f"select * from {ML}.rpt_risk_model_comparison")
     assert set(comparison.model_name) == {*SETTINGS.models, "rule_based"}
+    assert "starter" in SETTINGS.models  # a model must beat the starter score to serve
     chosen = comparison[comparison.is_chosen].model_name.unique()
     assert len(chosen) == 1 and chosen[0] in SETTINGS.models
     assert comparison.choice_reason.nunique() == 1
@@ -139,7 +168,10 @@ def test_the_sql_backtest_of_the_rule_equals_the_python_metrics(built_demo, feat
     )
     courses = built_demo.frame("select course_id, starts_at from analytics_marts.dim_courses")
     python = backtest_table(scores, features, courses)
-    sql = built_demo.frame("select * from analytics_intermediate.int_risk_rule_backtest")
+    sql = built_demo.frame(
+        "select * from analytics_intermediate.int_risk_rule_backtest "
+        "where score_name = 'rule_based'"
+    )
     both = python.merge(sql, on=["cohort_name", "course_week_number"], suffixes=("", "_sql"))
     assert len(both) == len(python) == len(sql.dropna(subset=["course_week_number"]))
     for column in ("learner_courses", "dropouts", "f1_score", "top_decile_precision"):
@@ -153,7 +185,13 @@ def test_the_tables_have_the_documented_types(built_demo):
     # these types; the Python models must give the same.
     manifest = json.loads((built_demo.directory / "target" / "manifest.json").read_text())
     duckdb_names = {"double precision": "DOUBLE"}
-    for name in ("fct_learner_risk_scores", "rpt_risk_model_comparison", "rpt_risk_backtest"):
+    for name in (
+        "fct_learner_risk_scores",
+        "rpt_risk_model_comparison",
+        "rpt_risk_backtest",
+        "rpt_risk_evaluation",
+        "rpt_risk_calibration",
+    ):
         node = manifest["nodes"][f"model.moodle_analytics.{name}"]
         documented = [
             (column, duckdb_names.get(spec["data_type"], spec["data_type"].upper()))
@@ -189,7 +227,13 @@ def test_the_report_prints_auc_by_week_and_draws_the_backtest(built_demo, tmp_pa
 def test_exactly_one_of_each_risk_table_is_built_per_engine(built_demo, tmp_path):
     # dbt-postgres cannot run Python models: there the SQL twins in
     # in_database/ are the ones enabled. Listing needs no database connection.
-    names = ("fct_learner_risk_scores", "rpt_risk_backtest", "rpt_risk_model_comparison")
+    names = (
+        "fct_learner_risk_scores",
+        "rpt_risk_backtest",
+        "rpt_risk_model_comparison",
+        "rpt_risk_evaluation",
+        "rpt_risk_calibration",
+    )
     manifest = json.loads((built_demo.directory / "target" / "manifest.json").read_text())
     on_duckdb = {
         node["name"]: node["original_file_path"]

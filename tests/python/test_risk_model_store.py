@@ -17,6 +17,7 @@ from moodle_analytics.risk.scoring import (
     model_comparison_table,
     score_learner_weeks,
 )
+from moodle_analytics.risk.starter import with_starter_columns
 from moodle_analytics.risk.validation import compare_models
 from risk_site import SMALL, synthetic_features
 
@@ -108,6 +109,7 @@ def test_no_directory_means_no_store(tmp_path):
 
 
 def test_side_by_side_fits_give_the_same_comparison(site):
+    site = with_starter_columns(site, SMALL.min_cohort_size)
     rows = site[site["is_outcome_known"]].reset_index(drop=True)
     one_core = compare_models(rows, dataclasses.replace(SMALL, fit_jobs=1))
     two_cores = compare_models(rows, dataclasses.replace(SMALL, fit_jobs=2))

@@ -1,7 +1,7 @@
 """Cross-validation, model choice, calibration and as-of scoring, on a small
 synthetic site (no dbt): folds never share a learner or a course, a score
 never learns from an outcome that was not known yet, and with too little
-history the rule-based score takes over and says why."""
+history the starter score takes over and says why."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from moodle_analytics.risk.scoring import (
     score_learner_weeks,
     training_cutoffs,
 )
-from moodle_analytics.risk.settings import SettingsError
+from moodle_analytics.risk.settings import MODEL_NAMES, SettingsError
+from moodle_analytics.risk.starter import with_starter_columns
 from moodle_analytics.risk.validation import (
     choose_model,
     compare_models,
@@ -129,6 +130,7 @@ def test_no_learner_and_no_course_is_on_both_sides_of_a_fold(site):
 
 
 def test_cross_validation_compares_every_model_by_week_and_explains_the_choice(site):
+    site = with_starter_columns(site, SMALL.min_cohort_size)
     known = site[site["is_outcome_known"]].reset_index(drop=True)
     comparison = compare_models(known, SMALL)
     assert set(comparison.metrics.model_name) == set(SMALL.models)
@@ -184,19 +186,36 @@ def test_one_score_per_learner_week_with_probabilities_in_0_1(site, scored):
     assert len(at_risk) and at_risk.reason_1.notna().all()
 
 
-def test_the_first_term_is_rule_based_and_later_terms_use_models_trained_on_the_past(site, scored):
+def test_the_first_term_gets_the_starter_score_and_later_terms_learn_only_from_the_past(
+    site, scored
+):
     scores = scored.scores.merge(
         site[["learner_week_id", "outcome_known_at"]], on="learner_week_id"
     )
     first_term = scores.course_id < 20
-    assert (scores[first_term].score_method == "rule_based").all()
-    assert (scores[first_term].dropout_probability == scores[first_term].rule_based_score).all()
-    assert (scores[~first_term].score_method == "model").all()
-    modelled = scores[~first_term]
-    assert (modelled.model_trained_until_at < modelled.observed_at).all()
-    assert (modelled.model_trained_until_at < modelled.outcome_known_at).all()
-    assert modelled.training_learner_courses.min() >= SMALL.min_training_learner_courses
-    assert any("rule-based score for" in message for message in scored.messages)
+    assert (scores[first_term].score_method == "starter").all()
+    assert (scores[first_term].dropout_probability == scores[first_term].starter_score).all()
+    # Nothing was known yet: the shipped calibration, no history.
+    assert scores[first_term].training_learner_courses.isna().all()
+    later = scores[~first_term]
+    assert set(later.score_method) <= {"model", "starter"}
+    assert (later.model_trained_until_at < later.observed_at).all()
+    assert (later.model_trained_until_at < later.outcome_known_at).all()
+    assert later.training_learner_courses.min() >= SMALL.min_training_learner_courses
+    assert any("the shipped calibration" in message for message in scored.messages)
+
+
+def test_a_model_serves_only_where_it_beat_the_starter_score_in_cross_validation(site, scored):
+    scores = scored.scores
+    for fit in scored.fits:
+        rows = scores[scores.model_trained_until_at == fit.trained_until]
+        expected = "starter" if fit.name == "starter" else "model"
+        assert len(rows) and (rows.score_method == expected).all()
+        assert (rows.model_name == fit.name).all()
+    # Without the starter among the candidates, the models serve.
+    models_only = dataclasses.replace(SMALL, models=MODEL_NAMES[1:])
+    again = score_learner_weeks(site, models_only, log=lambda message: None).scores
+    assert (again[again.course_id >= 20].score_method == "model").all()
 
 
 def test_a_score_never_depends_on_an_outcome_not_known_by_its_week(site, scored):
@@ -231,20 +250,22 @@ def test_a_row_never_learns_past_its_own_course_end():
     )
 
 
-def test_a_new_site_gets_the_rule_based_score_and_a_clear_message():
+def test_a_new_site_gets_the_starter_score_and_a_clear_message():
     site = synthetic_features(terms=1)
     messages: list[str] = []
     run = score_learner_weeks(site, SMALL, log=messages.append)
-    assert (run.scores.score_method == "rule_based").all()
-    assert (run.scores.model_name == "rule_based").all()
+    assert (run.scores.score_method == "starter").all()
+    assert (run.scores.model_name == "starter").all()
+    assert (run.scores.dropout_probability == run.scores.starter_score).all()
     assert run.scores.dropout_probability.between(0, 1).all()
     assert run.scores.training_learner_courses.isna().all()
     assert any(
-        "too little labelled history: 0 learner-courses with a known outcome" in m for m in messages
+        "no model yet: too little labelled history: 0 learner-courses with a known outcome" in m
+        for m in messages
     )
     comparison = model_comparison_table(site, SMALL, log=messages.append)
-    assert comparison.model_name.unique().tolist() == ["rule_based"]
-    assert comparison.is_chosen.all()
+    assert set(comparison.model_name) == {"starter", "rule_based"}
+    assert comparison[comparison.is_chosen].model_name.unique().tolist() == ["starter"]
     assert comparison.choice_reason.iloc[0].startswith("No model yet: too little labelled history")
 
 

@@ -44,6 +44,16 @@ def learner_week(**values) -> dict:
         course_median_completion_share=0.5,
         forum_posts_so_far=2,
         course_median_forum_posts=1.0,
+        course_median_days_since_last_activity=None,
+        weeks_followed=5,
+        active_weeks_so_far=5,
+        active_week_share=1.0,
+        course_median_active_week_share=1.0,
+        events_so_far=100,
+        events_so_far_percentile=0.6,
+        course_median_events_so_far=90.0,
+        submissions_so_far=3,
+        course_median_submissions=3.0,
     )
     row.update(values)
     return row
@@ -232,10 +242,59 @@ def test_at_most_three_reasons_are_kept():
             {"forum_posts_so_far": 0, "course_median_forum_posts": 3.0},
             "no forum posts against a course median of 3",
         ),
+        (
+            {"days_since_last_activity": 12, "course_median_days_since_last_activity": 3.0},
+            "no activity for 12 days while the course median learner was active 3 days ago",
+        ),
+        (
+            {"days_since_last_activity": 9, "course_median_days_since_last_activity": 0.5},
+            "no activity for 9 days while the course median learner was active 1 day ago",
+        ),
+        (
+            {"days_since_last_activity": 8, "course_median_days_since_last_activity": 0.0},
+            "no activity for 8 days while the course median learner was active today",
+        ),
+        (
+            {
+                "weeks_followed": 7,
+                "active_weeks_so_far": 2,
+                "active_week_share": 2 / 7,
+                "course_median_active_week_share": 6 / 7,
+            },
+            "active in 2 of 7 weeks so far (29%) against a course median of 86%",
+        ),
+        (
+            {"events_so_far": 12, "events_so_far_percentile": 0.1},
+            "12 events so far against a course median of 90",
+        ),
+        (
+            {"deadlines_due": 0, "submissions_so_far": 1, "course_median_submissions": 3.0},
+            "1 assignment handed in so far against a course median of 3",
+        ),
     ],
 )
 def test_each_reason_reads_in_plain_words(values, reason):
     assert reasons_of(**values)[0] == reason
+
+
+def test_inactivity_in_a_quiet_course_week_is_no_reason():
+    # A break: the course median learner was last active 10 days ago.
+    assert (
+        reasons_of(days_since_last_activity=12, course_median_days_since_last_activity=10.0)[0]
+        != "no activity for 12 days while the course median learner was active 10 days ago"
+    )
+    assert reasons_of(days_since_last_activity=17, course_median_days_since_last_activity=10.0)[
+        0
+    ] == ("no activity for 17 days while the course median learner was active 10 days ago")
+
+
+def test_handed_in_work_is_a_reason_only_where_no_due_date_says_more():
+    assert "assignment" not in " ".join(
+        str(reason)
+        for reason in reasons_of(
+            deadlines_due=4, submissions_so_far=0, course_median_submissions=3.0
+        )
+    )
 
 
 def test_a_learner_at_risk_always_gets_a_reason_and_one_doing_fine_none():

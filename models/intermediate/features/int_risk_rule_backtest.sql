@@ -1,5 +1,5 @@
-{#- How well the rule-based score ranked the learner-courses whose outcome is
-    known, per cohort and course week: the metrics of
+{#- How well the starter and rule-based scores ranked the learner-courses
+    whose outcome is known, per score, cohort and course week: the metrics of
     moodle_analytics.risk.metrics in portable SQL, for the in-database
     rpt_risk_backtest and rpt_risk_model_comparison of engines without Python
     models. ROC AUC counts ties as half (as scikit-learn), PR AUC is average
@@ -30,7 +30,8 @@ labelled as (
     select
         rule_scores.learner_week_id,
         rule_scores.course_week_number,
-        rule_scores.rule_based_score as risk_score,
+        rule_scores.starter_score,
+        rule_scores.rule_based_score,
         case when features.is_dropout then 1 else 0 end as dropped_out,
         -- A cohort: the courses that started in the same month.
         case
@@ -53,95 +54,86 @@ labelled as (
 
 ),
 
+-- The scores evaluated: starter, the starter score where it is known (where
+-- it is served); rule_based, the rule-based score on every week (the
+-- baseline); rule_based_served, the rule-based score where it is served.
+scored as (
+
+    select
+        'starter' as score_name,
+        learner_week_id,
+        course_week_number,
+        cohort_name,
+        starter_score as risk_score,
+        dropped_out
+    from labelled
+    where starter_score is not null
+    union all
+    select
+        'rule_based' as score_name,
+        learner_week_id,
+        course_week_number,
+        cohort_name,
+        rule_based_score as risk_score,
+        dropped_out
+    from labelled
+    union all
+    select
+        'rule_based_served' as score_name,
+        learner_week_id,
+        course_week_number,
+        cohort_name,
+        rule_based_score as risk_score,
+        dropped_out
+    from labelled
+    where starter_score is null
+
+),
+
 -- Every learner-week counts in its cohort and in 'all', per week and (for
 -- 'all') over all weeks (course_week_number null).
 grouped as (
 
     select
+        score_name,
         cohort_name,
         course_week_number,
         learner_week_id,
         risk_score,
         dropped_out
-    from labelled
+    from scored
     union all
     select
+        score_name,
         'all' as cohort_name,
         course_week_number,
         learner_week_id,
         risk_score,
         dropped_out
-    from labelled
+    from scored
     union all
     select
+        score_name,
         'all' as cohort_name,
         null as course_week_number,
         learner_week_id,
         risk_score,
         dropped_out
-    from labelled
+    from scored
 
 ),
 
-score_levels as (
-
-    select
-        cohort_name,
-        course_week_number,
-        risk_score,
-        count(*) as learners_at,
-        sum(dropped_out) as dropouts_at
-
-    from grouped
-    group by cohort_name, course_week_number, risk_score
-
-),
-
-cumulated as (
-
-    select
-        *,
-        sum(dropouts_at) over (
-            partition by cohort_name, course_week_number
-            order by risk_score desc
-            rows between unbounded preceding and current row
-        ) as dropouts_at_or_above,
-        sum(learners_at) over (
-            partition by cohort_name, course_week_number
-            order by risk_score desc
-            rows between unbounded preceding and current row
-        ) as learners_at_or_above
-
-    from score_levels
-
-),
-
-curves as (
-
-    select
-        cohort_name,
-        course_week_number,
-        -- Pairs of a non-dropout and a dropout scored higher (ties: half).
-        sum(
-            (learners_at - dropouts_at) * (dropouts_at_or_above - dropouts_at + 0.5 * dropouts_at)
-        ) as ranked_pairs,
-        -- Precision at each score, weighted by the recall it adds.
-        sum(1.0 * dropouts_at * dropouts_at_or_above / learners_at_or_above) as precision_sum
-
-    from cumulated
-    group by cohort_name, course_week_number
-
-),
+{{ ranking_curves('grouped', ['score_name', 'cohort_name', 'course_week_number']) }},
 
 ranked as (
 
     select
         *,
         row_number() over (
-            partition by cohort_name, course_week_number
+            partition by score_name, cohort_name, course_week_number
             order by risk_score desc, learner_week_id asc
         ) as risk_rank,
-        count(*) over (partition by cohort_name, course_week_number) as group_learners
+        count(*) over (partition by score_name, cohort_name, course_week_number) as group_learners
 
     from grouped
 
@@ -150,19 +142,21 @@ ranked as (
 top_decile as (
 
     select
+        score_name,
         cohort_name,
         course_week_number,
         avg(cast(dropped_out as {{ type_double() }})) as top_decile_precision
 
     from ranked
     where risk_rank <= ceiling(0.1 * group_learners)
-    group by cohort_name, course_week_number
+    group by score_name, cohort_name, course_week_number
 
 ),
 
 plain as (
 
     select
+        score_name,
         cohort_name,
         course_week_number,
         count(*) as learner_courses,
@@ -175,7 +169,7 @@ plain as (
         avg(risk_score) as mean_score
 
     from grouped
-    group by cohort_name, course_week_number
+    group by score_name, cohort_name, course_week_number
 
 ),
 
@@ -184,11 +178,14 @@ final as (
     select
         ---------- ids
         {{ dbt.concat([
+            'plain.score_name',
+            "'-'",
             'plain.cohort_name',
             "'-'",
             "coalesce(" ~ dbt.safe_cast('plain.course_week_number', dbt.type_string()) ~ ", 'all')",
         ]) }} as rule_backtest_row_id,
         ---------- strings
+        plain.score_name,
         plain.cohort_name,
         ---------- numerics
         cast(plain.course_week_number as integer) as course_week_number,
@@ -223,11 +220,13 @@ final as (
     from plain
     inner join curves
         on
-            plain.cohort_name = curves.cohort_name
+            plain.score_name = curves.score_name
+            and plain.cohort_name = curves.cohort_name
             and coalesce(plain.course_week_number, 0) = coalesce(curves.course_week_number, 0)
     inner join top_decile
         on
-            plain.cohort_name = top_decile.cohort_name
+            plain.score_name = top_decile.score_name
+            and plain.cohort_name = top_decile.cohort_name
             and coalesce(plain.course_week_number, 0) = coalesce(top_decile.course_week_number, 0)
 
 )

@@ -1,7 +1,8 @@
-{#- The documented rule-based risk score, band, segment and reasons in SQL, for
-    engines without Python models (the fct_learner_risk_scores fallback) and
-    as the in-database twin of python_scripts/moodle_analytics/risk/rules.py,
-    which the tests hold it equal to. -#}
+{#- The risk score served on engines without Python models (the starter
+    score, or the documented rule-based score where a course week is too
+    small to rank), with its band, segment and reasons: the in-database twin
+    of python_scripts/moodle_analytics/risk/rules.py, which the tests hold it
+    equal to, and what in_database/fct_learner_risk_scores.sql serves. -#}
 {%- set high = var('risk_band_thresholds')['high'] %}
 {%- set medium = var('risk_band_thresholds')['medium'] %}
 {%- set pass_share = var('default_pass_share') %}
@@ -15,7 +16,31 @@ features as (
 
 ),
 
-scored as (
+starter_scores as (
+
+    select * from {{ ref('int_risk_starter_scores') }}
+
+),
+
+with_starter as (
+
+    select
+        features.*,
+        starter_scores.starter_score,
+        starter_scores.active_weeks_so_far,
+        starter_scores.course_median_days_since_last_activity,
+        starter_scores.course_median_events_so_far,
+        starter_scores.active_week_share,
+        starter_scores.course_median_active_week_share,
+        starter_scores.course_median_submissions
+
+    from features
+    inner join starter_scores
+        on features.learner_week_id = starter_scores.learner_week_id
+
+),
+
+rule_scored as (
 
     select
         *,
@@ -35,7 +60,19 @@ scored as (
         ) / 10000 as rule_based_score,
         max(course_week_number) over (partition by learner_course_id) as latest_week_number
 
-    from features
+    from with_starter
+
+),
+
+-- The starter score wherever the course week has enough learners to rank.
+scored as (
+
+    select
+        *,
+        coalesce(starter_score, rule_based_score) as dropout_probability,
+        case when starter_score is null then 'rule_based' else 'starter' end as score_method
+
+    from rule_scored
 
 ),
 
@@ -44,8 +81,8 @@ banded as (
     select
         *,
         case
-            when rule_based_score >= {{ high }} then 'high'
-            when rule_based_score >= {{ medium }} then 'medium'
+            when dropout_probability >= {{ high }} then 'high'
+            when dropout_probability >= {{ medium }} then 'medium'
             else 'low'
         end as risk_band
 
@@ -99,20 +136,37 @@ candidates as (
 
     union all
 
+    -- Inactivity judged against the course's median learner that week.
     select
         learner_week_id,
         2 as reason_order,
         case
-            when days_since_last_activity >= 21 then 1.0
-            else cast(days_since_last_activity as {{ double }}) / 21
+            when days_since_last_activity - coalesce(course_median_days_since_last_activity, 0) >= 21 then 1.0
+            else
+                (days_since_last_activity - coalesce(course_median_days_since_last_activity, 0))
+                / cast(21 as {{ double }})
         end as severity,
         {{ dbt.concat([
             "'no activity for '",
             dbt.safe_cast('days_since_last_activity', dbt.type_string()),
             "' days'",
+            "case when course_median_days_since_last_activity is null then '' "
+            ~ "when floor(course_median_days_since_last_activity + 0.5) = 0 "
+            ~ "then ' while the course median learner was active today' else "
+            ~ dbt.concat([
+                "' while the course median learner was active '",
+                dbt.safe_cast('cast(floor(course_median_days_since_last_activity + 0.5) as integer)', dbt.type_string()),
+                "case when floor(course_median_days_since_last_activity + 0.5) = 1 then ' day ago' else ' days ago' end",
+            ]) ~ " end",
         ]) }} as reason_text
     from segmented
-    where has_been_active and days_since_last_activity >= 7
+    where
+        has_been_active
+        and days_since_last_activity >= 7
+        and (
+            course_median_days_since_last_activity is null
+            or days_since_last_activity - course_median_days_since_last_activity >= 7
+        )
 
     union all
 
@@ -268,6 +322,57 @@ candidates as (
     from segmented
     where forum_posts_so_far = 0 and course_median_forum_posts >= 2
 
+    union all
+
+    select
+        learner_week_id,
+        11 as reason_order,
+        0.8 * (course_median_active_week_share - active_week_share) as severity,
+        {{ dbt.concat([
+            "'active in '",
+            dbt.safe_cast('active_weeks_so_far', dbt.type_string()),
+            "' of '",
+            dbt.safe_cast('weeks_followed', dbt.type_string()),
+            "' weeks so far ('",
+            dbt.safe_cast('cast(floor(active_week_share * 100 + 0.5) as integer)', dbt.type_string()),
+            "'%) against a course median of '",
+            dbt.safe_cast('cast(floor(course_median_active_week_share * 100 + 0.5) as integer)', dbt.type_string()),
+            "'%'",
+        ]) }} as reason_text
+    from segmented
+    where weeks_followed >= 3 and active_week_share <= course_median_active_week_share - 0.25
+
+    union all
+
+    select
+        learner_week_id,
+        12 as reason_order,
+        0.6 * (1 - events_so_far / course_median_events_so_far) as severity,
+        {{ dbt.concat([
+            dbt.safe_cast('events_so_far', dbt.type_string()),
+            "case when events_so_far = 1 then ' event' else ' events' end",
+            "' so far against a course median of '",
+            dbt.safe_cast('cast(floor(course_median_events_so_far + 0.5) as integer)', dbt.type_string()),
+        ]) }} as reason_text
+    from segmented
+    where events_so_far_percentile <= 0.25 and events_so_far < course_median_events_so_far
+
+    union all
+
+    -- Where due dates are known, the due activities not handed in say more.
+    select
+        learner_week_id,
+        13 as reason_order,
+        0.6 * (1 - submissions_so_far / course_median_submissions) as severity,
+        {{ dbt.concat([
+            dbt.safe_cast('submissions_so_far', dbt.type_string()),
+            "case when submissions_so_far = 1 then ' assignment' else ' assignments' end",
+            "' handed in so far against a course median of '",
+            dbt.safe_cast('cast(floor(course_median_submissions + 0.5) as integer)', dbt.type_string()),
+        ]) }} as reason_text
+    from segmented
+    where coalesce(deadlines_due, 0) = 0 and submissions_so_far <= course_median_submissions - 1
+
 ),
 
 ranked_reasons as (
@@ -309,6 +414,7 @@ final as (
         ---------- strings
         segmented.risk_band,
         segmented.segment,
+        segmented.score_method,
         -- A learner at risk without any reason gets the recent activity as one.
         case
             when top_reasons.reason_1 is null and segmented.risk_band in ('high', 'medium')
@@ -332,6 +438,8 @@ final as (
         top_reasons.reason_3,
         ---------- numerics
         segmented.course_week_number,
+        cast(segmented.dropout_probability as {{ double }}) as dropout_probability,
+        cast(segmented.starter_score as {{ double }}) as starter_score,
         cast(segmented.rule_based_score as {{ double }}) as rule_based_score,
         ---------- booleans
         segmented.course_week_number = segmented.latest_week_number as is_latest_week,

@@ -17,7 +17,8 @@ def model(dbt, session):
     features = dbt.ref("int_risk_features").df()
     newest = (
         dbt.ref("fct_learner_risk_scores")
-        .filter("score_method = 'model'")
+        # The starter score kept by a comparison carries that fit's history too.
+        .filter("model_trained_until_at is not null")
         .order("model_trained_until_at desc, model_name")
         .limit(1)
         .project("model_name, model_trained_until_at")

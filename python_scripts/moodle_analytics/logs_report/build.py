@@ -7,7 +7,7 @@ the warehouse's incremental models may hold another site's rows (the demo's,
 or an earlier import whose log ids overlap these). Then it reports the
 learners and learner-weeks of each course, each course's status, and how
 risk was scored: by a model trained on the courses whose outcome is known
-(a past term downloaded with the running one), or by the rule-based score
+(a past term downloaded with the running one), or by the starter score
 when there is too little labelled history (one term), with dbt's message.
 It also says what became of every log row (used, excluded and quarantined, by
 reason and, for quarantine, by course) and names the events of the source the
@@ -236,6 +236,9 @@ def risk_report(connection: duckdb.DuckDBPyConnection) -> list[str]:
     for method, model, count, trained_on in rows:
         if method == "model":
             parts.append(f"{count} by {model} trained on {trained_on} past learner-courses")
+        elif method == "starter":
+            calibrated = f" calibrated on {trained_on} past learner-courses" if trained_on else ""
+            parts.append(f"{count} by the starter score{calibrated}")
         else:
             parts.append(f"{count} by the rule-based score")
     return ["risk scores of the latest week of each learner-course: " + "; ".join(parts)]

@@ -116,19 +116,43 @@ def backtest_table(
     return typed(table, BACKTEST_COLUMNS)
 
 
-def plot_auc_by_week(
-    backtest: pd.DataFrame, path: Path, title: str = "Risk score backtest"
-) -> Path:
-    """A PNG of ROC AUC by course week: all cohorts per score method, and each
-    cohort's model scores as thin lines."""
+def auc_figure():
+    """A figure and axes for ROC AUC by course week (drawn off-screen)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
+    return pyplot.subplots(figsize=(8, 4.5), dpi=110)
+
+
+def save_auc_figure(figure, axes, path: Path, title: str) -> Path:
+    """The AUC axes finished the same way for every plot, written as a PNG."""
+    from matplotlib import pyplot
+    from matplotlib.ticker import MaxNLocator
+
+    axes.axhline(0.5, color="grey", linewidth=0.5, linestyle=":")
+    axes.set_ylim(0.4, 1.01)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("course week the score is as of")
+    axes.set_ylabel("ROC AUC against the outcome")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, loc="lower right")
+    figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure, axes = pyplot.subplots(figsize=(8, 4.5), dpi=110)
+    figure.savefig(path)
+    pyplot.close(figure)
+    return path
+
+
+def plot_auc_by_week(
+    backtest: pd.DataFrame, path: Path, title: str = "Risk score backtest"
+) -> Path:
+    """A PNG of ROC AUC by course week: all cohorts per score method, and each
+    cohort's model scores as thin lines."""
+    figure, axes = auc_figure()
     cohorts = backtest[
         (backtest["cohort_name"] != ALL_COHORTS) & (backtest["score_method"] == "model")
     ]
@@ -149,14 +173,4 @@ def plot_auc_by_week(
             linewidth=2,
             label=f"all cohorts ({method})",
         )
-    axes.axhline(0.5, color="grey", linewidth=0.5, linestyle=":")
-    axes.set_ylim(0.4, 1.01)
-    axes.set_xlabel("course week")
-    axes.set_ylabel("ROC AUC against the outcome")
-    axes.set_title(title)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7, loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path)
-    pyplot.close(figure)
-    return path
+    return save_auc_figure(figure, axes, path, title)

@@ -1,6 +1,7 @@
 """The feature matrix: which columns of int_risk_features a model may see.
 
-The model sees only the columns listed in FEATURE_COLUMNS, all known at the
+The model sees only the columns listed in FEATURE_COLUMNS and the starter
+score's columns computed from them (starter.MODEL_COLUMNS), all known at the
 end of the learner's week. The labels (LABEL_COLUMNS) live in the same table
 for training and evaluation and never reach a model's input.
 """
@@ -84,15 +85,15 @@ def in_stable_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values("learner_week_id", kind="stable").reset_index(drop=True)
 
 
-def feature_matrix(frame: pd.DataFrame) -> np.ndarray:
-    """The model input: FEATURE_COLUMNS as floats (booleans 0/1, unknown as NaN)."""
-    require_columns(frame, FEATURE_COLUMNS, "the features table")
+def feature_matrix(frame: pd.DataFrame, names: tuple[str, ...] = FEATURE_COLUMNS) -> np.ndarray:
+    """The model input: these columns as floats (booleans 0/1, unknown as NaN)."""
+    require_columns(frame, names, "the features table")
     columns = []
-    for name in FEATURE_COLUMNS:
+    for name in names:
         values = pd.to_numeric(frame[name].astype("float64"), errors="raise")
         columns.append(values.to_numpy(dtype="float64", na_value=np.nan))
     if not columns or not len(frame):
-        return np.empty((len(frame), len(FEATURE_COLUMNS)), dtype="float64")
+        return np.empty((len(frame), len(names)), dtype="float64")
     return np.column_stack(columns)
 
 

@@ -4,7 +4,8 @@ The same rules are written in SQL in models/intermediate/features/
 int_risk_rule_scores.sql (the in-database fallback for engines without
 Python models); tests check that both give the same results.
 
-Rule-based score (0..1, used while there is too little labelled history):
+Rule-based score (0..1; a baseline, and the score of learners whose course
+week has too few learners for the starter score to rank them):
     0.40 * min(days since last activity, 21) / 21
   + 0.25 * share of due activities not handed in (0 when nothing was due)
   + 0.20 * (1 - percentile of events in the last 14 days in the course week;
@@ -26,6 +27,9 @@ Segment:
 Reasons: the candidates below whose condition holds, by severity (ties in
 the listed order), at most three; a learner in the high or medium band
 without any gets the recent activity against the course as the reason.
+Inactivity is judged against the course's own week: "no activity for N
+days" holds from 7 days on and, where the cohort has a median, only when
+that is at least 7 days more than the median learner's.
 """
 
 from __future__ import annotations
@@ -75,6 +79,17 @@ REASON_COLUMNS = (
     "days_to_first_activity",
     "forum_posts_so_far",
     "course_median_forum_posts",
+    # From the starter score's columns (starter.starter_columns).
+    "course_median_days_since_last_activity",
+    "weeks_followed",
+    "active_weeks_so_far",
+    "active_week_share",
+    "course_median_active_week_share",
+    "events_so_far",
+    "events_so_far_percentile",
+    "course_median_events_so_far",
+    "submissions_so_far",
+    "course_median_submissions",
 )
 
 REASONS_PER_LEARNER = 3
@@ -241,6 +256,58 @@ def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]
             + "%"
         )
 
+    def inactivity_text(rows: np.ndarray) -> pd.Series:
+        medians = values("course_median_days_since_last_activity", rows)
+        days_ago = _whole(np.nan_to_num(medians))
+        ago = np.where(
+            days_ago == 0,
+            "today",
+            _integers(days_ago) + " " + _plural(days_ago, "day") + " ago",
+        )
+        while_text = np.where(
+            np.isnan(medians), "", " while the course median learner was active " + ago
+        )
+        return (
+            "no activity for "
+            + _integers(values("days_since_last_activity", rows))
+            + " days"
+            + while_text
+        )
+
+    def versus_median(
+        column: str, median: str, unit: str, plural: str, ending: str
+    ) -> Callable[[np.ndarray], pd.Series]:
+        def text(rows: np.ndarray) -> pd.Series:
+            counts = values(column, rows)
+            return (
+                _integers(counts)
+                + " "
+                + _plural(counts, unit, plural)
+                + ending
+                + " against a course median of "
+                + _integers(_whole(values(median, rows)))
+            )
+
+        return text
+
+    def regularity_text(rows: np.ndarray) -> pd.Series:
+        return (
+            "active in "
+            + _integers(values("active_weeks_so_far", rows))
+            + " of "
+            + _integers(values("weeks_followed", rows))
+            + " weeks so far ("
+            + _percents(values("active_week_share", rows))
+            + "%) against a course median of "
+            + _percents(values("course_median_active_week_share", rows))
+            + "%"
+        )
+
+    inactive = col["days_since_last_activity"]
+    inactive_median = col["course_median_days_since_last_activity"]
+    regularity, regularity_median = col["active_week_share"], col["course_median_active_week_share"]
+    so_far, so_far_median = col["events_so_far"], col["course_median_events_so_far"]
+    handed_in, handed_in_median = col["submissions_so_far"], col["course_median_submissions"]
     quiz = col["quiz_average_so_far"]
     quiz_reference = col["course_median_quiz_average"].fillna(pass_share)
     quiz_gap = np.maximum(quiz_reference - quiz, pass_share - quiz)
@@ -256,9 +323,9 @@ def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]
             figure_text("days_since_expected_start", "no activity yet, ", " days after the start"),
         ),
         _candidate(
-            active & (col["days_since_last_activity"] >= 7),
-            (col["days_since_last_activity"] / 21).clip(upper=1),
-            figure_text("days_since_last_activity", "no activity for ", " days"),
+            active & (inactive >= 7) & (inactive_median.isna() | (inactive - inactive_median >= 7)),
+            ((inactive - inactive_median.fillna(0)) / 21).clip(upper=1),
+            inactivity_text,
         ),
         _candidate(
             col["deadlines_missing"] >= 1,
@@ -304,6 +371,30 @@ def _candidates(frame: pd.DataFrame, settings: RiskSettings) -> list[_Candidate]
             lambda rows: (
                 "no forum posts against a course median of "
                 + _integers(_whole(values("course_median_forum_posts", rows)))
+            ),
+        ),
+        _candidate(
+            (col["weeks_followed"] >= 3) & (regularity <= regularity_median - 0.25),
+            0.8 * (regularity_median - regularity),
+            regularity_text,
+        ),
+        _candidate(
+            (col["events_so_far_percentile"] <= 0.25) & (so_far < so_far_median),
+            0.6 * (1 - so_far / so_far_median),
+            versus_median(
+                "events_so_far", "course_median_events_so_far", "event", "events", " so far"
+            ),
+        ),
+        # Where due dates are known, the due activities not handed in say more.
+        _candidate(
+            (col["deadlines_due"].fillna(0) == 0) & (handed_in <= handed_in_median - 1),
+            0.6 * (1 - handed_in / handed_in_median),
+            versus_median(
+                "submissions_so_far",
+                "course_median_submissions",
+                "assignment",
+                "assignments",
+                " handed in so far",
             ),
         ),
     ]

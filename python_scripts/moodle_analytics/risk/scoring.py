@@ -6,11 +6,16 @@ strictly before that moment and before the learner-course's own end: never on
 the future, never on its own outcome. A model is fitted once the history is
 large enough and refitted whenever it has grown by refit_growth; each row
 takes the latest fit its own history allows. Where the history is too small,
-the documented rule-based score is used and score_method says so.
+or where no model did better than it on the site's own history, the starter
+score serves (starter.py), calibrated on that history when it holds enough
+learner-courses of each class; the rule-based score only where a cohort is
+too small to rank. score_method says which.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,11 +37,21 @@ from moodle_analytics.risk.features import (
 from moodle_analytics.risk.metrics import metrics_by_week
 from moodle_analytics.risk.model_store import ModelStore
 from moodle_analytics.risk.settings import RiskSettings
+from moodle_analytics.risk.starter import (
+    STARTER_INPUT_COLUMNS,
+    StarterCalibration,
+    describe,
+    fit_calibration,
+    shipped_calibration,
+    with_starter_columns,
+)
 from moodle_analytics.risk.validation import (
     FittedRiskModel,
     NotEnoughHistoryError,
     fit_risk_model,
 )
+
+STARTER = "starter"
 
 SCORE_COLUMNS = {
     # name: pandas dtype, in the order of _ml__models.yml (which has the SQL types)
@@ -53,6 +68,7 @@ SCORE_COLUMNS = {
     "model_name": "object",
     "course_week_number": "int32",
     "dropout_probability": "float64",
+    "starter_score": "float64",
     "rule_based_score": "float64",
     "training_learner_courses": "Int32",
     "is_latest_week": "bool",
@@ -223,25 +239,91 @@ def fitted_risk_models(
         return list(pool.map(fitted_or_why, sizes))
 
 
-def score_learner_weeks(
-    features: pd.DataFrame,
-    settings: RiskSettings,
-    log: Callable[[str], None] = print,
-    store: ModelStore | None = None,
-) -> ScoringRun:
-    """fct_learner_risk_scores: one row per learner-week of int_risk_features."""
-    require_columns(
-        features,
-        (*ID_COLUMNS, *FEATURE_COLUMNS, *CONTEXT_COLUMNS, *LABEL_COLUMNS),
-        "int_risk_features",
-    )
-    require_columns(features, ("course_weeks", "is_complete_week"), "int_risk_features")
-    features = in_stable_order(features)
-    refits = plan(features, settings)
+@dataclass
+class ServedScores:
+    """Per row: the probability served, how, and from what history."""
+
+    probability: np.ndarray
+    method: np.ndarray
+    model_name: np.ndarray
+    training_size: pd.arrays.IntegerArray
+    trained_until: np.ndarray
+
+    @classmethod
+    def empty(cls, rows: int) -> ServedScores:
+        return cls(
+            probability=np.full(rows, np.nan),
+            method=np.full(rows, None, dtype=object),
+            model_name=np.full(rows, None, dtype=object),
+            training_size=pd.array([pd.NA] * rows, dtype="Int32"),
+            trained_until=np.full(rows, np.datetime64("NaT"), dtype="datetime64[us]"),
+        )
+
+    def take(self, rows: np.ndarray, probability, method: str, name: str, size, until) -> None:
+        self.probability[rows] = probability
+        self.method[rows] = method
+        self.model_name[rows] = name
+        self.training_size[rows] = pd.NA if size is None else size
+        self.trained_until[rows] = (
+            np.datetime64("NaT") if until is None else np.datetime64(until, "us")
+        )
+
+
+def plan_calibrations(refits: RefitPlan, settings: RiskSettings) -> np.ndarray:
+    """History sizes at which the starter is calibrated on the site for rows
+    before the first model: enough of each class, then each growth step."""
+
+    def usable(size: int) -> bool:
+        history = refits.history_of_prefix(size)
+        return min(history.dropouts, history.non_dropouts) >= settings.min_training_per_class
+
+    first_fit = refits.fit_sizes[0] if len(refits.fit_sizes) else np.inf
+    before_models = refits.pool_sizes[refits.pool_sizes < first_fit]
+    return plan_refits(before_models, usable, settings.refit_growth)
+
+
+def calibrated_starter(
+    features: pd.DataFrame, refits: RefitPlan, settings: RiskSettings
+) -> tuple[np.ndarray, list[tuple[np.ndarray, StarterCalibration]]]:
+    """The starter probability of every row, and the calibrations used with
+    their rows. A row takes the calibration fitted on the history its model
+    fit used (or, before any model, on the latest calibration size its own
+    history allows); without enough history, the shipped calibration."""
+    limit = settings.max_training_learner_courses
+    fit_of_row = refits.fit_of_row()
+    # The history size each row's starter is calibrated on (0: the shipped calibration).
+    sizes_before_models = np.concatenate([[0], plan_calibrations(refits, settings)])
+    before_models = np.searchsorted(sizes_before_models, refits.pool_sizes, side="right") - 1
+    with_model = np.concatenate([[0], refits.fit_sizes])[fit_of_row + 1]
+    size_of_row = np.where(fit_of_row >= 0, with_model, sizes_before_models[before_models])
     probability = np.full(len(features), np.nan)
-    model_name = np.full(len(features), None, dtype=object)
-    training_size = pd.array([pd.NA] * len(features), dtype="Int32")
-    trained_until = np.full(len(features), np.datetime64("NaT"), dtype="datetime64[us]")
+    used = []
+    for size in np.unique(size_of_row):
+        rows = np.flatnonzero(size_of_row == size)
+        calibration = shipped_calibration(settings)
+        if size > 0:
+            training = refits.training_rows(features, int(size), limit)
+            labels = training["is_dropout"].astype(float)
+            with contextlib.suppress(ValueError):  # one class only: keep the shipped one
+                calibration = dataclasses.replace(
+                    fit_calibration(training["starter_raw_score"], labels),
+                    learner_courses=training["learner_course_id"].nunique(),
+                    trained_until=pd.Timestamp(training["outcome_known_at"].max()),
+                )
+        probability[rows] = calibration.probability(features["starter_raw_score"].iloc[rows])
+        used.append((rows, calibration))
+    return probability, used
+
+
+def served_by_models(
+    features: pd.DataFrame,
+    refits: RefitPlan,
+    settings: RiskSettings,
+    store: ModelStore | None,
+    served: ServedScores,
+) -> tuple[list[FittedRiskModel], list[str]]:
+    """Rows whose history allows a model, scored by it unless its comparison
+    kept the starter score (served later with the starter's rows)."""
     fits: list[FittedRiskModel] = []
     messages: list[str] = []
     fit_of_row = refits.fit_of_row()
@@ -258,34 +340,95 @@ def score_learner_weeks(
             continue
         fitted, was_stored = outcome
         fits.append(fitted)
-        probability[rows] = fitted.predict(features.iloc[rows])
-        model_name[rows] = fitted.name
-        training_size[rows] = fitted.learner_courses
-        trained_until[rows] = np.datetime64(fitted.trained_until, "us")
         how = "from the model store" if was_stored else f"fitted in {fitted.fit_seconds:.1f} s"
+        if fitted.name == STARTER:
+            messages.append(
+                f"the starter score kept for {len(rows):,} learner-weeks: no model did better "
+                f"on {fitted.learner_courses:,} learner-courses ({how})"
+            )
+            continue
+        served.take(
+            rows,
+            fitted.predict(features.iloc[rows]),
+            "model",
+            fitted.name,
+            fitted.learner_courses,
+            fitted.trained_until,
+        )
         messages.append(
             f"{fitted.name} trained on {fitted.learner_courses:,} learner-courses "
             f"(outcomes known by {fitted.trained_until:%Y-%m-%d}), {how}, scored "
             f"{len(rows):,} learner-weeks"
         )
+    return fits, messages
 
-    rule_score = rules.rule_based_score(features)
-    by_rule = np.isnan(probability)
-    if by_rule.any():
-        shortfall = refits.history().shortfall(settings)
-        why = (
-            f"too little labelled history: {shortfall}"
-            if shortfall
-            else "too little labelled history before those weeks"
+
+def served_by_starter_or_rule(
+    features: pd.DataFrame,
+    refits: RefitPlan,
+    settings: RiskSettings,
+    served: ServedScores,
+    rule_score: pd.Series,
+) -> list[str]:
+    """The starter score for rows no model scored (calibrated on the site's
+    history when it allows), the rule-based score where the starter has
+    nothing to compare with (a cohort too small)."""
+    messages = []
+    starter_probability, calibrations = calibrated_starter(features, refits, settings)
+    open_rows = np.isnan(served.probability)
+    for rows, calibration in calibrations:
+        rows = rows[open_rows[rows] & ~np.isnan(starter_probability[rows])]
+        if not len(rows):
+            continue
+        served.take(
+            rows,
+            starter_probability[rows],
+            STARTER,
+            STARTER,
+            calibration.learner_courses,
+            calibration.trained_until,
         )
+        messages.append(f"{describe(calibration)}, for {len(rows):,} learner-weeks")
+    by_rule = np.flatnonzero(np.isnan(served.probability))
+    if len(by_rule):
+        served.take(by_rule, rule_score.to_numpy()[by_rule], "rule_based", "rule_based", None, None)
         messages.append(
-            f"rule-based score for {int(by_rule.sum()):,} of {len(features):,} "
-            f"learner-weeks ({why})"
+            f"rule-based score for {len(by_rule):,} of {len(features):,} learner-weeks "
+            f"(cohorts of fewer than {settings.min_cohort_size} learners: "
+            "risk_min_cohort_size)"
         )
-    probability = np.where(by_rule, rule_score.to_numpy(), probability)
+    if open_rows.any() and not len(refits.fit_sizes):
+        shortfall = refits.history().shortfall(settings)
+        messages.append(f"no model yet: too little labelled history: {shortfall}")
+    return messages
+
+
+def score_learner_weeks(
+    features: pd.DataFrame,
+    settings: RiskSettings,
+    log: Callable[[str], None] = print,
+    store: ModelStore | None = None,
+) -> ScoringRun:
+    """fct_learner_risk_scores: one row per learner-week of int_risk_features."""
+    require_columns(
+        features,
+        (*ID_COLUMNS, *FEATURE_COLUMNS, *CONTEXT_COLUMNS, *LABEL_COLUMNS, *STARTER_INPUT_COLUMNS),
+        "int_risk_features",
+    )
+    require_columns(features, ("course_weeks", "is_complete_week"), "int_risk_features")
+    features = with_starter_columns(in_stable_order(features), settings.min_cohort_size)
+    refits = plan(features, settings)
+    served = ServedScores.empty(len(features))
+    fits, messages = served_by_models(features, refits, settings, store, served)
+    rule_score = rules.rule_based_score(features)
+    messages += served_by_starter_or_rule(features, refits, settings, served, rule_score)
 
     scores = features[[*ID_COLUMNS, "course_week_number"]].copy()
-    scores["dropout_probability"] = probability
+    scores["dropout_probability"] = served.probability
+    # The shipped calibration for every row: one scale across courses and sites.
+    scores["starter_score"] = shipped_calibration(settings).probability(
+        features["starter_raw_score"]
+    )
     scores["rule_based_score"] = rule_score.to_numpy()
     bands = rules.risk_band(scores["dropout_probability"], settings)
     scores["risk_band"] = bands.to_numpy()
@@ -293,14 +436,14 @@ def score_learner_weeks(
     reason_columns = rules.reasons(features, bands, settings)
     for column in reason_columns.columns:
         scores[column] = reason_columns[column].to_numpy()
-    scores["score_method"] = np.where(by_rule, "rule_based", "model")
-    scores["model_name"] = np.where(by_rule, "rule_based", model_name)
-    scores["training_learner_courses"] = training_size
+    scores["score_method"] = served.method
+    scores["model_name"] = served.model_name
+    scores["training_learner_courses"] = served.training_size
     latest = features.groupby("learner_course_id")["course_week_number"].transform("max")
     scores["is_latest_week"] = (features["course_week_number"] == latest).to_numpy()
     scores["is_complete_week"] = features["is_complete_week"].astype(bool).to_numpy()
     scores["observed_at"] = pd.to_datetime(features["observed_at"]).to_numpy()
-    scores["model_trained_until_at"] = trained_until
+    scores["model_trained_until_at"] = served.trained_until
     for message in messages:
         log(f"risk scores: {message}")
     return ScoringRun(scores=typed(scores, SCORE_COLUMNS), fits=fits, messages=messages)
@@ -357,16 +500,16 @@ def model_comparison_table(
     store: ModelStore | None = None,
 ) -> pd.DataFrame:
     """rpt_risk_model_comparison: each model's cross-validated metrics per course
-    week on the labelled history of the model scoring the newest weeks, the
-    rule-based score as a baseline, and
-    which model was chosen and why (or why none could be)."""
+    week on the labelled history of the model scoring the newest weeks (the
+    starter score among them), the rule-based score as a baseline, and which
+    was chosen and why (or why no model could be fitted)."""
     require_columns(
         features,
-        (*ID_COLUMNS, *FEATURE_COLUMNS, *CONTEXT_COLUMNS, *LABEL_COLUMNS),
+        (*ID_COLUMNS, *FEATURE_COLUMNS, *CONTEXT_COLUMNS, *LABEL_COLUMNS, *STARTER_INPUT_COLUMNS),
         "int_risk_features",
     )
     require_columns(features, ("course_weeks",), "int_risk_features")
-    features = in_stable_order(features)
+    features = with_starter_columns(in_stable_order(features), settings.min_cohort_size)
     rows, history = current_history(features, settings)
     labelled = rows.assign(
         rule_based_score=rules.rule_based_score(rows).to_numpy(),
@@ -385,18 +528,8 @@ def model_comparison_table(
         except NotEnoughHistoryError as problem:
             shortfall = str(problem)
     if comparison is None:
-        reason = (
-            f"No model yet: too little labelled history ({shortfall}). Risk scores use the "
-            "documented rule-based score (score_method rule_based) until there is more."
-        )
-        log(f"risk model comparison: {reason}")
-        table = baseline.assign(
-            mean_early_roc_auc=np.nan,
-            is_chosen=True,
-            choice_reason=reason,
-            cv_folds=pd.NA,
-            fit_seconds=np.nan,
-        )
+        table = without_model(labelled, baseline, shortfall, settings)
+        log(f"risk model comparison: {table['choice_reason'].iloc[0]}")
     else:
         first, last = comparison.early_weeks
         early = baseline[baseline["course_week_number"].between(first, last)]
@@ -420,6 +553,38 @@ def model_comparison_table(
     return typed(table, COMPARISON_COLUMNS)
 
 
+def without_model(
+    labelled: pd.DataFrame, baseline: pd.DataFrame, shortfall: str | None, settings: RiskSettings
+) -> pd.DataFrame:
+    """The comparison rows when no model could be fitted: the starter score
+    (chosen) and the rule-based score, measured on whatever history there is."""
+    known = labelled[labelled["starter_raw_score"].notna()]
+    starter = metrics_by_week(
+        known.assign(
+            starter_probability=shipped_calibration(settings).probability(
+                known["starter_raw_score"]
+            )
+        ),
+        "starter_raw_score",
+        "starter_probability",
+    )
+    starter.insert(0, "model_name", STARTER)
+    reason = (
+        f"No model yet: too little labelled history ({shortfall}). Risk scores use the "
+        "starter score (score_method starter), which ranks each learner against the "
+        "course's other learners of the same week; the rule-based score only where a "
+        "course week has fewer learners than risk_min_cohort_size."
+    )
+    table = pd.concat([starter, baseline], ignore_index=True)
+    return table.assign(
+        mean_early_roc_auc=np.nan,
+        is_chosen=table["model_name"] == STARTER,
+        choice_reason=reason,
+        cv_folds=pd.NA,
+        fit_seconds=np.nan,
+    )
+
+
 class ChoiceMismatchError(RuntimeError):
     """The comparison chose another model than the one that scored the newest weeks."""
 
@@ -429,7 +594,7 @@ def check_chosen_model(comparison: pd.DataFrame, newest: tuple[str, object] | No
     newest weeks in fct_learner_risk_scores: newest is that model's name and
     trained-until moment (None when no week was scored by a model)."""
     chosen = comparison[comparison["is_chosen"].astype(bool)]
-    if chosen.empty or (chosen["model_name"] == "rule_based").all():
+    if chosen.empty or chosen["cv_folds"].isna().all():
         return  # no model could be fitted on today's history: nothing to match
     expected = (chosen["model_name"].iloc[0], pd.Timestamp(chosen["trained_until_at"].iloc[0]))
     found = None if newest is None else (newest[0], pd.Timestamp(newest[1]))

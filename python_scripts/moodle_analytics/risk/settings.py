@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-# Simplest first: on a tie the simpler model wins.
-MODEL_NAMES = ("logistic_regression", "decision_tree", "random_forest", "gradient_boosting")
+# Simplest first: on a tie the simpler model wins. The starter score learns
+# nothing but its calibration: a model replaces it only by doing better.
+MODEL_NAMES = (
+    "starter",
+    "logistic_regression",
+    "decision_tree",
+    "random_forest",
+    "gradient_boosting",
+)
 
 
 class SettingsError(ValueError):
@@ -19,7 +27,7 @@ class SettingsError(ValueError):
 class RiskSettings:
     # Peers in a course week needed for percentiles and course medians (SQL side).
     min_cohort_size: int = 5
-    # Labelled history a model needs; with less the rule-based score is used.
+    # Labelled history a model needs; with less the starter score is used.
     min_training_learner_courses: int = 100
     min_training_per_class: int = 20
     # A model learns from at most this many learner-courses, the most recently
@@ -36,6 +44,9 @@ class RiskSettings:
     random_seed: int = 42
     # Cross-validation fits run side by side on this many cores (0: all).
     fit_jobs: int = 0
+    # The starter score's shipped calibration (risk_starter_calibration).
+    starter_intercept: float = -0.1853
+    starter_slope: float = 2.939
 
     def __post_init__(self) -> None:
         checks = [
@@ -59,6 +70,12 @@ class RiskSettings:
                 "risk_band_thresholds need 0 < medium < high <= 1",
             ),
             (0 < self.pass_share < 1, "default_pass_share must lie between 0 and 1"),
+            (
+                math.isfinite(self.starter_intercept)
+                and math.isfinite(self.starter_slope)
+                and self.starter_slope > 0,
+                "risk_starter_calibration needs a finite intercept and a positive slope",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -74,6 +91,17 @@ class RiskSettings:
     def from_mapping(cls, values: Mapping[str, Any] | None) -> RiskSettings:
         """Settings from the dbt config `risk_settings` (rendered dbt variables)."""
         values = dict(values or {})
+        calibration = values.pop("risk_starter_calibration", None)
+        if calibration is not None:
+            if not isinstance(calibration, Mapping) or not {"intercept", "slope"} <= set(
+                calibration
+            ):
+                raise SettingsError(
+                    "risk_starter_calibration must be a mapping with intercept and slope, "
+                    f"e.g. {{intercept: -4.8, slope: 9.9}}; got {calibration!r}"
+                )
+            values["starter_intercept"] = calibration["intercept"]
+            values["starter_slope"] = calibration["slope"]
         thresholds = values.pop("risk_band_thresholds", None)
         if thresholds is not None:
             if not isinstance(thresholds, Mapping) or not {"high", "medium"} <= set(thresholds):

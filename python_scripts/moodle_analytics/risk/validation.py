@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from moodle_analytics.risk.features import feature_matrix, learner_courses, require_columns
 from moodle_analytics.risk.metrics import metrics_by_week
 from moodle_analytics.risk.settings import MODEL_NAMES, RiskSettings
+from moodle_analytics.risk.starter import MODEL_COLUMNS
 from moodle_analytics.risk.zoo import make_model
 
 # Models whose mean early-week ROC AUC is this close to the best count as tied.
@@ -195,7 +196,7 @@ def compare_models(rows: pd.DataFrame, settings: RiskSettings) -> ModelCompariso
     require_columns(rows, ("course_weeks", "course_week_number"), "the training rows")
     courses = learner_courses(rows)
     splits = grouped_folds(courses, settings.cv_folds, settings.random_seed)
-    features = feature_matrix(rows)
+    features = feature_matrix(rows, MODEL_COLUMNS)
     labels = rows["is_dropout"].astype(int).to_numpy()
     masks = fold_masks(rows["learner_course_id"].to_numpy(), splits)
     first, last = 1, midpoint_week(rows)
@@ -245,7 +246,7 @@ class FittedRiskModel:
         if not len(rows):
             return np.empty(0)
         with threadpool_limits(limits=1):
-            raw = self.estimator.predict_proba(feature_matrix(rows))[:, 1]
+            raw = self.estimator.predict_proba(feature_matrix(rows, MODEL_COLUMNS))[:, 1]
         return np.clip(self.calibrator.predict(raw), 0.0, 1.0)
 
 
@@ -257,7 +258,7 @@ def fit_risk_model(rows: pd.DataFrame, settings: RiskSettings) -> FittedRiskMode
     labels = rows["is_dropout"].astype(int).to_numpy()
     with threadpool_limits(limits=1):
         estimator = make_model(comparison.chosen, settings.random_seed).fit(
-            feature_matrix(rows), labels
+            feature_matrix(rows, MODEL_COLUMNS), labels
         )
     calibrator = fit_calibrator(comparison.out_of_fold[comparison.chosen], labels)
     return FittedRiskModel(

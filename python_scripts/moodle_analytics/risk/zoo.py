@@ -1,4 +1,9 @@
-"""The models compared: small, fast, and missing values handled the same way."""
+"""The models compared: small, fast, and missing values handled the same way.
+
+The starter score is one of them: it learns nothing (its ranking is fixed),
+so comparing it with the fitted models on the site's own history tells
+whether a model has learnt enough to replace it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from moodle_analytics.risk.settings import MODEL_NAMES
+from moodle_analytics.risk.starter import MODEL_COLUMNS
 
 
 class MedianImputer(TransformerMixin, BaseEstimator):
@@ -49,6 +55,27 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         return np.hstack([filled, unknown[:, self.flagged_columns_].astype(float)])
 
 
+class StarterRanking(ClassifierMixin, BaseEstimator):
+    """The starter score as a classifier's: the column starter_raw_score of
+    MODEL_COLUMNS through the logistic function, the cohort's mean (0) where
+    it is unknown (a cohort too small to compare with). Fitting only records
+    the classes: the calibration that follows every model maps it."""
+
+    def fit(self, features: np.ndarray, labels: np.ndarray) -> StarterRanking:
+        self.classes_ = np.unique(labels)
+        self.n_features_in_ = np.asarray(features).shape[1]
+        return self
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        raw = np.asarray(features, dtype=float)[:, MODEL_COLUMNS.index("starter_raw_score")]
+        score = 1 / (1 + np.exp(-np.nan_to_num(raw, nan=0.0)))
+        return np.column_stack([1 - score, score])
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        return (self.predict_proba(features)[:, 1] >= 0.5).astype(int)
+
+
 def _imputer() -> MedianImputer:
     return MedianImputer()
 
@@ -60,6 +87,8 @@ def _log_scale(values: np.ndarray) -> np.ndarray:
 
 def make_model(name: str, seed: int = 42) -> ClassifierMixin:
     """A fresh, unfitted model of the zoo by name."""
+    if name == "starter":
+        return StarterRanking()
     if name == "logistic_regression":
         return Pipeline(
             [

@@ -1,6 +1,8 @@
 {#- Engines without dbt Python models (dbt-postgres, dbt-spark) get the same
-    table from the documented rule-based score computed in the database, so
-    the models downstream work everywhere. DuckDB builds the Python model of
+    table from the starter score computed in the database (the rule-based
+    score where a course week is too small to rank), so the models
+    downstream work everywhere. No model is trained here, so the starter
+    score keeps its shipped calibration. DuckDB builds the Python model of
     the same name instead (see dbt_project.yml: exactly one is enabled). -#}
 {{ config(contract={'enforced': target.type != 'spark'}) }}
 
@@ -26,11 +28,12 @@ final as (
         cast(reason_1 as {{ dbt.type_string() }}) as reason_1,
         cast(reason_2 as {{ dbt.type_string() }}) as reason_2,
         cast(reason_3 as {{ dbt.type_string() }}) as reason_3,
-        cast('rule_based' as {{ dbt.type_string() }}) as score_method,
-        cast('rule_based' as {{ dbt.type_string() }}) as model_name,
+        cast(score_method as {{ dbt.type_string() }}) as score_method,
+        cast(score_method as {{ dbt.type_string() }}) as model_name,
         ---------- numerics
         cast(course_week_number as integer) as course_week_number,
-        cast(rule_based_score as {{ type_double() }}) as dropout_probability,
+        cast(dropout_probability as {{ type_double() }}) as dropout_probability,
+        cast(starter_score as {{ type_double() }}) as starter_score,
         cast(rule_based_score as {{ type_double() }}) as rule_based_score,
         cast(null as integer) as training_learner_courses,
         ---------- booleans

@@ -1,7 +1,8 @@
 {#- The model comparison on engines without dbt Python models: no model is
-    trained there, so the only rows are the rule-based score's metrics on the
-    learner-courses whose outcome is known, and choice_reason says how to get
-    the models. Same name and columns as the Python model on DuckDB. -#}
+    trained there, so the only rows are the starter score's (chosen) and the
+    rule-based score's metrics on the learner-courses whose outcome is known,
+    and choice_reason says how to get the models. Same name and columns as
+    the Python model on DuckDB. -#}
 {{ config(contract={'enforced': target.type != 'spark'}) }}
 
 with
@@ -56,17 +57,20 @@ history as (
 overall as (
 
     select * from rule_metrics
-    where cohort_name = 'all'
+    where cohort_name = 'all' and score_name in ('starter', 'rule_based')
 
 ),
 
 early as (
 
-    select avg(overall.roc_auc) as mean_early_roc_auc
+    select
+        overall.score_name,
+        avg(overall.roc_auc) as mean_early_roc_auc
 
     from overall
     cross join history
     where overall.course_week_number between 1 and history.early_weeks_until
+    group by overall.score_name
 
 ),
 
@@ -76,12 +80,13 @@ final as (
         ---------- ids
         cast(
             {{ dbt.concat([
-                "'rule_based-'",
+                'overall.score_name',
+                "'-'",
                 "coalesce(" ~ dbt.safe_cast('overall.course_week_number', dbt.type_string()) ~ ", 'all')",
             ]) }} as {{ dbt.type_string() }}
         ) as comparison_row_id,
         ---------- strings
-        cast('rule_based' as {{ dbt.type_string() }}) as model_name,
+        cast(overall.score_name as {{ dbt.type_string() }}) as model_name,
         ---------- numerics
         cast(overall.course_week_number as integer) as course_week_number,
         cast(overall.learner_courses as integer) as learner_weeks,
@@ -93,13 +98,14 @@ final as (
         cast(overall.brier_score as {{ type_double() }}) as brier_score,
         cast(early.mean_early_roc_auc as {{ type_double() }}) as mean_early_roc_auc,
         ---------- booleans
-        true as is_chosen,
+        overall.score_name = 'starter' as is_chosen,
         ---------- strings
         cast(
             {{ dbt.concat([
                 "'" ~ target.type ~ " runs no dbt Python models, so no model is trained here: '",
-                "'risk scores are the documented rule-based score computed in the database '",
-                "'(score_method rule_based). For the models, build with a DuckDB target '",
+                "'risk scores are the starter score computed in the database with its shipped '",
+                "'calibration (score_method starter; the rule-based score in course weeks too '",
+                "'small to rank). For the models, build with a DuckDB target '",
                 "'(duckdb, or duckdb_pg to write the tables into PostgreSQL).'",
             ]) }} as {{ dbt.type_string() }}
         ) as choice_reason,
@@ -112,7 +118,8 @@ final as (
 
     from overall
     cross join history
-    cross join early
+    left join early
+        on overall.score_name = early.score_name
 
 )
 

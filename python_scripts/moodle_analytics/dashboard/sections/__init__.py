@@ -43,6 +43,7 @@ from moodle_analytics.dashboard.sections.courses import (
     programme_progress,
     teacher_comparison,
 )
+from moodle_analytics.dashboard.sections.evaluation import risk_evaluation
 from moodle_analytics.dashboard.sections.parts import Section
 from moodle_analytics.dashboard.sections.risk import backtest, intervention_queue, risk
 from moodle_analytics.dashboard.sections.site import (
@@ -66,6 +67,7 @@ SECTIONS: tuple[Callable[[Warehouse], Section], ...] = (
     teacher_comparison,
     programme_progress,
     action_lists,
+    risk_evaluation,
     backtest,
     data_quality,
 )

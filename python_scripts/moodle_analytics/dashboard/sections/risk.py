@@ -3,6 +3,7 @@ contact first, and how good the scores have been (the backtest)."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 import numpy as np
@@ -219,10 +220,13 @@ def _queue_by_course(queue: pd.DataFrame) -> str:
 
 @section("backtest", needs=["rpt_risk_backtest"])
 def backtest(wh: Warehouse) -> str:
-    """How good the risk scores are
+    """Risk scores against the site's own dropout label
 
     A backtest: scores computed as of each course week with only what was knowable then,
-    checked against who really dropped out. AUC 0.5 is guessing, 1.0 is perfect.
+    checked against the project's dropout label of finished courses (dropout_definition; by
+    default no activity in the last quarter of the course). The scores use activity too, so
+    this flatters them: the section above measures them against the school's own outcomes.
+    AUC 0.5 is guessing, 1.0 is perfect.
     """
     frame = _auc_by_week(wh)
     if frame is None:
@@ -230,7 +234,24 @@ def backtest(wh: Warehouse) -> str:
     if frame.empty:
         return empty("No finished course to backtest against yet.")
     comparison = _model_comparison(wh) if wh.has("rpt_risk_model_comparison") else ""
-    return _auc_chart(frame) + comparison
+    return _labelled_dropouts(wh) + _auc_chart(frame) + comparison
+
+
+def _labelled_dropouts(wh: Warehouse) -> str:
+    """How many learner-courses the label calls dropouts (the positives of every AUC)."""
+    columns = wh.columns("rpt_risk_backtest")
+    if "dropouts" not in columns:
+        return ""
+    cohort_filter = "and cohort_name = 'all'" if "cohort_name" in columns else ""
+    dropouts = as_float(
+        wh.scalar(
+            f"select max(dropouts) from {{b}} where course_week_number is not null {cohort_filter}",
+            b="rpt_risk_backtest",
+        )
+    )
+    if math.isnan(dropouts):
+        return ""
+    return f'<p class="note">{dropouts:,.0f} learner-courses labelled dropouts.</p>'
 
 
 def _auc_by_week(wh: Warehouse) -> pd.DataFrame | None:
@@ -259,10 +280,14 @@ def _auc_by_week(wh: Warehouse) -> pd.DataFrame | None:
 def _auc_chart(frame: pd.DataFrame) -> str:
     """AUC by course week
 
-    How well the week's scores rank the learners who went on to drop out above those who did
-    not (ROC AUC, higher is better).
+    How well the week's scores rank the learners labelled dropouts above those who were not
+    (ROC AUC, higher is better).
     """
-    names = {"model": "Risk model", "rule_based": "Rule-based score (baseline)"}
+    names = {
+        "model": "Risk model",
+        "starter": "Starter score",
+        "rule_based": "Rule-based score (small course weeks)",
+    }
     series = [
         Series(
             names.get(str(method), str(method)),
