@@ -8,63 +8,36 @@
 
 with
 
-learner_events as (
+log_events as (
 
-    select * from {{ ref('int_learner_events_sessionized') }}
+    select * from {{ ref('int_log_events_classified') }}
 
 ),
 
-{% if is_incremental() %}
+activity_events as (
+
+    select * from log_events
+    where disposition = 'used' and course_module_id is not null
+
+),
 
 -- Learner-activities with rewritten events are aggregated again from all their events.
-changed_activities as (
-
-    select distinct
-        learner_course_id,
-        course_module_id
-    from learner_events
-    where
-        course_module_id is not null
-        and loaded_at > {{ incremental_watermark('source_loaded_at') }}
-
-),
-
 events_in_scope as (
 
-    select learner_events.*
-    from learner_events
-    inner join changed_activities
-        on
-            learner_events.learner_course_id = changed_activities.learner_course_id
-            and learner_events.course_module_id = changed_activities.course_module_id
+    {{ rows_with_changed_keys('activity_events', ['user_id', 'course_id', 'course_module_id']) }}
 
 ),
 
-{% else %}
-
-events_in_scope as (
-
-    select * from learner_events
-    where course_module_id is not null
-
-),
-
-{% endif %}
-
-final as (
+per_activity as (
 
     select
-        ---------- ids
-        {{ composite_key(['learner_course_id', 'course_module_id']) }} as learner_activity_id,
-        learner_course_id,
+        user_id,
         course_id,
         course_module_id,
-        ---------- numerics
         sum(case when counts_as_activity and crud = 'r' then 1 else 0 end) as view_events,
         sum(case when is_learner_write then 1 else 0 end) as writes,
         max(cognitive_depth) as cognitive_depth,
         max(social_breadth) as social_breadth,
-        ---------- timestamps
         min(case when counts_as_activity then created_at end) as first_engaged_at,
         max(case when counts_as_activity then created_at end) as last_engaged_at,
         -- The first time the learner handed something in: a submission, a
@@ -78,7 +51,30 @@ final as (
         max(loaded_at) as source_loaded_at
 
     from events_in_scope
-    group by learner_course_id, course_id, course_module_id
+    group by user_id, course_id, course_module_id
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        {{ composite_key(['user_id', 'course_id', 'course_module_id']) }} as learner_activity_id,
+        {{ composite_key(['user_id', 'course_id']) }} as learner_course_id,
+        course_id,
+        course_module_id,
+        ---------- numerics
+        view_events,
+        writes,
+        cognitive_depth,
+        social_breadth,
+        ---------- timestamps
+        first_engaged_at,
+        last_engaged_at,
+        first_handed_in_at,
+        source_loaded_at
+
+    from per_activity
 
 )
 

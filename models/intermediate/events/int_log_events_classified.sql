@@ -6,6 +6,8 @@
     )
 }}
 
+{%- set session_gap_seconds = var('session_gap_minutes') * 60 %}
+
 {%- set newest_plausible_time -%}
     (
         select coalesce(max(previous_run.created_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
@@ -48,9 +50,31 @@ course_learners as (
 
 ),
 
+event_catalogue as (
+
+    select * from {{ ref('moodle_event_catalogue') }}
+
+),
+
 new_log_events as (
 
-    select *
+    select
+        log_event_id,
+        user_id,
+        course_id,
+        case when context_level = 70 then context_instance_id end as course_module_id,
+        object_id,
+        event_name,
+        component,
+        object_table,
+        crud,
+        origin,
+        education_level,
+        completion_state,
+        is_anonymous,
+        is_logged_in_as,
+        created_at
+
     from log_events
     {% if is_incremental() and replaces_whole_courses() %}
     -- Every row of each course with a new row: the batch replaces whole courses.
@@ -115,7 +139,8 @@ judged as (
 
     select
         numbered.*,
-        course_learners.learner_course_id,
+        course_learners.week_one_starts_at,
+        course_learners.user_id is not null as is_learner_course,
         case
             when
                 numbered.created_at < cast('2000-01-01' as {{ dbt.type_timestamp() }})
@@ -128,8 +153,8 @@ judged as (
             when numbered.is_anonymous then 'anonymous'
             when numbered.is_logged_in_as then 'logged_in_as'
             when coalesce(numbered.course_id, 0) = 0 or courses.is_site_front_page then 'site_level'
-            when course_learners.learner_course_id is null and users.is_deleted then 'deleted_user'
-            when course_learners.learner_course_id is null then 'not_a_learner'
+            when course_learners.user_id is null and users.is_deleted then 'deleted_user'
+            when course_learners.user_id is null then 'not_a_learner'
             when
                 numbered.created_at < course_learners.enrolled_at
                 or numbered.created_at >= course_learners.enrolment_ends_at
@@ -151,41 +176,271 @@ judged as (
 
 ),
 
+-- Rows after the as-of moment are not known yet: a later run takes them.
+-- A learner's own events are described from the event catalogue; events it
+-- does not know fall back on Moodle's own codes (crud, education level).
+classified as (
+
+    select
+        judged.log_event_id,
+        judged.user_id,
+        judged.course_id,
+        judged.course_module_id,
+        judged.object_id,
+        judged.event_name,
+        judged.component,
+        judged.object_table,
+        judged.crud,
+        judged.origin,
+        case
+            when judged.reason = 'learner_event' then 'used'
+            when judged.reason in ('invalid_time', 'unknown_user', 'unknown_course', 'outside_enrolment')
+                then 'quarantined'
+            else 'excluded'
+        end as disposition,
+        judged.reason,
+        judged.education_level,
+        judged.completion_state,
+        judged.copies,
+        judged.created_at,
+        judged.is_learner_course,
+        case when judged.reason = 'learner_event' then event_catalogue.event_name is not null end
+            as is_known_event,
+        case
+            when judged.reason = 'learner_event'
+                then
+                    coalesce(
+                        event_catalogue.activity_type,
+                        case
+                            when substring(judged.component, 1, 4) = 'mod_' then substring(judged.component, 5)
+                            else 'course'
+                        end
+                    )
+        end as activity_type,
+        case
+            when judged.reason = 'learner_event'
+                then
+                    coalesce(
+                        event_catalogue.analytics_action,
+                        case when judged.crud = 'r' then 'view' else 'write' end
+                    )
+        end as analytics_action,
+        case
+            when judged.reason = 'learner_event'
+                then
+                    coalesce(
+                        event_catalogue.is_learner_write,
+                        judged.crud in ('c', 'u') and judged.education_level = 2
+                    )
+        end as is_learner_write,
+        case
+            when judged.reason = 'learner_event'
+                then coalesce(event_catalogue.counts_as_activity, judged.education_level = 2)
+        end as counts_as_activity,
+        case when judged.reason = 'learner_event' then event_catalogue.cognitive_depth end as cognitive_depth,
+        case when judged.reason = 'learner_event' then event_catalogue.social_breadth end as social_breadth,
+        case
+            when judged.reason = 'learner_event'
+                then cast(floor({{ seconds_between('judged.week_one_starts_at', 'judged.created_at') }} / 86400.0) as integer) + 1
+        end as course_day_number,
+        cast(null as {{ dbt.type_timestamp() }}) as stored_session_started_at,
+        false as is_context
+
+    from judged
+    left join event_catalogue
+        on
+            judged.reason = 'learner_event'
+            and judged.event_name = event_catalogue.event_name
+    where judged.reason <> 'after_as_of'
+
+),
+
+{% if is_incremental() %}
+
+-- Sessions are found again from each learner-course's first row of this run
+-- on (whatever became of the row: a late event can join or split sessions);
+-- the stored events one session gap before it give the context.
+first_new_rows as (
+
+    select
+        user_id,
+        course_id,
+        min(created_at) as first_new_at
+
+    from classified
+    where is_learner_course
+    group by user_id, course_id
+
+),
+
+stored_events as (
+
+    select
+        stored.log_event_id,
+        stored.user_id,
+        stored.course_id,
+        stored.course_module_id,
+        stored.object_id,
+        stored.event_name,
+        stored.component,
+        stored.object_table,
+        stored.crud,
+        stored.origin,
+        stored.disposition,
+        stored.reason,
+        stored.education_level,
+        stored.completion_state,
+        stored.copies,
+        stored.created_at,
+        true as is_learner_course,
+        stored.is_known_event,
+        stored.activity_type,
+        stored.analytics_action,
+        stored.is_learner_write,
+        stored.counts_as_activity,
+        stored.cognitive_depth,
+        stored.social_breadth,
+        stored.course_day_number,
+        stored.session_started_at as stored_session_started_at,
+        stored.created_at < first_new_rows.first_new_at as is_context
+
+    from {{ this }} as stored
+    inner join first_new_rows
+        on
+            stored.user_id = first_new_rows.user_id
+            and stored.course_id = first_new_rows.course_id
+    left join classified
+        on stored.log_event_id = classified.log_event_id
+    where
+        stored.disposition = 'used'
+        and stored.created_at >= {{ add_seconds('first_new_rows.first_new_at', -session_gap_seconds) }}
+        and classified.log_event_id is null
+
+),
+
+rows_to_write as (
+
+    select * from classified
+    union all
+    select * from stored_events
+
+),
+
+{% else %}
+
+rows_to_write as (
+
+    select * from classified
+
+),
+
+{% endif %}
+
+-- A session is a learner's run of events in a course with no gap longer
+-- than session_gap_minutes. Both windows share one sort, on integer keys.
+gaps as (
+
+    select
+        *,
+        {{ seconds_between(
+            'lag(created_at) over (partition by user_id, course_id order by created_at, log_event_id)',
+            'created_at'
+        ) }} as seconds_since_previous
+
+    from rows_to_write
+    where disposition = 'used'
+
+),
+
+flagged as (
+
+    select
+        *,
+        coalesce(seconds_since_previous > {{ session_gap_seconds }}, true) as is_session_start
+
+    from gaps
+
+),
+
+sessionized as (
+
+    select
+        *,
+        -- The start of the session an event belongs to: its latest session
+        -- start so far. A context event carries the true start of a session
+        -- that began before this run's rows.
+        max(
+            case when is_session_start then coalesce(stored_session_started_at, created_at) end
+        ) over (
+            partition by user_id, course_id
+            order by created_at, log_event_id
+            rows between unbounded preceding and current row
+        ) as session_started_at
+
+    from flagged
+
+),
+
+learner_events as (
+
+    select
+        log_event_id,
+        case when is_session_start then 0 else seconds_since_previous end as seconds_since_previous_event,
+        is_session_start,
+        session_started_at
+
+    from sessionized
+    where not is_context
+
+),
+
 final as (
 
     select
         ---------- ids
-        log_event_id,
-        user_id,
-        course_id,
-        learner_course_id,
-        case when context_level = 70 then context_instance_id end as course_module_id,
-        object_id,
+        rows_to_write.log_event_id,
+        rows_to_write.user_id,
+        rows_to_write.course_id,
+        rows_to_write.course_module_id,
+        rows_to_write.object_id,
         ---------- strings
-        event_name,
-        component,
-        object_table,
-        crud,
-        origin,
-        case
-            when reason = 'learner_event' then 'used'
-            when reason in ('invalid_time', 'unknown_user', 'unknown_course', 'outside_enrolment')
-                then 'quarantined'
-            else 'excluded'
-        end as disposition,
-        reason,
+        rows_to_write.event_name,
+        rows_to_write.component,
+        rows_to_write.object_table,
+        rows_to_write.crud,
+        rows_to_write.origin,
+        rows_to_write.disposition,
+        rows_to_write.reason,
+        rows_to_write.activity_type,
+        rows_to_write.analytics_action,
         ---------- numerics
-        education_level,
-        completion_state,
-        copies,
+        rows_to_write.education_level,
+        rows_to_write.completion_state,
+        rows_to_write.copies,
+        rows_to_write.course_day_number,
+        -- Activity between enrolment and the course start counts in week 1.
+        case
+            when rows_to_write.course_day_number < 1 then 1
+            else cast(floor((rows_to_write.course_day_number - 1) / 7.0) as integer) + 1
+        end as course_week_number,
+        rows_to_write.cognitive_depth,
+        rows_to_write.social_breadth,
+        learner_events.seconds_since_previous_event,
+        ---------- booleans
+        rows_to_write.is_known_event,
+        rows_to_write.is_learner_write,
+        rows_to_write.counts_as_activity,
+        learner_events.is_session_start,
         ---------- timestamps
-        created_at,
+        rows_to_write.created_at,
+        learner_events.session_started_at,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
             as loaded_at
 
-    from judged
-    -- Rows after the as-of moment are not known yet: a later run takes them.
-    where reason <> 'after_as_of'
+    from rows_to_write
+    left join learner_events
+        on rows_to_write.log_event_id = learner_events.log_event_id
+    where not rows_to_write.is_context
 
 )
 

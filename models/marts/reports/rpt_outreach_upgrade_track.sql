@@ -12,15 +12,9 @@ offerings as (
 
 ),
 
-course_learners as (
+user_contacts as (
 
-    select * from {{ ref('int_course_learners') }}
-
-),
-
-users as (
-
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ ref('int_user_contacts') }}
 
 ),
 
@@ -124,15 +118,15 @@ final as (
         per_learner_course.paid_track_cost,
         per_learner_course.paid_track_currency,
         {% if var('include_pii') -%}
-            users.first_name,
-            {{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }} as full_name,
-            users.email,
+            user_contacts.first_name,
+            user_contacts.full_name,
+            user_contacts.email,
         {%- else -%}
         cast(null as {{ dbt.type_string() }}) as first_name,
         cast(null as {{ dbt.type_string() }}) as full_name,
         cast(null as {{ dbt.type_string() }}) as email,
         {%- endif %}
-        users.preferred_language,
+        user_contacts.preferred_language,
         ---------- numerics
         cast(per_learner_course.programmes as integer) as programmes,
         cast(per_learner_course.grade_share as {{ type_double() }}) as grade_share,
@@ -142,10 +136,9 @@ final as (
         per_learner_course.last_activity_at
 
     from per_learner_course
-    inner join course_learners
-        on per_learner_course.learner_course_id = course_learners.learner_course_id
-    inner join users
-        on course_learners.user_id = users.user_id
+    -- The learner's Moodle account: learner_id is its pseudonym.
+    inner join user_contacts
+        on per_learner_course.learner_id = user_contacts.learner_id
 
 )
 
