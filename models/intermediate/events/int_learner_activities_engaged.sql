@@ -34,7 +34,7 @@ per_activity as (
         user_id,
         course_id,
         course_module_id,
-        sum(case when counts_as_activity and crud = 'r' then 1 else 0 end) as view_events,
+        sum(case when counts_as_activity and is_read_event then 1 else 0 end) as view_events,
         sum(case when is_learner_write then 1 else 0 end) as writes,
         max(cognitive_depth) as cognitive_depth,
         max(social_breadth) as social_breadth,
@@ -42,12 +42,7 @@ per_activity as (
         max(case when counts_as_activity then created_at end) as last_engaged_at,
         -- The first time the learner handed something in: a submission, a
         -- finished quiz attempt, a forum post, a survey response.
-        min(
-            case
-                when analytics_action in ('submit', 'resubmit', 'attempt_submit', 'post', 'discussion_create')
-                    then created_at
-            end
-        ) as first_handed_in_at,
+        min(case when is_hand_in then created_at end) as first_handed_in_at,
         max(loaded_at) as source_loaded_at
 
     from events_in_scope

@@ -22,7 +22,17 @@ course_learners as (
 
 learner_events as (
 
-    select * from log_events
+    select
+        log_event_id,
+        user_id,
+        course_id,
+        course_module_id,
+        is_session_start,
+        seconds_since_previous_event,
+        created_at,
+        loaded_at
+
+    from log_events
     where disposition = 'used'
 
 ),
@@ -36,12 +46,28 @@ events_in_scope as (
 
 ),
 
+-- Each event belongs to the latest session started at or before it: a
+-- running count of session starts numbers the sessions of a learner-course.
+numbered as (
+
+    select
+        *,
+        sum(case when is_session_start then 1 else 0 end) over (
+            partition by user_id, course_id
+            order by created_at, log_event_id
+            rows between unbounded preceding and current row
+        ) as session_number
+
+    from events_in_scope
+
+),
+
 sessions as (
 
     select
         user_id,
         course_id,
-        session_started_at,
+        min(created_at) as session_started_at,
         count(*) as events,
         count(distinct course_module_id) as distinct_activities,
         -- Time on task: the gaps between a session's events; a one-event
@@ -50,8 +76,8 @@ sessions as (
         max(created_at) as session_ended_at,
         max(loaded_at) as source_loaded_at
 
-    from events_in_scope
-    group by user_id, course_id, session_started_at
+    from numbered
+    group by user_id, course_id, session_number
 
 ),
 

@@ -48,9 +48,7 @@ submissions as (
     from events_in_scope
     left join activities
         on events_in_scope.course_module_id = activities.course_module_id
-    where
-        events_in_scope.activity_type = 'assign'
-        and events_in_scope.analytics_action in ('submit', 'resubmit')
+    where events_in_scope.is_assignment_submission
     group by
         events_in_scope.user_id,
         events_in_scope.course_id,
@@ -84,24 +82,17 @@ events_per_week as (
         course_week_number,
         count(*) as log_rows,
         sum(case when counts_as_activity then 1 else 0 end) as events,
-        sum(case when counts_as_activity and crud = 'r' then 1 else 0 end) as read_events,
-        sum(case when counts_as_activity and crud <> 'r' then 1 else 0 end) as write_events,
+        sum(case when counts_as_activity and is_read_event then 1 else 0 end) as read_events,
+        sum(case when counts_as_activity and not is_read_event then 1 else 0 end) as write_events,
         count(distinct case when counts_as_activity then cast(created_at as date) end) as active_days,
         sum(case when is_session_start then 1 else 0 end) as sessions,
         sum(seconds_since_previous_event) as seconds_on_task,
         count(distinct case when counts_as_activity then course_module_id end)
             as distinct_activities,
-        count(
-            distinct case
-                when activity_type = 'completion' and completion_state in (1, 2)
-                    then course_module_id
-            end
-        ) as activities_completed,
-        sum(case when analytics_action = 'attempt_submit' then 1 else 0 end) as quiz_attempts,
-        sum(case when analytics_action = 'discussion_create' then 1 else 0 end)
-            as forum_discussions_started,
-        count(distinct case when object_table = 'forum_posts' then object_id end)
-            as forum_posts,
+        count(distinct case when is_activity_completion then course_module_id end) as activities_completed,
+        sum(case when is_quiz_attempt_submission then 1 else 0 end) as quiz_attempts,
+        sum(case when is_discussion_start then 1 else 0 end) as forum_discussions_started,
+        count(distinct forum_post_id) as forum_posts,
         sum(case when not is_known_event then 1 else 0 end) as unknown_events,
         max(cognitive_depth) as cognitive_depth,
         max(social_breadth) as social_breadth,

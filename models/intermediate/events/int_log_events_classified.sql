@@ -68,7 +68,6 @@ new_log_events as (
         component,
         object_table,
         crud,
-        origin,
         education_level,
         completion_state,
         is_anonymous,
@@ -176,82 +175,83 @@ judged as (
 
 ),
 
--- Rows after the as-of moment are not known yet: a later run takes them.
 -- A learner's own events are described from the event catalogue; events it
--- does not know fall back on Moodle's own codes (crud, education level).
-classified as (
+-- does not know fall back on Moodle's own codes (component, crud, education
+-- level). Rows after the as-of moment are not known yet: a later run takes them.
+described as (
 
     select
-        judged.log_event_id,
-        judged.user_id,
-        judged.course_id,
-        judged.course_module_id,
-        judged.object_id,
-        judged.event_name,
-        judged.component,
-        judged.object_table,
-        judged.crud,
-        judged.origin,
-        case
-            when judged.reason = 'learner_event' then 'used'
-            when judged.reason in ('invalid_time', 'unknown_user', 'unknown_course', 'outside_enrolment')
-                then 'quarantined'
-            else 'excluded'
-        end as disposition,
-        judged.reason,
-        judged.education_level,
-        judged.completion_state,
-        judged.copies,
-        judged.created_at,
-        judged.is_learner_course,
-        case when judged.reason = 'learner_event' then event_catalogue.event_name is not null end
-            as is_known_event,
-        case
-            when judged.reason = 'learner_event'
-                then
-                    coalesce(
-                        event_catalogue.activity_type,
-                        case
-                            when substring(judged.component, 1, 4) = 'mod_' then substring(judged.component, 5)
-                            else 'course'
-                        end
-                    )
-        end as activity_type,
-        case
-            when judged.reason = 'learner_event'
-                then
-                    coalesce(
-                        event_catalogue.analytics_action,
-                        case when judged.crud = 'r' then 'view' else 'write' end
-                    )
-        end as analytics_action,
-        case
-            when judged.reason = 'learner_event'
-                then
-                    coalesce(
-                        event_catalogue.is_learner_write,
-                        judged.crud in ('c', 'u') and judged.education_level = 2
-                    )
-        end as is_learner_write,
-        case
-            when judged.reason = 'learner_event'
-                then coalesce(event_catalogue.counts_as_activity, judged.education_level = 2)
-        end as counts_as_activity,
-        case when judged.reason = 'learner_event' then event_catalogue.cognitive_depth end as cognitive_depth,
-        case when judged.reason = 'learner_event' then event_catalogue.social_breadth end as social_breadth,
-        case
-            when judged.reason = 'learner_event'
-                then cast(floor({{ seconds_between('judged.week_one_starts_at', 'judged.created_at') }} / 86400.0) as integer) + 1
-        end as course_day_number,
-        cast(null as {{ dbt.type_timestamp() }}) as stored_session_started_at,
-        false as is_context
+        judged.*,
+        judged.reason = 'learner_event' as is_used,
+        event_catalogue.event_name is not null as is_known_event,
+        event_catalogue.cognitive_depth,
+        event_catalogue.social_breadth,
+        coalesce(
+            event_catalogue.activity_type,
+            case when substring(judged.component, 1, 4) = 'mod_' then substring(judged.component, 5) else 'course' end
+        ) as activity_type,
+        coalesce(
+            event_catalogue.analytics_action,
+            case when judged.crud = 'r' then 'view' else 'write' end
+        ) as analytics_action,
+        coalesce(
+            event_catalogue.is_learner_write,
+            judged.crud in ('c', 'u') and judged.education_level = 2
+        ) as is_learner_write,
+        coalesce(event_catalogue.counts_as_activity, judged.education_level = 2) as counts_as_activity
 
     from judged
     left join event_catalogue
-        on
-            judged.reason = 'learner_event'
-            and judged.event_name = event_catalogue.event_name
+        on judged.event_name = event_catalogue.event_name
     where judged.reason <> 'after_as_of'
+
+),
+
+-- What the aggregates count, as flags: the table keeps one text column per
+-- row (the event name) besides the disposition, so writing it stays cheap.
+classified as (
+
+    select
+        log_event_id,
+        user_id,
+        course_id,
+        course_module_id,
+        event_name,
+        case
+            when is_used then 'used'
+            when reason in ('invalid_time', 'unknown_user', 'unknown_course', 'outside_enrolment')
+                then 'quarantined'
+            else 'excluded'
+        end as disposition,
+        reason,
+        copies,
+        created_at,
+        is_learner_course,
+        case when is_used then is_known_event end as is_known_event,
+        case when is_used then counts_as_activity end as counts_as_activity,
+        case when is_used then crud = 'r' end as is_read_event,
+        case when is_used then is_learner_write end as is_learner_write,
+        case
+            when is_used then analytics_action in ('submit', 'resubmit', 'attempt_submit', 'post', 'discussion_create')
+        end as is_hand_in,
+        case
+            when is_used then activity_type = 'assign' and analytics_action in ('submit', 'resubmit')
+        end as is_assignment_submission,
+        case when is_used then analytics_action = 'attempt_submit' end as is_quiz_attempt_submission,
+        case when is_used then analytics_action = 'discussion_create' end as is_discussion_start,
+        case
+            when is_used then activity_type = 'completion' and coalesce(completion_state in (1, 2), false)
+        end as is_activity_completion,
+        case when is_used and object_table = 'forum_posts' then object_id end as forum_post_id,
+        case when is_used then cognitive_depth end as cognitive_depth,
+        case when is_used then social_breadth end as social_breadth,
+        case
+            when is_used
+                then cast(floor({{ seconds_between('week_one_starts_at', 'created_at') }} / 86400.0) as integer) + 1
+        end as course_day_number,
+        false as is_context
+
+    from described
 
 ),
 
@@ -280,28 +280,25 @@ stored_events as (
         stored.user_id,
         stored.course_id,
         stored.course_module_id,
-        stored.object_id,
         stored.event_name,
-        stored.component,
-        stored.object_table,
-        stored.crud,
-        stored.origin,
         stored.disposition,
         stored.reason,
-        stored.education_level,
-        stored.completion_state,
         stored.copies,
         stored.created_at,
         true as is_learner_course,
         stored.is_known_event,
-        stored.activity_type,
-        stored.analytics_action,
-        stored.is_learner_write,
         stored.counts_as_activity,
+        stored.is_read_event,
+        stored.is_learner_write,
+        stored.is_hand_in,
+        stored.is_assignment_submission,
+        stored.is_quiz_attempt_submission,
+        stored.is_discussion_start,
+        stored.is_activity_completion,
+        stored.forum_post_id,
         stored.cognitive_depth,
         stored.social_breadth,
         stored.course_day_number,
-        stored.session_started_at as stored_session_started_at,
         stored.created_at < first_new_rows.first_new_at as is_context
 
     from {{ this }} as stored
@@ -337,47 +334,35 @@ rows_to_write as (
 {% endif %}
 
 -- A session is a learner's run of events in a course with no gap longer
--- than session_gap_minutes. Both windows share one sort, on integer keys.
-gaps as (
+-- than session_gap_minutes: an event starts one when it comes more than the
+-- gap after the learner's previous event. The window sorts only the keys of
+-- the used rows (integers and a time), then the gaps join back: sorting whole
+-- rows costs more. (int_learner_sessions groups events into sessions.)
+session_keys as (
 
     select
-        *,
-        {{ seconds_between(
-            'lag(created_at) over (partition by user_id, course_id order by created_at, log_event_id)',
-            'created_at'
-        ) }} as seconds_since_previous
+        log_event_id,
+        user_id,
+        course_id,
+        created_at,
+        is_context
 
     from rows_to_write
     where disposition = 'used'
 
 ),
 
-flagged as (
+gaps as (
 
     select
-        *,
-        coalesce(seconds_since_previous > {{ session_gap_seconds }}, true) as is_session_start
+        log_event_id,
+        is_context,
+        {{ seconds_between(
+            'lag(created_at) over (partition by user_id, course_id order by created_at, log_event_id)',
+            'created_at'
+        ) }} as seconds_since_previous
 
-    from gaps
-
-),
-
-sessionized as (
-
-    select
-        *,
-        -- The start of the session an event belongs to: its latest session
-        -- start so far. A context event carries the true start of a session
-        -- that began before this run's rows.
-        max(
-            case when is_session_start then coalesce(stored_session_started_at, created_at) end
-        ) over (
-            partition by user_id, course_id
-            order by created_at, log_event_id
-            rows between unbounded preceding and current row
-        ) as session_started_at
-
-    from flagged
+    from session_keys
 
 ),
 
@@ -385,11 +370,12 @@ learner_events as (
 
     select
         log_event_id,
-        case when is_session_start then 0 else seconds_since_previous end as seconds_since_previous_event,
-        is_session_start,
-        session_started_at
+        coalesce(seconds_since_previous > {{ session_gap_seconds }}, true) as is_session_start,
+        case
+            when seconds_since_previous <= {{ session_gap_seconds }} then seconds_since_previous else 0
+        end as seconds_since_previous_event
 
-    from sessionized
+    from gaps
     where not is_context
 
 ),
@@ -402,20 +388,12 @@ final as (
         rows_to_write.user_id,
         rows_to_write.course_id,
         rows_to_write.course_module_id,
-        rows_to_write.object_id,
+        rows_to_write.forum_post_id,
         ---------- strings
         rows_to_write.event_name,
-        rows_to_write.component,
-        rows_to_write.object_table,
-        rows_to_write.crud,
-        rows_to_write.origin,
         rows_to_write.disposition,
         rows_to_write.reason,
-        rows_to_write.activity_type,
-        rows_to_write.analytics_action,
         ---------- numerics
-        rows_to_write.education_level,
-        rows_to_write.completion_state,
         rows_to_write.copies,
         rows_to_write.course_day_number,
         -- Activity between enrolment and the course start counts in week 1.
@@ -428,12 +406,17 @@ final as (
         learner_events.seconds_since_previous_event,
         ---------- booleans
         rows_to_write.is_known_event,
-        rows_to_write.is_learner_write,
         rows_to_write.counts_as_activity,
+        rows_to_write.is_read_event,
+        rows_to_write.is_learner_write,
+        rows_to_write.is_hand_in,
+        rows_to_write.is_assignment_submission,
+        rows_to_write.is_quiz_attempt_submission,
+        rows_to_write.is_discussion_start,
+        rows_to_write.is_activity_completion,
         learner_events.is_session_start,
         ---------- timestamps
         rows_to_write.created_at,
-        learner_events.session_started_at,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
             as loaded_at
 
