@@ -22,12 +22,12 @@ grade_items as (
 course_pass_shares as (
 
     select
-        course_id,
+        grade_items.course_id,
         max({{ pass_grade_share('grade_items') }}) as pass_share
 
     from grade_items
-    where item_type = 'course'
-    group by course_id
+    where grade_items.item_type = 'course'
+    group by grade_items.course_id
 
 ),
 

@@ -38,13 +38,14 @@ final as (
         ---------- ids
         user_id,
         course_id,
-        ---------- numerics
+        ---------- the day: of the course, and of the calendar (UTC)
         course_day_number,
+        event_date,
+        ---------- numerics
         sum(case when counts_as_activity then 1 else 0 end) as events,
         sum(case when is_session_start then 1 else 0 end) as sessions,
         sum(seconds_since_previous_event) as seconds_on_task,
         ---------- timestamps
-        event_date,
         max(loaded_at) as source_loaded_at
 
     from events_in_scope

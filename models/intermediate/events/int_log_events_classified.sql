@@ -182,10 +182,10 @@ described as (
 
     select
         judged.*,
-        judged.reason = 'learner_event' as is_used,
-        event_catalogue.event_name is not null as is_known_event,
         event_catalogue.cognitive_depth,
         event_catalogue.social_breadth,
+        judged.reason = 'learner_event' as is_used,
+        event_catalogue.event_name is not null as is_known_event,
         coalesce(
             event_catalogue.activity_type,
             case when substring(judged.component, 1, 4) = 'mod_' then substring(judged.component, 5) else 'course' end
@@ -276,41 +276,41 @@ first_new_rows as (
 stored_events as (
 
     select
-        stored.log_event_id,
-        stored.user_id,
-        stored.course_id,
-        stored.course_module_id,
-        stored.event_name,
-        stored.disposition,
-        stored.reason,
-        stored.copies,
-        stored.created_at,
+        stored_rows.log_event_id,
+        stored_rows.user_id,
+        stored_rows.course_id,
+        stored_rows.course_module_id,
+        stored_rows.event_name,
+        stored_rows.disposition,
+        stored_rows.reason,
+        stored_rows.copies,
+        stored_rows.created_at,
         true as is_learner_course,
-        stored.is_known_event,
-        stored.counts_as_activity,
-        stored.is_read_event,
-        stored.is_learner_write,
-        stored.is_hand_in,
-        stored.is_assignment_submission,
-        stored.is_quiz_attempt_submission,
-        stored.is_discussion_start,
-        stored.is_activity_completion,
-        stored.forum_post_id,
-        stored.cognitive_depth,
-        stored.social_breadth,
-        stored.course_day_number,
-        stored.created_at < first_new_rows.first_new_at as is_context
+        stored_rows.is_known_event,
+        stored_rows.counts_as_activity,
+        stored_rows.is_read_event,
+        stored_rows.is_learner_write,
+        stored_rows.is_hand_in,
+        stored_rows.is_assignment_submission,
+        stored_rows.is_quiz_attempt_submission,
+        stored_rows.is_discussion_start,
+        stored_rows.is_activity_completion,
+        stored_rows.forum_post_id,
+        stored_rows.cognitive_depth,
+        stored_rows.social_breadth,
+        stored_rows.course_day_number,
+        stored_rows.created_at < first_new_rows.first_new_at as is_context
 
-    from {{ this }} as stored
+    from {{ this }} as stored_rows
     inner join first_new_rows
         on
-            stored.user_id = first_new_rows.user_id
-            and stored.course_id = first_new_rows.course_id
+            stored_rows.user_id = first_new_rows.user_id
+            and stored_rows.course_id = first_new_rows.course_id
     left join classified
-        on stored.log_event_id = classified.log_event_id
+        on stored_rows.log_event_id = classified.log_event_id
     where
-        stored.disposition = 'used'
-        and stored.created_at >= {{ add_seconds('first_new_rows.first_new_at', -session_gap_seconds) }}
+        stored_rows.disposition = 'used'
+        and stored_rows.created_at >= {{ add_seconds('first_new_rows.first_new_at', -session_gap_seconds) }}
         and classified.log_event_id is null
 
 ),

@@ -72,13 +72,13 @@ day_windows as (
     select
         learner_days.user_id,
         learner_days.course_id,
-        cast(floor((learner_days.course_day_number - 1) / 7.0) as integer) + 1 + window_offsets.weeks_later
-            as course_week_number,
         window_offsets.is_last_7_days,
         learner_days.event_date,
         learner_days.events,
         learner_days.sessions,
-        learner_days.seconds_on_task
+        learner_days.seconds_on_task,
+        cast(floor((learner_days.course_day_number - 1) / 7.0) as integer) + 1 + window_offsets.weeks_later
+            as course_week_number
 
     from learner_days
     cross join window_offsets
@@ -129,8 +129,8 @@ window_days as (
         on
             windowed_weeks.user_id = recent_events.user_id
             and windowed_weeks.course_id = recent_events.course_id
-            and recent_events.created_at >= {{ add_seconds('windowed_weeks.observed_at', -14 * 86400) }}
-            and recent_events.created_at < windowed_weeks.week_ends_at
+            and {{ add_seconds('windowed_weeks.observed_at', -14 * 86400) }} <= recent_events.created_at
+            and windowed_weeks.week_ends_at > recent_events.created_at
     where windowed_weeks.observed_at < windowed_weeks.week_ends_at
 
 ),

@@ -85,23 +85,33 @@ ordered_enrolments as (
 enrolment_per_course as (
 
     select
-        user_id,
-        course_id,
+        ordered_enrolments.user_id,
+        ordered_enrolments.course_id,
         count(*) as enrolments,
-        min(enrolment_starts_at) as enrolled_at,
+        min(ordered_enrolments.enrolment_starts_at) as enrolled_at,
         -- One open-ended enrolment makes the learner's enrolment open-ended.
-        case when count(*) = count(ends_at) then max(ends_at) end as enrolment_ends_at,
-        min(case when is_enabled then 0 else 1 end) = 1 as is_enrolment_suspended,
+        case
+            when count(*) = count(ordered_enrolments.ends_at) then max(ordered_enrolments.ends_at)
+        end as enrolment_ends_at,
+        min(case when ordered_enrolments.is_enabled then 0 else 1 end) = 1 as is_enrolment_suspended,
         max(case when {{ enrolment_is_active('ordered_enrolments', as_of()) }} then 1 else 0 end) = 1
             as has_active_enrolment,
         -- Enabled and not ended: active now or starting later.
         max(
-            case when is_enabled and (ends_at is null or ends_at > {{ as_of() }}) then 1 else 0 end
+            case
+                when
+                    ordered_enrolments.is_enabled
+                    and (ordered_enrolments.ends_at is null or ordered_enrolments.ends_at > {{ as_of() }})
+                    then 1
+                else 0
+            end
         ) = 1 as has_open_enrolment,
-        max(case when enrolment_order = 1 then enrolment_plugin end) as enrolment_method
+        max(
+            case when ordered_enrolments.enrolment_order = 1 then ordered_enrolments.enrolment_plugin end
+        ) as enrolment_method
 
     from ordered_enrolments
-    group by user_id, course_id
+    group by ordered_enrolments.user_id, ordered_enrolments.course_id
 
 ),
 

@@ -26,15 +26,15 @@ final as (
         ---------- numerics
         enrolment_methods.track_priority,
         ---------- booleans
-        -- Moodle's first test of an active enrolment: neither the enrolment
-        -- nor its method is switched off (see enrolment_is_active).
-        not user_enrolments.is_suspended and enrolment_methods.is_enabled as is_enabled,
         enrolment_methods.is_free_track,
         enrolment_methods.is_certificate_eligible,
         ---------- timestamps
         user_enrolments.starts_at,
         user_enrolments.ends_at,
-        user_enrolments.created_at
+        user_enrolments.created_at,
+        -- Moodle's first test of an active enrolment: neither the enrolment
+        -- nor its method is switched off (see enrolment_is_active).
+        not user_enrolments.is_suspended and enrolment_methods.is_enabled as is_enabled
 
     from user_enrolments
     inner join enrolment_methods

@@ -62,7 +62,7 @@ final as (
         ---------- numerics
         cast(log_rows as bigint) as log_rows,
         cast(sum(log_rows) over () as bigint) as accounted_log_rows,
-        cast((select log_rows from as_of_moment) as bigint) as raw_log_rows
+        cast((select as_of_moment.log_rows from as_of_moment) as bigint) as raw_log_rows
 
     from dispositions
 
