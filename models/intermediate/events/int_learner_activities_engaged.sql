@@ -1,10 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        **incremental_settings(unique_key='learner_activity_id'),
-    )
-}}
+{{ config(**incremental_settings(unique_key='learner_activity_id')) }}
 
 with
 

@@ -1,10 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        **incremental_settings(unique_key=['user_id', 'course_id', 'course_day_number', 'event_date']),
-    )
-}}
+{{ config(**incremental_settings(unique_key=['user_id', 'course_id', 'course_day_number', 'event_date'])) }}
 
 with
 

@@ -1,10 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        **incremental_settings(unique_key='learner_week_id'),
-    )
-}}
+{{ config(**incremental_settings(unique_key='learner_week_id')) }}
 
 with
 
@@ -109,8 +103,9 @@ final as (
 
     select
         ---------- ids
-        {{ composite_key(['events_per_week.user_id', 'events_per_week.course_id', 'events_per_week.course_week_number']) }}
-            as learner_week_id,
+        {{ composite_key([
+            'events_per_week.user_id', 'events_per_week.course_id', 'events_per_week.course_week_number'
+        ]) }} as learner_week_id,
         {{ composite_key(['events_per_week.user_id', 'events_per_week.course_id']) }} as learner_course_id,
         events_per_week.user_id,
         events_per_week.course_id,

@@ -1,10 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        **incremental_settings(unique_key='log_event_id'),
-    )
-}}
+{{ config(**incremental_settings(unique_key='log_event_id')) }}
 
 {%- set session_gap_seconds = var('session_gap_minutes') * 60 %}
 

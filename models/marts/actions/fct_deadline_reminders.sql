@@ -131,15 +131,7 @@ final as (
         activity_url_path,
         course_name,
         course_short_name,
-        {% if var('include_pii') -%}
-            first_name,
-            full_name,
-            email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as first_name,
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
+        {{ contact_columns() }},
         preferred_language,
         ---------- numerics
         cast(floor({{ seconds_between('reminded_at', 'due_at') }} / 86400.0) as integer) as days_left,

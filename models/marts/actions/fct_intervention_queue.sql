@@ -273,13 +273,7 @@ final as (
         owned.next_due_activity_url_path,
         owned.score_method,
         owned.model_name,
-        {% if var('include_pii') -%}
-            user_contacts.full_name,
-            user_contacts.email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
+        {{ contact_columns('user_contacts', ['full_name', 'email']) }},
         ---------- numerics
         cast(owned.rank_in_course as integer) as rank_in_course,
         cast(case when owned.staff_id is not null then owned.teacher_order end as integer) as rank_for_teacher,

@@ -84,26 +84,18 @@ learner_outcomes as (
 
 ),
 
-final as (
+-- Every column of the course, then the figures of its staff, activities and
+-- learners; the contract (yml) says which the dimension publishes.
+joined as (
 
     select
-        ---------- ids
-        courses.course_id,
-        courses.category_id,
-        ---------- strings
-        courses.course_name,
-        courses.course_short_name,
-        courses.course_id_number,
-        courses.category_name,
-        courses.course_format,
+        courses.*,
         teachers.teacher_staff_ids,
         {% if var('include_pii') -%}
             teachers.teacher_full_names as teacher_names,
         {%- else -%}
         cast(null as {{ dbt.type_string() }}) as teacher_names,
         {%- endif %}
-        courses.course_status,
-        ---------- numerics
         cast(coalesce(teachers.teachers, 0) as integer) as teachers,
         cast(coalesce(activity_counts.activities, 0) as integer) as activities,
         cast(coalesce(activity_counts.tracked_activities, 0) as integer) as tracked_activities,
@@ -114,14 +106,7 @@ final as (
         cast(learner_outcomes.completion_rate as {{ type_double() }}) as completion_rate,
         cast(learner_outcomes.dropout_rate as {{ type_double() }}) as dropout_rate,
         cast(learner_outcomes.average_grade_share as {{ type_double() }}) as average_grade_share,
-        cast(learner_outcomes.pass_rate as {{ type_double() }}) as pass_rate,
-        ---------- booleans
-        courses.has_completion_tracking,
-        courses.is_without_end_date,
-        courses.is_visible,
-        ---------- timestamps
-        courses.starts_at,
-        courses.ends_at
+        cast(learner_outcomes.pass_rate as {{ type_double() }}) as pass_rate
 
     from courses
     left join teachers
@@ -130,6 +115,15 @@ final as (
         on courses.course_id = activity_counts.course_id
     left join learner_outcomes
         on courses.course_id = learner_outcomes.course_id
+
+),
+
+final as (
+
+    select
+        {{ contract_columns() }}
+
+    from joined
 
 )
 

@@ -36,13 +36,7 @@ final as (
         cast(null as bigint) as moodle_user_id,
         {%- endif %}
         ---------- strings
-        {% if var('include_pii') -%}
-            user_contacts.full_name,
-            user_contacts.email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
+        {{ contact_columns('user_contacts', ['full_name', 'email']) }},
         user_contacts.preferred_language,
         ---------- numerics
         cast(learners.courses_enrolled as integer) as courses_enrolled,

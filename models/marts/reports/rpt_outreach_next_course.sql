@@ -111,15 +111,7 @@ final as (
         programme_courses.course_title as next_course_title,
         next_offerings.course_name as next_offering_course_name,
         candidates.latest_enrolment_track,
-        {% if var('include_pii') -%}
-            user_contacts.first_name,
-            user_contacts.full_name,
-            user_contacts.email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as first_name,
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
+        {{ contact_columns('user_contacts') }},
         user_contacts.preferred_language,
         ---------- numerics
         cast(candidates.next_course_position as integer) as next_course_position,

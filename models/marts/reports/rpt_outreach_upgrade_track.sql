@@ -55,46 +55,23 @@ candidates as (
 ),
 
 -- A course in several programmes gives one suggestion, naming them all.
+{%- set learner_course_columns = [
+    'learner_course_id', 'learner_id', 'course_id', 'enrolment_track', 'course_code', 'course_title',
+    'course_name', 'course_short_name', 'paid_track_method_name', 'paid_track_cost', 'paid_track_currency',
+    'grade_share', 'pass_grade_share', 'course_ends_at', 'last_activity_at',
+] %}
+
 per_learner_course as (
 
     select
-        learner_course_id,
-        learner_id,
-        course_id,
-        enrolment_track,
-        course_code,
-        course_title,
-        course_name,
-        course_short_name,
-        paid_track_method_name,
-        paid_track_cost,
-        paid_track_currency,
-        grade_share,
-        pass_grade_share,
-        course_ends_at,
-        last_activity_at,
+        {{ learner_course_columns | join(',\n        ') }},
         count(*) as programmes,
         {{ dbt.listagg('programme_code', "', '", 'order by programme_code') }} as programme_codes,
         {{ dbt.listagg('programme_name', "', '", 'order by programme_code') }} as programme_names,
         {{ dbt.listagg('certificate_name', "', '", 'order by programme_code') }} as certificate_names
 
     from candidates
-    group by
-        learner_course_id,
-        learner_id,
-        course_id,
-        enrolment_track,
-        course_code,
-        course_title,
-        course_name,
-        course_short_name,
-        paid_track_method_name,
-        paid_track_cost,
-        paid_track_currency,
-        grade_share,
-        pass_grade_share,
-        course_ends_at,
-        last_activity_at
+    group by {{ learner_course_columns | join(', ') }}
 
 ),
 
@@ -117,15 +94,7 @@ final as (
         per_learner_course.paid_track_method_name,
         per_learner_course.paid_track_cost,
         per_learner_course.paid_track_currency,
-        {% if var('include_pii') -%}
-            user_contacts.first_name,
-            user_contacts.full_name,
-            user_contacts.email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as first_name,
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
+        {{ contact_columns('user_contacts') }},
         user_contacts.preferred_language,
         ---------- numerics
         cast(per_learner_course.programmes as integer) as programmes,
