@@ -152,7 +152,7 @@ logs-report: venv
 
 # Contact lists need names and e-mail addresses: built with include_pii.
 messages: build
-	$(DBT) build -s models/marts/actions --vars '{include_pii: true}'
+	$(DBT) build -s models/marts/actions rpt_outreach_upgrade_track rpt_outreach_next_course --vars '{include_pii: true}'
 	for list in reminders upgrade next-course; do $(BIN)/moodle-messages --list $$list --out $(DATA)/messages; done
 
 # Not part of the tests: generates 1 and 10 million row sites once (data/bench), then

@@ -15,9 +15,3 @@
 {% macro completion_state_names() -%}
     {{ return({0: 'incomplete', 1: 'complete', 2: 'complete_pass', 3: 'complete_fail'}) }}
 {%- endmacro %}
-
-{#- COMPLETION_CRITERIA_TYPE_* constants of Moodle's completion API. -#}
-{% macro completion_criteria_names() -%}
-    {{ return({1: 'self', 2: 'date', 3: 'unenrol', 4: 'activity', 5: 'duration', 6: 'grade',
-               7: 'role', 8: 'course'}) }}
-{%- endmacro %}

@@ -21,7 +21,6 @@ import pytest
 
 from dbt_project import BIN_DIR, PROJECT_DIR, Workspace
 
-MODELS_DIR = "models/marts/actions"
 # The demo writes the Moodle tables to schema public with prefix mdl_.
 M = "moodle.public.mdl_"
 STAFF_ROLES = ("editingteacher", "teacher", "manager", "coursecreator")
@@ -80,8 +79,10 @@ def compile_models(workspace: Workspace, variables: dict) -> dict[str, str]:
         )
         if result.returncode != 0:
             raise AssertionError(f"dbt compile failed:\n{result.stdout[-4000:]}")
-        compiled = target / "compiled" / "moodle_analytics" / MODELS_DIR
-        _compiled[key] = {model: (compiled / f"{model}.sql").read_text() for model in LIST_MODELS}
+        compiled = target / "compiled" / "moodle_analytics" / "models" / "marts"
+        _compiled[key] = {
+            model: next(compiled.rglob(f"{model}.sql")).read_text() for model in LIST_MODELS
+        }
     return _compiled[key]
 
 

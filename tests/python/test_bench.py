@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from moodle_analytics.bench import cli, notebook
+from moodle_analytics.bench import cli, notebook, report
 from moodle_analytics.bench.data import (
     LOG_TABLE,
     hold_back_newest,
@@ -150,9 +150,9 @@ def run_figures(full: float, floor: float, notebook_seconds: float, ok: bool = T
     }
 
 
-def test_the_summary_takes_medians_and_the_targets_say_met_or_not():
+def test_the_summary_takes_medians_and_the_goals_say_met_or_not():
     runs = [run_figures(80, 10, 500), run_figures(100, 30, 300), run_figures(60, 20, 700)]
-    summary = cli.summarise("10M", runs)
+    summary = report.summarise("10M", runs)
     assert summary["full_build_seconds"] == 80
     assert summary["floor_seconds"] == 20
     assert summary["full_over_floor"] == 4.0
@@ -160,16 +160,45 @@ def test_the_summary_takes_medians_and_the_targets_say_met_or_not():
     assert summary["notebook_over_full"] == 6.25
     assert summary["notebook_memory_over_full"] == 4.0
     assert summary["notebook_equals_mart"] is True
-    targets = {target["target"]: target["met"] for target in cli.evaluate_targets([summary])}
-    assert targets["10M: full build under 90 s"]
-    assert targets["10M: full build within 4x the floor"]
-    slow = cli.summarise("10M", [run_figures(200, 10, 300)])
-    targets = {target["target"]: target["met"] for target in cli.evaluate_targets([slow])}
-    assert not targets["10M: full build under 90 s"]
-    assert not targets["10M: pandas at least 5x the full build's time"]
-    table = cli.format_table([summary, slow])
+    goals = {row["measure"]: row for row in report.goal_rows([summary])}
+    full = goals["full dbt build (all models, risk, tests)"]
+    assert full["met"] is True
+    assert full["now"] == "80.0 s, 1.00 GB (0.16x the notebook's time)"
+    assert full["reference"].startswith("134.8 s (215 CPU s), 4.26 GB")
+    # The figures of the reference date stand beside this run's, with the speed-up.
+    assert full["speed_up"] == round(134.8 / 80, 2)
+    assert goals["incremental after 1% new rows"]["met"] is True
+    slow = report.summarise("10M", [run_figures(200, 10, 150)])
+    goals = {row["measure"]: row for row in report.goal_rows([slow])}
+    assert goals["full dbt build (all models, risk, tests)"]["met"] is False
+    table = report.format_table([summary, slow])
     assert "full build, s" in table and "80.0" in table and "200.0" in table
     assert "postgres" not in table
+    printed = report.format_goals(report.goal_rows([summary]))
+    assert "2026-12-04" in printed and "51.0 s, 1.09x faster than pandas (55.5 s)" in printed
+    with_cpu = report.summarise(
+        "10M", [{**run_figures(80, 10, 500), "mart_path": {"seconds": 40.0, "cpu_seconds": 30.0}}]
+    )
+    (mart,) = [
+        row for row in report.goal_rows([with_cpu]) if row["measure"].startswith("mart path")
+    ]
+    assert mart["now"].startswith("40.0 s (30 CPU s), 12.50x faster than pandas")
+
+
+def test_a_size_without_a_measure_leaves_its_goal_open():
+    demo = report.summarise("demo", [{"full_build": {"seconds": 18.5, "returncode": 0}}])
+    (row,) = report.goal_rows([demo])
+    assert row["now"] == "18.5 s" and row["reference"] == "52.0 s" and row["met"] is True
+    demo = report.summarise(
+        "demo", [{"full_build": {"seconds": 30, "cpu_seconds": 25, "returncode": 0}}]
+    )
+    assert report.goal_rows([demo])[0]["now"] == "30.0 s (25 CPU s)"
+    no_notebook = run_figures(50, 5, 0)
+    no_notebook.pop("notebook")
+    ten = report.summarise("10M", [no_notebook])
+    goals = {row["measure"]: row for row in report.goal_rows([ten])}
+    assert goals["full dbt build (all models, risk, tests)"]["met"] is False
+    assert goals["mart path (log to fct_learner_weeks)"]["now"] is None
 
 
 def test_the_command_line_refuses_what_it_cannot_do(capsys):

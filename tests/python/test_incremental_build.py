@@ -107,3 +107,43 @@ def test_a_table_built_by_an_older_version_gets_a_clear_message(built_demo, tmp_
         "select count(*) from analytics_intermediate.int_learner_sessions "
         "where source_loaded_at is null"
     ) == [(0,)]
+
+
+def test_events_the_catalogue_does_not_know_are_named_and_still_used(built_demo, tmp_path):
+    """New log rows of a learner with event names the catalogue lacks: the next
+    run names them, with their counts, in its log, and uses the rows, described
+    from their own crud and education level."""
+    site = copy_of(built_demo, tmp_path / "unknown_events", with_warehouse=True)
+    # A learner's own event, copied under names no catalogue holds, at its time.
+    (used_id,) = site.query(
+        "select max(log_event_id) from analytics_intermediate.int_log_events_classified "
+        "where disposition = 'used'"
+    )[0]
+    with duckdb.connect(str(site.source)) as connection:
+        next_id = connection.execute(
+            "select max(id) + 1 from public.mdl_logstore_standard_log"
+        ).fetchone()[0]
+        unknown = [("\\local_quest\\event\\badge_viewed", "r")] * 2
+        unknown.append(("\\local_quest\\event\\answer_saved", "c"))
+        for offset, (name, crud) in enumerate(unknown):
+            connection.execute(
+                "insert into public.mdl_logstore_standard_log "
+                "select * replace (? as id, ? as eventname, ? as crud, 2 as edulevel) "
+                "from public.mdl_logstore_standard_log where id = ?",
+                [next_id + offset, name, crud, used_id],
+            )
+    result = site.dbt("build", "--select", "int_log_events_classified", "rpt_log_unknown_events")
+    log = result.stdout
+    assert "2 logged events are not in seeds/moodle_event_catalogue.csv" in log
+    assert "\\local_quest\\event\\badge_viewed: 2 log rows, 2 used" in log
+    assert "\\local_quest\\event\\answer_saved: 1 log rows, 1 used" in log
+    described = site.query(
+        "select is_read_event, is_learner_write, counts_as_activity, is_known_event "
+        "from analytics_intermediate.int_log_events_classified "
+        f"where log_event_id >= {next_id} order by log_event_id"
+    )
+    assert described == [
+        (True, False, True, False),
+        (True, False, True, False),
+        (False, True, True, False),
+    ]

@@ -35,17 +35,8 @@ scaled as (
         grades.is_overridden,
         grades.is_excluded,
         grades.modified_at,
-        case
-            when grade_items.grade_max > grade_items.grade_min
-                then (grades.final_grade - grade_items.grade_min)
-                    / (grade_items.grade_max - grade_items.grade_min)
-        end as raw_share,
-        case
-            when grade_items.grade_pass > grade_items.grade_min
-                and grade_items.grade_max > grade_items.grade_min
-                then (grade_items.grade_pass - grade_items.grade_min)
-                    / (grade_items.grade_max - grade_items.grade_min)
-        end as set_pass_share
+        {{ grade_range_share('grades.final_grade', 'grade_items') }} as raw_share,
+        {{ pass_grade_share('grade_items') }} as set_pass_share
 
     from grades
     inner join grade_items
@@ -64,6 +55,7 @@ final as (
         scaled.user_id,
         scaled.course_id,
         activities.course_module_id,
+        scaled.item_instance_id,
         ---------- strings
         scaled.item_type,
         scaled.item_module,

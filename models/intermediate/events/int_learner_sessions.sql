@@ -1,73 +1,103 @@
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        **incremental_settings(unique_key='learner_course_id'),
-    )
-}}
+{{ config(**incremental_settings(unique_key='learner_course_id')) }}
 
 with
 
-learner_events as (
+log_events as (
 
-    select * from {{ ref('int_learner_events_sessionized') }}
+    select * from {{ ref('int_log_events_classified') }}
 
 ),
 
-{% if is_incremental() %}
+course_learners as (
+
+    select * from {{ ref('int_course_learners') }}
+
+),
+
+learner_events as (
+
+    select
+        log_event_id,
+        user_id,
+        course_id,
+        course_module_id,
+        is_session_start,
+        seconds_since_previous_event,
+        created_at,
+        loaded_at
+
+    from log_events
+    where disposition = 'used'
+
+),
 
 -- A late event can merge or split a learner's sessions, so a learner-course
 -- with rewritten events gets all its sessions again, and the batch replaces
 -- all its stored ones (the key above is the learner-course, not the session).
-changed_learner_courses as (
-
-    select distinct learner_course_id
-    from learner_events
-    where loaded_at > {{ incremental_watermark('source_loaded_at') }}
-
-),
-
 events_in_scope as (
 
-    select learner_events.*
-    from learner_events
-    inner join changed_learner_courses
-        on learner_events.learner_course_id = changed_learner_courses.learner_course_id
+    {{ rows_with_changed_keys('learner_events', ['user_id', 'course_id']) }}
 
 ),
 
-{% else %}
-
-events_in_scope as (
-
-    select * from learner_events
-
-),
-
-{% endif %}
-
-final as (
+-- Each event belongs to the latest session started at or before it: a
+-- running count of session starts numbers the sessions of a learner-course.
+numbered as (
 
     select
-        ---------- ids
-        {{ composite_key(['learner_course_id', timestamp_to_epoch('session_started_at')]) }}
-            as learner_session_id,
-        learner_course_id,
-        learner_id,
+        *,
+        sum(case when is_session_start then 1 else 0 end) over (
+            partition by user_id, course_id
+            order by created_at, log_event_id
+            rows between unbounded preceding and current row
+        ) as session_number
+
+    from events_in_scope
+
+),
+
+sessions as (
+
+    select
+        user_id,
         course_id,
-        ---------- numerics
+        min(created_at) as session_started_at,
         count(*) as events,
         count(distinct course_module_id) as distinct_activities,
         -- Time on task: the gaps between a session's events; a one-event
         -- session counts zero.
         sum(seconds_since_previous_event) as seconds_on_task,
-        ---------- timestamps
-        session_started_at,
         max(created_at) as session_ended_at,
         max(loaded_at) as source_loaded_at
 
-    from events_in_scope
-    group by learner_course_id, learner_id, course_id, session_started_at
+    from numbered
+    group by user_id, course_id, session_number
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        {{ composite_key(['course_learners.learner_course_id', timestamp_to_epoch('sessions.session_started_at')]) }}
+            as learner_session_id,
+        course_learners.learner_course_id,
+        course_learners.learner_id,
+        sessions.course_id,
+        ---------- numerics
+        sessions.events,
+        sessions.distinct_activities,
+        sessions.seconds_on_task,
+        ---------- timestamps
+        sessions.session_started_at,
+        sessions.session_ended_at,
+        sessions.source_loaded_at
+
+    from sessions
+    inner join course_learners
+        on
+            sessions.user_id = course_learners.user_id
+            and sessions.course_id = course_learners.course_id
 
 )
 

@@ -1,16 +1,10 @@
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        **incremental_settings(unique_key='learner_week_id'),
-    )
-}}
+{{ config(**incremental_settings(unique_key='learner_week_id')) }}
 
 with
 
-learner_events as (
+log_events as (
 
-    select * from {{ ref('int_learner_events_sessionized') }}
+    select * from {{ ref('int_log_events_classified') }}
 
 ),
 
@@ -20,41 +14,27 @@ activities as (
 
 ),
 
-{% if is_incremental() %}
+learner_events as (
+
+    select * from log_events
+    where disposition = 'used'
+
+),
 
 -- Learner-weeks with rewritten events are aggregated again from all their events.
-changed_weeks as (
-
-    select distinct learner_week_id
-    from learner_events
-    where loaded_at > {{ incremental_watermark('source_loaded_at') }}
-
-),
-
 events_in_scope as (
 
-    select learner_events.*
-    from learner_events
-    inner join changed_weeks
-        on learner_events.learner_week_id = changed_weeks.learner_week_id
+    {{ rows_with_changed_keys('learner_events', ['user_id', 'course_id', 'course_week_number']) }}
 
 ),
-
-{% else %}
-
-events_in_scope as (
-
-    select * from learner_events
-
-),
-
-{% endif %}
 
 -- One row per learner-week and assignment submitted in it.
 submissions as (
 
     select
-        events_in_scope.learner_week_id,
+        events_in_scope.user_id,
+        events_in_scope.course_id,
+        events_in_scope.course_week_number,
         events_in_scope.course_module_id,
         min(events_in_scope.created_at) as submitted_at,
         max(activities.due_at) as due_at
@@ -62,53 +42,51 @@ submissions as (
     from events_in_scope
     left join activities
         on events_in_scope.course_module_id = activities.course_module_id
-    where
-        events_in_scope.activity_type = 'assign'
-        and events_in_scope.analytics_action in ('submit', 'resubmit')
-    group by events_in_scope.learner_week_id, events_in_scope.course_module_id
+    where events_in_scope.is_assignment_submission
+    group by
+        events_in_scope.user_id,
+        events_in_scope.course_id,
+        events_in_scope.course_week_number,
+        events_in_scope.course_module_id
 
 ),
 
 submissions_per_week as (
 
     select
-        learner_week_id,
+        user_id,
+        course_id,
+        course_week_number,
         count(*) as submissions,
         sum(case when due_at is null or submitted_at <= due_at then 1 else 0 end)
             as submissions_on_time,
         sum(case when submitted_at > due_at then 1 else 0 end) as submissions_late
 
     from submissions
-    group by learner_week_id
+    group by user_id, course_id, course_week_number
 
 ),
 
+-- Grouped on the integer keys; the text keys are built once per week below.
 events_per_week as (
 
     select
-        learner_week_id,
-        learner_course_id,
+        user_id,
         course_id,
         course_week_number,
+        count(*) as log_rows,
         sum(case when counts_as_activity then 1 else 0 end) as events,
-        sum(case when counts_as_activity and crud = 'r' then 1 else 0 end) as read_events,
-        sum(case when counts_as_activity and crud <> 'r' then 1 else 0 end) as write_events,
-        count(distinct case when counts_as_activity then event_date end) as active_days,
+        sum(case when counts_as_activity and is_read_event then 1 else 0 end) as read_events,
+        sum(case when counts_as_activity and not is_read_event then 1 else 0 end) as write_events,
+        count(distinct case when counts_as_activity then cast(created_at as date) end) as active_days,
         sum(case when is_session_start then 1 else 0 end) as sessions,
         sum(seconds_since_previous_event) as seconds_on_task,
         count(distinct case when counts_as_activity then course_module_id end)
             as distinct_activities,
-        count(
-            distinct case
-                when activity_type = 'completion' and completion_state in (1, 2)
-                    then course_module_id
-            end
-        ) as activities_completed,
-        sum(case when analytics_action = 'attempt_submit' then 1 else 0 end) as quiz_attempts,
-        sum(case when analytics_action = 'discussion_create' then 1 else 0 end)
-            as forum_discussions_started,
-        count(distinct case when object_table = 'forum_posts' then object_id end)
-            as forum_posts,
+        count(distinct case when is_activity_completion then course_module_id end) as activities_completed,
+        sum(case when is_quiz_attempt_submission then 1 else 0 end) as quiz_attempts,
+        sum(case when is_discussion_start then 1 else 0 end) as forum_discussions_started,
+        count(distinct forum_post_id) as forum_posts,
         sum(case when not is_known_event then 1 else 0 end) as unknown_events,
         max(cognitive_depth) as cognitive_depth,
         max(social_breadth) as social_breadth,
@@ -117,17 +95,23 @@ events_per_week as (
         max(loaded_at) as source_loaded_at
 
     from events_in_scope
-    group by learner_week_id, learner_course_id, course_id, course_week_number
+    group by user_id, course_id, course_week_number
 
 ),
 
 final as (
 
     select
-        events_per_week.learner_week_id,
-        events_per_week.learner_course_id,
+        ---------- ids
+        {{ composite_key([
+            'events_per_week.user_id', 'events_per_week.course_id', 'events_per_week.course_week_number'
+        ]) }} as learner_week_id,
+        {{ composite_key(['events_per_week.user_id', 'events_per_week.course_id']) }} as learner_course_id,
+        events_per_week.user_id,
         events_per_week.course_id,
+        ---------- numerics
         events_per_week.course_week_number,
+        events_per_week.log_rows,
         events_per_week.events,
         events_per_week.read_events,
         events_per_week.write_events,
@@ -142,16 +126,20 @@ final as (
         events_per_week.unknown_events,
         events_per_week.cognitive_depth,
         events_per_week.social_breadth,
-        events_per_week.first_activity_at,
-        events_per_week.last_activity_at,
-        events_per_week.source_loaded_at,
         coalesce(submissions_per_week.submissions, 0) as submissions,
         coalesce(submissions_per_week.submissions_on_time, 0) as submissions_on_time,
-        coalesce(submissions_per_week.submissions_late, 0) as submissions_late
+        coalesce(submissions_per_week.submissions_late, 0) as submissions_late,
+        ---------- timestamps
+        events_per_week.first_activity_at,
+        events_per_week.last_activity_at,
+        events_per_week.source_loaded_at
 
     from events_per_week
     left join submissions_per_week
-        on events_per_week.learner_week_id = submissions_per_week.learner_week_id
+        on
+            events_per_week.user_id = submissions_per_week.user_id
+            and events_per_week.course_id = submissions_per_week.course_id
+            and events_per_week.course_week_number = submissions_per_week.course_week_number
 
 )
 

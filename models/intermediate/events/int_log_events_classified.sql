@@ -1,10 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        **incremental_settings(unique_key='log_event_id'),
-    )
-}}
+{{ config(**incremental_settings(unique_key='log_event_id')) }}
+
+{%- set session_gap_seconds = var('session_gap_minutes') * 60 %}
 
 {%- set newest_plausible_time -%}
     (
@@ -48,9 +44,30 @@ course_learners as (
 
 ),
 
+event_catalogue as (
+
+    select * from {{ ref('moodle_event_catalogue') }}
+
+),
+
 new_log_events as (
 
-    select *
+    select
+        log_event_id,
+        user_id,
+        course_id,
+        case when context_level = 70 then context_instance_id end as course_module_id,
+        object_id,
+        event_name,
+        component,
+        object_table,
+        crud,
+        education_level,
+        completion_state,
+        is_anonymous,
+        is_logged_in_as,
+        created_at
+
     from log_events
     {% if is_incremental() and replaces_whole_courses() %}
     -- Every row of each course with a new row: the batch replaces whole courses.
@@ -115,7 +132,8 @@ judged as (
 
     select
         numbered.*,
-        course_learners.learner_course_id,
+        course_learners.week_one_starts_at,
+        course_learners.user_id is not null as is_learner_course,
         case
             when
                 numbered.created_at < cast('2000-01-01' as {{ dbt.type_timestamp() }})
@@ -128,8 +146,8 @@ judged as (
             when numbered.is_anonymous then 'anonymous'
             when numbered.is_logged_in_as then 'logged_in_as'
             when coalesce(numbered.course_id, 0) = 0 or courses.is_site_front_page then 'site_level'
-            when course_learners.learner_course_id is null and users.is_deleted then 'deleted_user'
-            when course_learners.learner_course_id is null then 'not_a_learner'
+            when course_learners.user_id is null and users.is_deleted then 'deleted_user'
+            when course_learners.user_id is null then 'not_a_learner'
             when
                 numbered.created_at < course_learners.enrolled_at
                 or numbered.created_at >= course_learners.enrolment_ends_at
@@ -151,41 +169,255 @@ judged as (
 
 ),
 
-final as (
+-- A learner's own events are described from the event catalogue; events it
+-- does not know fall back on Moodle's own codes (component, crud, education
+-- level). Rows after the as-of moment are not known yet: a later run takes them.
+described as (
 
     select
-        ---------- ids
+        judged.*,
+        event_catalogue.cognitive_depth,
+        event_catalogue.social_breadth,
+        judged.reason = 'learner_event' as is_used,
+        event_catalogue.event_name is not null as is_known_event,
+        coalesce(
+            event_catalogue.activity_type,
+            case when substring(judged.component, 1, 4) = 'mod_' then substring(judged.component, 5) else 'course' end
+        ) as activity_type,
+        coalesce(
+            event_catalogue.analytics_action,
+            case when judged.crud = 'r' then 'view' else 'write' end
+        ) as analytics_action,
+        coalesce(
+            event_catalogue.is_learner_write,
+            judged.crud in ('c', 'u') and judged.education_level = 2
+        ) as is_learner_write,
+        coalesce(event_catalogue.counts_as_activity, judged.education_level = 2) as counts_as_activity
+
+    from judged
+    left join event_catalogue
+        on judged.event_name = event_catalogue.event_name
+    where judged.reason <> 'after_as_of'
+
+),
+
+-- What the aggregates count, as flags: the table keeps one text column per
+-- row (the event name) besides the disposition, so writing it stays cheap.
+classified as (
+
+    select
         log_event_id,
         user_id,
         course_id,
-        learner_course_id,
-        case when context_level = 70 then context_instance_id end as course_module_id,
-        object_id,
-        ---------- strings
+        course_module_id,
         event_name,
-        component,
-        object_table,
-        crud,
-        origin,
         case
-            when reason = 'learner_event' then 'used'
+            when is_used then 'used'
             when reason in ('invalid_time', 'unknown_user', 'unknown_course', 'outside_enrolment')
                 then 'quarantined'
             else 'excluded'
         end as disposition,
         reason,
-        ---------- numerics
-        education_level,
-        completion_state,
         copies,
-        ---------- timestamps
         created_at,
+        is_learner_course,
+        case when is_used then is_known_event end as is_known_event,
+        case when is_used then counts_as_activity end as counts_as_activity,
+        case when is_used then crud = 'r' end as is_read_event,
+        case when is_used then is_learner_write end as is_learner_write,
+        case
+            when is_used then analytics_action in ('submit', 'resubmit', 'attempt_submit', 'post', 'discussion_create')
+        end as is_hand_in,
+        case
+            when is_used then activity_type = 'assign' and analytics_action in ('submit', 'resubmit')
+        end as is_assignment_submission,
+        case when is_used then analytics_action = 'attempt_submit' end as is_quiz_attempt_submission,
+        case when is_used then analytics_action = 'discussion_create' end as is_discussion_start,
+        case
+            when is_used then activity_type = 'completion' and coalesce(completion_state in (1, 2), false)
+        end as is_activity_completion,
+        case when is_used and object_table = 'forum_posts' then object_id end as forum_post_id,
+        case when is_used then cognitive_depth end as cognitive_depth,
+        case when is_used then social_breadth end as social_breadth,
+        case
+            when is_used
+                then cast(floor({{ seconds_between('week_one_starts_at', 'created_at') }} / 86400.0) as integer) + 1
+        end as course_day_number,
+        false as is_context
+
+    from described
+
+),
+
+{% if is_incremental() %}
+
+-- Sessions are found again from each learner-course's first row of this run
+-- on (whatever became of the row: a late event can join or split sessions);
+-- the stored events one session gap before it give the context.
+first_new_rows as (
+
+    select
+        user_id,
+        course_id,
+        min(created_at) as first_new_at
+
+    from classified
+    where is_learner_course
+    group by user_id, course_id
+
+),
+
+stored_events as (
+
+    select
+        stored_rows.log_event_id,
+        stored_rows.user_id,
+        stored_rows.course_id,
+        stored_rows.course_module_id,
+        stored_rows.event_name,
+        stored_rows.disposition,
+        stored_rows.reason,
+        stored_rows.copies,
+        stored_rows.created_at,
+        true as is_learner_course,
+        stored_rows.is_known_event,
+        stored_rows.counts_as_activity,
+        stored_rows.is_read_event,
+        stored_rows.is_learner_write,
+        stored_rows.is_hand_in,
+        stored_rows.is_assignment_submission,
+        stored_rows.is_quiz_attempt_submission,
+        stored_rows.is_discussion_start,
+        stored_rows.is_activity_completion,
+        stored_rows.forum_post_id,
+        stored_rows.cognitive_depth,
+        stored_rows.social_breadth,
+        stored_rows.course_day_number,
+        stored_rows.created_at < first_new_rows.first_new_at as is_context
+
+    from {{ this }} as stored_rows
+    inner join first_new_rows
+        on
+            stored_rows.user_id = first_new_rows.user_id
+            and stored_rows.course_id = first_new_rows.course_id
+    left join classified
+        on stored_rows.log_event_id = classified.log_event_id
+    where
+        stored_rows.disposition = 'used'
+        and stored_rows.created_at >= {{ add_seconds('first_new_rows.first_new_at', -session_gap_seconds) }}
+        and classified.log_event_id is null
+
+),
+
+rows_to_write as (
+
+    select * from classified
+    union all
+    select * from stored_events
+
+),
+
+{% else %}
+
+rows_to_write as (
+
+    select * from classified
+
+),
+
+{% endif %}
+
+-- A session is a learner's run of events in a course with no gap longer
+-- than session_gap_minutes: an event starts one when it comes more than the
+-- gap after the learner's previous event. The window sorts only the keys of
+-- the used rows (integers and a time), then the gaps join back: sorting whole
+-- rows costs more. (int_learner_sessions groups events into sessions.)
+session_keys as (
+
+    select
+        log_event_id,
+        user_id,
+        course_id,
+        created_at,
+        is_context
+
+    from rows_to_write
+    where disposition = 'used'
+
+),
+
+gaps as (
+
+    select
+        log_event_id,
+        is_context,
+        {{ seconds_between(
+            'lag(created_at) over (partition by user_id, course_id order by created_at, log_event_id)',
+            'created_at'
+        ) }} as seconds_since_previous
+
+    from session_keys
+
+),
+
+learner_events as (
+
+    select
+        log_event_id,
+        coalesce(seconds_since_previous > {{ session_gap_seconds }}, true) as is_session_start,
+        case
+            when seconds_since_previous <= {{ session_gap_seconds }} then seconds_since_previous else 0
+        end as seconds_since_previous_event
+
+    from gaps
+    where not is_context
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        rows_to_write.log_event_id,
+        rows_to_write.user_id,
+        rows_to_write.course_id,
+        rows_to_write.course_module_id,
+        rows_to_write.forum_post_id,
+        ---------- strings
+        rows_to_write.event_name,
+        rows_to_write.disposition,
+        rows_to_write.reason,
+        ---------- numerics
+        rows_to_write.copies,
+        rows_to_write.course_day_number,
+        -- Activity between enrolment and the course start counts in week 1.
+        case
+            when rows_to_write.course_day_number < 1 then 1
+            else cast(floor((rows_to_write.course_day_number - 1) / 7.0) as integer) + 1
+        end as course_week_number,
+        rows_to_write.cognitive_depth,
+        rows_to_write.social_breadth,
+        learner_events.seconds_since_previous_event,
+        ---------- booleans
+        rows_to_write.is_known_event,
+        rows_to_write.counts_as_activity,
+        rows_to_write.is_read_event,
+        rows_to_write.is_learner_write,
+        rows_to_write.is_hand_in,
+        rows_to_write.is_assignment_submission,
+        rows_to_write.is_quiz_attempt_submission,
+        rows_to_write.is_discussion_start,
+        rows_to_write.is_activity_completion,
+        learner_events.is_session_start,
+        ---------- timestamps
+        rows_to_write.created_at,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
             as loaded_at
 
-    from judged
-    -- Rows after the as-of moment are not known yet: a later run takes them.
-    where reason <> 'after_as_of'
+    from rows_to_write
+    left join learner_events
+        on rows_to_write.log_event_id = learner_events.log_event_id
+    where not rows_to_write.is_context
 
 )
 

@@ -4,31 +4,25 @@ with
 
 learner_weeks as (
 
-    select * from {{ ref('fct_learner_weeks') }}
-
-),
-
-weekly_activity as (
-
-    select * from {{ ref('int_learner_weeks_aggregated') }}
-
-),
-
-course_learners as (
-
-    select * from {{ ref('int_course_learners') }}
+    select * from {{ ref('int_learner_weeks_cumulated') }}
 
 ),
 
 learner_courses as (
 
-    select * from {{ ref('fct_learner_courses') }}
+    select * from {{ ref('int_learner_courses_summarised') }}
 
 ),
 
-learner_events as (
+learner_days as (
 
-    select * from {{ ref('int_learner_events_sessionized') }}
+    select * from {{ ref('int_learner_days_aggregated') }}
+
+),
+
+log_events as (
+
+    select * from {{ ref('int_log_events_classified') }}
 
 ),
 
@@ -40,86 +34,120 @@ learner_deadlines as (
 
 -- Every feature of a week is as of its end, or of the as-of moment while
 -- the week is still running: nothing later may reach it.
-observed_weeks as (
-
-    select
-        learner_weeks.*,
-        course_learners.enrolled_at,
-        course_learners.week_one_starts_at,
-        case
-            when learner_weeks.week_ends_at < {{ as_of() }} then learner_weeks.week_ends_at
-            else {{ as_of() }}
-        end as observed_at,
-        row_number() over (
-            partition by learner_weeks.learner_course_id
-            order by learner_weeks.course_week_number
-        ) as weeks_followed
-
-    from learner_weeks
-    inner join course_learners
-        on learner_weeks.learner_course_id = course_learners.learner_course_id
-
-),
-
 windowed_weeks as (
 
     select
         *,
-        {{ add_seconds('observed_at', -7 * 86400) }} as last_7_days_start_at,
-        {{ add_seconds('observed_at', -14 * 86400) }} as last_14_days_start_at
+        case
+            when week_ends_at < {{ as_of() }} then week_ends_at
+            else {{ as_of() }}
+        end as observed_at,
+        row_number() over (
+            partition by learner_course_id
+            order by course_week_number
+        ) as weeks_followed
 
-    from observed_weeks
+    from learner_weeks
 
 ),
 
--- Rolling windows end at the week's end (events after the as-of moment are
--- not in the log tables), so in the running week they reach back into the
--- week before.
-recent_activity as (
+-- Rolling windows of 7 and 14 days before the moment a week is observed at.
+-- A week observed at its end covers its own learner-days (the last 7 days)
+-- and those of the week before (the last 14): each learner-day counts
+-- toward the week it falls in and toward the next.
+window_offsets as (
+
+    select
+        0 as weeks_later,
+        true as is_last_7_days
+    union all
+    select
+        1 as weeks_later,
+        false as is_last_7_days
+
+),
+
+day_windows as (
+
+    select
+        learner_days.user_id,
+        learner_days.course_id,
+        window_offsets.is_last_7_days,
+        learner_days.event_date,
+        learner_days.events,
+        learner_days.sessions,
+        learner_days.seconds_on_task,
+        cast(floor((learner_days.course_day_number - 1) / 7.0) as integer) + 1 + window_offsets.weeks_later
+            as course_week_number
+
+    from learner_days
+    cross join window_offsets
+
+),
+
+-- The running week is observed at the as-of moment, within a day: its
+-- windows come from the events of the last 14 days themselves.
+recent_events as (
+
+    select * from log_events
+    where
+        disposition = 'used'
+        and created_at >= {{ add_seconds(as_of(), -14 * 86400) }}
+
+),
+
+window_days as (
 
     select
         windowed_weeks.learner_week_id,
-        sum(
-            case
-                when
-                    learner_events.counts_as_activity
-                    and learner_events.created_at >= windowed_weeks.last_7_days_start_at
-                    then 1
-                else 0
-            end
-        ) as events_last_7_days,
-        sum(case when learner_events.counts_as_activity then 1 else 0 end) as events_last_14_days,
-        count(
-            distinct case
-                when
-                    learner_events.counts_as_activity
-                    and learner_events.created_at >= windowed_weeks.last_7_days_start_at
-                    then learner_events.event_date
-            end
-        ) as active_days_last_7_days,
-        count(distinct case when learner_events.counts_as_activity then learner_events.event_date end)
-            as active_days_last_14_days,
-        sum(case when learner_events.is_session_start then 1 else 0 end) as sessions_last_14_days,
-        sum(learner_events.seconds_since_previous_event) as seconds_on_task_last_14_days
+        day_windows.is_last_7_days,
+        day_windows.event_date,
+        day_windows.events,
+        day_windows.sessions,
+        day_windows.seconds_on_task
 
     from windowed_weeks
-    inner join learner_events
+    inner join day_windows
         on
-            windowed_weeks.learner_course_id = learner_events.learner_course_id
-            and windowed_weeks.last_14_days_start_at <= learner_events.created_at
-            and windowed_weeks.week_ends_at > learner_events.created_at
-    group by windowed_weeks.learner_week_id
+            windowed_weeks.user_id = day_windows.user_id
+            and windowed_weeks.course_id = day_windows.course_id
+            and windowed_weeks.course_week_number = day_windows.course_week_number
+    where windowed_weeks.observed_at = windowed_weeks.week_ends_at
+
+    union all
+
+    select
+        windowed_weeks.learner_week_id,
+        recent_events.created_at >= {{ add_seconds('windowed_weeks.observed_at', -7 * 86400) }} as is_last_7_days,
+        cast(recent_events.created_at as date) as event_date,
+        case when recent_events.counts_as_activity then 1 else 0 end as events,
+        case when recent_events.is_session_start then 1 else 0 end as sessions,
+        recent_events.seconds_since_previous_event as seconds_on_task
+
+    from windowed_weeks
+    inner join recent_events
+        on
+            windowed_weeks.user_id = recent_events.user_id
+            and windowed_weeks.course_id = recent_events.course_id
+            and {{ add_seconds('windowed_weeks.observed_at', -14 * 86400) }} <= recent_events.created_at
+            and windowed_weeks.week_ends_at > recent_events.created_at
+    where windowed_weeks.observed_at < windowed_weeks.week_ends_at
 
 ),
 
-first_activity as (
+recent_activity as (
 
     select
-        learner_course_id,
-        min(first_activity_at) as first_activity_at
+        learner_week_id,
+        sum(case when is_last_7_days then events else 0 end) as events_last_7_days,
+        sum(events) as events_last_14_days,
+        count(distinct case when is_last_7_days and events > 0 then event_date end) as active_days_last_7_days,
+        count(distinct case when events > 0 then event_date end) as active_days_last_14_days,
+        sum(sessions) as sessions_last_14_days,
+        sum(seconds_on_task) as seconds_on_task_last_14_days
 
-    from weekly_activity
-    group by learner_course_id
+    from window_days
+    group by learner_week_id
 
 ),
 
@@ -204,8 +232,8 @@ joined as (
             else windowed_weeks.week_one_starts_at
         end as expected_start_at,
         case
-            when first_activity.first_activity_at < windowed_weeks.observed_at
-                then first_activity.first_activity_at
+            when windowed_weeks.first_activity_so_far_at < windowed_weeks.observed_at
+                then windowed_weeks.first_activity_so_far_at
         end as first_activity_so_far_at,
         case
             when windowed_weeks.observed_at <= windowed_weeks.enrolled_at
@@ -227,8 +255,6 @@ joined as (
         on windowed_weeks.learner_week_id = recent_activity.learner_week_id
     left join deadlines_so_far
         on windowed_weeks.learner_week_id = deadlines_so_far.learner_week_id
-    left join first_activity
-        on windowed_weeks.learner_course_id = first_activity.learner_course_id
 
 ),
 

@@ -1,32 +1,14 @@
 with
 
-role_assignments as (
+role_holders as (
 
-    select * from {{ ref('stg_moodle__role_assignments') }}
-
-),
-
-roles as (
-
-    select * from {{ ref('stg_moodle__roles') }}
+    select * from {{ ref('int_course_role_holders') }}
 
 ),
 
-contexts as (
+enrolments as (
 
-    select * from {{ ref('stg_moodle__contexts') }}
-
-),
-
-user_enrolments as (
-
-    select * from {{ ref('stg_moodle__user_enrolments') }}
-
-),
-
-enrolment_methods as (
-
-    select * from {{ ref('stg_moodle__enrolment_methods') }}
+    select * from {{ ref('int_enrolments') }}
 
 ),
 
@@ -62,23 +44,6 @@ expected_weeks as (
 
 ),
 
-course_role_holders as (
-
-    select
-        role_assignments.user_id,
-        contexts.context_instance_id as course_id,
-        roles.role_short_name,
-        role_assignments.assigned_at
-
-    from role_assignments
-    inner join contexts
-        on role_assignments.context_id = contexts.context_id
-    inner join roles
-        on role_assignments.role_id = roles.role_id
-    where contexts.context_level = 50
-
-),
-
 learner_roles as (
 
     select
@@ -86,7 +51,7 @@ learner_roles as (
         course_id,
         min(assigned_at) as role_assigned_at
 
-    from course_role_holders
+    from role_holders
     where role_short_name in {{ sql_list(var('learner_role_shortnames')) }}
     group by user_id, course_id
 
@@ -98,47 +63,55 @@ staff_roles as (
         user_id,
         course_id
 
-    from course_role_holders
+    from role_holders
     where role_short_name in {{ sql_list(var('staff_role_shortnames')) }}
 
 ),
 
-enrolments as (
+ordered_enrolments as (
 
     select
-        user_enrolments.user_id,
-        enrolment_methods.course_id,
-        enrolment_methods.enrolment_plugin,
-        user_enrolments.ends_at,
-        coalesce(user_enrolments.starts_at, user_enrolments.created_at) as starts_at,
-        user_enrolments.is_suspended or not enrolment_methods.is_enabled as is_inactive,
+        *,
+        coalesce(starts_at, created_at) as enrolment_starts_at,
         row_number() over (
-            partition by user_enrolments.user_id, enrolment_methods.course_id
-            order by
-                coalesce(user_enrolments.starts_at, user_enrolments.created_at),
-                user_enrolments.user_enrolment_id
+            partition by user_id, course_id
+            order by coalesce(starts_at, created_at), user_enrolment_id
         ) as enrolment_order
 
-    from user_enrolments
-    inner join enrolment_methods
-        on user_enrolments.enrolment_method_id = enrolment_methods.enrolment_method_id
+    from enrolments
 
 ),
 
 enrolment_per_course as (
 
     select
-        user_id,
-        course_id,
+        ordered_enrolments.user_id,
+        ordered_enrolments.course_id,
         count(*) as enrolments,
-        min(starts_at) as enrolled_at,
+        min(ordered_enrolments.enrolment_starts_at) as enrolled_at,
         -- One open-ended enrolment makes the learner's enrolment open-ended.
-        case when count(*) = count(ends_at) then max(ends_at) end as enrolment_ends_at,
-        min(case when is_inactive then 1 else 0 end) = 1 as is_enrolment_suspended,
-        max(case when enrolment_order = 1 then enrolment_plugin end) as enrolment_method
+        case
+            when count(*) = count(ordered_enrolments.ends_at) then max(ordered_enrolments.ends_at)
+        end as enrolment_ends_at,
+        min(case when ordered_enrolments.is_enabled then 0 else 1 end) = 1 as is_enrolment_suspended,
+        max(case when {{ enrolment_is_active('ordered_enrolments', as_of()) }} then 1 else 0 end) = 1
+            as has_active_enrolment,
+        -- Enabled and not ended: active now or starting later.
+        max(
+            case
+                when
+                    ordered_enrolments.is_enabled
+                    and (ordered_enrolments.ends_at is null or ordered_enrolments.ends_at > {{ as_of() }})
+                    then 1
+                else 0
+            end
+        ) = 1 as has_open_enrolment,
+        max(
+            case when ordered_enrolments.enrolment_order = 1 then ordered_enrolments.enrolment_plugin end
+        ) as enrolment_method
 
-    from enrolments
-    group by user_id, course_id
+    from ordered_enrolments
+    group by ordered_enrolments.user_id, ordered_enrolments.course_id
 
 ),
 
@@ -152,9 +125,12 @@ learner_courses as (
         enrolment_per_course.enrolled_at,
         enrolment_per_course.enrolment_ends_at,
         enrolment_per_course.is_enrolment_suspended,
+        enrolment_per_course.has_active_enrolment,
+        enrolment_per_course.has_open_enrolment,
         enrolment_per_course.enrolment_method,
         users.is_suspended as is_user_suspended,
         users.is_deleted as is_user_deleted,
+        courses.has_completion_tracking,
         courses.starts_at as course_starts_at,
         courses.ends_at as course_ends_at,
         coalesce(expected_weeks.sections, {{ var('weeks_when_no_end_date') }}) as weeks_without_end_date
@@ -207,8 +183,12 @@ final as (
         enrolments,
         ---------- booleans
         is_enrolment_suspended,
+        has_active_enrolment,
+        has_open_enrolment,
         is_user_suspended,
         is_user_deleted,
+        is_user_suspended or is_user_deleted as is_account_closed,
+        has_completion_tracking,
         course_ends_at is null as is_course_without_end_date,
         ---------- timestamps
         enrolled_at,

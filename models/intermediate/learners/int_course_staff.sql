@@ -1,20 +1,8 @@
 with
 
-role_assignments as (
+role_holders as (
 
-    select * from {{ ref('stg_moodle__role_assignments') }}
-
-),
-
-roles as (
-
-    select * from {{ ref('stg_moodle__roles') }}
-
-),
-
-contexts as (
-
-    select * from {{ ref('stg_moodle__contexts') }}
+    select * from {{ ref('int_course_role_holders') }}
 
 ),
 
@@ -24,44 +12,27 @@ courses as (
 
 ),
 
-course_staff as (
-
-    select
-        role_assignments.user_id,
-        contexts.context_instance_id as course_id,
-        roles.role_short_name,
-        role_assignments.assigned_at
-
-    from role_assignments
-    inner join contexts
-        on role_assignments.context_id = contexts.context_id
-    inner join roles
-        on role_assignments.role_id = roles.role_id
-    inner join courses
-        on contexts.context_instance_id = courses.course_id
-    where
-        contexts.context_level = 50
-        and roles.role_short_name in {{ sql_list(var('staff_role_shortnames')) }}
-
-),
-
 final as (
 
     select
         ---------- ids
-        {{ composite_key(['user_id', 'course_id', 'role_short_name']) }} as course_staff_role_id,
-        {{ pseudonymous_id('user_id') }} as staff_id,
-        user_id,
-        course_id,
+        {{ composite_key(['role_holders.user_id', 'role_holders.course_id', 'role_holders.role_short_name']) }}
+            as course_staff_role_id,
+        {{ pseudonymous_id('role_holders.user_id') }} as staff_id,
+        role_holders.user_id,
+        role_holders.course_id,
         ---------- strings
-        role_short_name,
+        role_holders.role_short_name,
         ---------- booleans
-        role_short_name = 'editingteacher' as is_editing_teacher,
+        role_holders.role_short_name = 'editingteacher' as is_editing_teacher,
         ---------- timestamps
-        min(assigned_at) as assigned_at
+        min(role_holders.assigned_at) as assigned_at
 
-    from course_staff
-    group by user_id, course_id, role_short_name
+    from role_holders
+    inner join courses
+        on role_holders.course_id = courses.course_id
+    where role_holders.role_short_name in {{ sql_list(var('staff_role_shortnames')) }}
+    group by role_holders.user_id, role_holders.course_id, role_holders.role_short_name
 
 )
 

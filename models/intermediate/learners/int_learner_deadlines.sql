@@ -20,9 +20,9 @@ activities_engaged as (
 
 ),
 
-activity_completions as (
+activities_recorded as (
 
-    select * from {{ ref('stg_moodle__activity_completions') }}
+    select * from {{ ref('int_learner_activities_recorded') }}
 
 ),
 
@@ -87,15 +87,16 @@ final as (
                             then 'on_time'
                         else 'late'
                     end
-            when activity_completions.is_complete then 'completed'
+            when activities_recorded.is_activity_complete then 'completed'
             when learner_due_dates.due_at <= {{ as_of() }} then 'missing'
             else 'pending'
         end as deadline_status,
         ---------- booleans
-        coalesce(activity_completions.is_complete, false) as is_activity_complete,
+        coalesce(activities_recorded.is_activity_complete, false) as is_activity_complete,
         ---------- timestamps
         learner_due_dates.due_at,
         activities_engaged.first_handed_in_at,
+        activities_engaged.first_engaged_at,
         activities_engaged.last_engaged_at
 
     from learner_due_dates
@@ -103,10 +104,10 @@ final as (
         on
             learner_due_dates.learner_course_id = activities_engaged.learner_course_id
             and learner_due_dates.course_module_id = activities_engaged.course_module_id
-    left join activity_completions
+    left join activities_recorded
         on
-            learner_due_dates.user_id = activity_completions.user_id
-            and learner_due_dates.course_module_id = activity_completions.course_module_id
+            learner_due_dates.user_id = activities_recorded.user_id
+            and learner_due_dates.course_module_id = activities_recorded.course_module_id
 
 )
 

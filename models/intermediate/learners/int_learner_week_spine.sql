@@ -63,6 +63,8 @@ final as (
         ---------- booleans
         week_numbers.n = week_bounds.first_week_number as is_first_followed_week,
         ---------- timestamps
+        week_bounds.enrolled_at,
+        week_bounds.week_one_starts_at,
         {{ add_seconds('week_bounds.week_one_starts_at', '604800 * (week_numbers.n - 1)') }}
             as week_starts_at,
         {{ add_seconds('week_bounds.week_one_starts_at', '604800 * week_numbers.n') }}

@@ -25,25 +25,13 @@ programme_courses as (
 
 courses as (
 
-    select * from {{ ref('dim_courses') }}
-
-),
-
-grade_items as (
-
-    select * from {{ ref('stg_moodle__grade_items') }}
+    select * from {{ ref('int_courses_categorised') }}
 
 ),
 
 enrolment_methods as (
 
-    select * from {{ ref('stg_moodle__enrolment_methods') }}
-
-),
-
-enrolment_tracks as (
-
-    select * from {{ ref('enrolment_tracks') }}
+    select * from {{ ref('int_enrolment_methods') }}
 
 ),
 
@@ -55,24 +43,6 @@ programme_sizes as (
 
     from programme_courses
     group by programme_code
-
-),
-
--- The course's own pass grade, as int_grades_normalised reads it.
-course_pass_shares as (
-
-    select
-        course_id,
-        max(
-            case
-                when grade_pass > grade_min and grade_max > grade_min
-                    then (grade_pass - grade_min) / (grade_max - grade_min)
-            end
-        ) as pass_share
-
-    from grade_items
-    where item_type = 'course'
-    group by course_id
 
 ),
 
@@ -90,10 +60,8 @@ open_paid_methods as (
         ) as method_order
 
     from enrolment_methods
-    inner join enrolment_tracks
-        on enrolment_methods.enrolment_plugin = enrolment_tracks.enrolment_plugin
     where
-        enrolment_tracks.is_paid_track
+        enrolment_methods.is_paid_track
         and enrolment_methods.is_enabled
         and (enrolment_methods.enrolment_opens_at is null or enrolment_methods.enrolment_opens_at <= {{ as_of() }})
         and (enrolment_methods.enrolment_closes_at is null or enrolment_methods.enrolment_closes_at > {{ as_of() }})
@@ -114,6 +82,7 @@ matched as (
         courses.course_short_name,
         courses.course_id_number,
         courses.course_status,
+        courses.pass_share as course_pass_share,
         courses.starts_at,
         courses.ends_at
 
@@ -150,7 +119,7 @@ final as (
         cast(
             coalesce(
                 matched.programme_pass_share,
-                course_pass_shares.pass_share,
+                matched.course_pass_share,
                 {{ var('default_pass_share') }}
             ) as {{ type_double() }}
         ) as pass_grade_share,
@@ -166,8 +135,6 @@ final as (
         on matched.programme_code = programmes.programme_code
     inner join programme_sizes
         on matched.programme_code = programme_sizes.programme_code
-    left join course_pass_shares
-        on matched.course_id = course_pass_shares.course_id
     left join open_paid_methods
         on
             matched.course_id = open_paid_methods.course_id

@@ -12,13 +12,13 @@ risk_scores as (
 
 learner_courses as (
 
-    select * from {{ ref('fct_learner_courses') }}
+    select * from {{ ref('int_learner_courses_summarised') }}
 
 ),
 
-course_learners as (
+learner_deadlines as (
 
-    select * from {{ ref('int_course_learners') }}
+    select * from {{ ref('int_learner_deadlines') }}
 
 ),
 
@@ -40,45 +40,9 @@ reminders as (
 
 ),
 
-learner_deadlines as (
+user_contacts as (
 
-    select * from {{ ref('int_learner_deadlines') }}
-
-),
-
-users as (
-
-    select * from {{ ref('stg_moodle__users') }}
-
-),
-
-user_enrolments as (
-
-    select * from {{ ref('stg_moodle__user_enrolments') }}
-
-),
-
-enrolment_methods as (
-
-    select * from {{ ref('stg_moodle__enrolment_methods') }}
-
-),
-
--- Moodle's test of an active enrolment, as in fct_deadline_reminders.
-active_enrolments as (
-
-    select distinct
-        user_enrolments.user_id,
-        enrolment_methods.course_id
-
-    from user_enrolments
-    inner join enrolment_methods
-        on user_enrolments.enrolment_method_id = enrolment_methods.enrolment_method_id
-    where
-        not user_enrolments.is_suspended
-        and enrolment_methods.is_enabled
-        and (user_enrolments.starts_at is null or user_enrolments.starts_at <= {{ as_of() }})
-        and (user_enrolments.ends_at is null or user_enrolments.ends_at > {{ as_of() }})
+    select * from {{ ref('int_user_contacts') }}
 
 ),
 
@@ -105,23 +69,17 @@ at_risk as (
         learner_courses.first_activity_at,
         learner_courses.last_activity_at,
         learner_courses.enrolled_at,
-        course_learners.user_id
+        learner_courses.user_id
 
     from risk_scores
     inner join learner_courses
         on risk_scores.learner_course_id = learner_courses.learner_course_id
-    inner join course_learners
-        on risk_scores.learner_course_id = course_learners.learner_course_id
-    inner join active_enrolments
-        on
-            course_learners.user_id = active_enrolments.user_id
-            and course_learners.course_id = active_enrolments.course_id
     where
         risk_scores.is_latest_week
         and risk_scores.risk_band in {{ sql_list(var('intervention_risk_bands')) }}
         and not learner_courses.is_outcome_known
-        and not course_learners.is_user_suspended
-        and not course_learners.is_user_deleted
+        and learner_courses.has_active_enrolment
+        and not learner_courses.is_account_closed
 
 ),
 
@@ -315,13 +273,7 @@ final as (
         owned.next_due_activity_url_path,
         owned.score_method,
         owned.model_name,
-        {% if var('include_pii') -%}
-            {{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }} as full_name,
-            users.email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
+        {{ contact_columns('user_contacts', ['full_name', 'email']) }},
         ---------- numerics
         cast(owned.rank_in_course as integer) as rank_in_course,
         cast(case when owned.staff_id is not null then owned.teacher_order end as integer) as rank_for_teacher,
@@ -341,8 +293,8 @@ final as (
         {{ as_of() }} as queued_at
 
     from owned
-    inner join users
-        on owned.user_id = users.user_id
+    inner join user_contacts
+        on owned.user_id = user_contacts.user_id
 
 )
 

@@ -8,59 +8,13 @@ offerings as (
 
 learner_courses as (
 
-    select * from {{ ref('fct_learner_courses') }}
-
-),
-
-course_learners as (
-
-    select * from {{ ref('int_course_learners') }}
-
-),
-
-user_enrolments as (
-
-    select * from {{ ref('stg_moodle__user_enrolments') }}
-
-),
-
-enrolment_methods as (
-
-    select * from {{ ref('stg_moodle__enrolment_methods') }}
-
-),
-
-enrolment_tracks as (
-
-    select * from {{ ref('enrolment_tracks') }}
+    select * from {{ ref('int_learner_courses_summarised') }}
 
 ),
 
 enrolments as (
 
-    select
-        user_enrolments.user_id,
-        enrolment_methods.course_id,
-        enrolment_methods.enrolment_plugin,
-        coalesce(enrolment_tracks.enrolment_track, 'unmapped') as enrolment_track,
-        coalesce(enrolment_tracks.track_priority, 999999) as track_priority,
-        coalesce(enrolment_tracks.is_free_track, false) as is_free_track,
-        coalesce(enrolment_tracks.is_certificate_eligible, false) as is_certificate_eligible,
-        not user_enrolments.is_suspended and enrolment_methods.is_enabled as is_enabled,
-        -- Enabled and not ended: active now or starting later.
-        not user_enrolments.is_suspended
-        and enrolment_methods.is_enabled
-        and (user_enrolments.ends_at is null or user_enrolments.ends_at > {{ as_of() }}) as is_open,
-        not user_enrolments.is_suspended
-        and enrolment_methods.is_enabled
-        and (user_enrolments.starts_at is null or user_enrolments.starts_at <= {{ as_of() }})
-        and (user_enrolments.ends_at is null or user_enrolments.ends_at > {{ as_of() }}) as is_active
-
-    from user_enrolments
-    inner join enrolment_methods
-        on user_enrolments.enrolment_method_id = enrolment_methods.enrolment_method_id
-    left join enrolment_tracks
-        on enrolment_methods.enrolment_plugin = enrolment_tracks.enrolment_plugin
+    select * from {{ ref('int_enrolments') }}
 
 ),
 
@@ -88,9 +42,7 @@ enrolment_summary as (
         max(case when track_order = 1 then enrolment_track end) as enrolment_track,
         max(case when track_order = 1 and is_free_track then 1 else 0 end) = 1 as is_free_track,
         max(case when track_order = 1 and is_certificate_eligible then 1 else 0 end) = 1
-            as is_on_certificate_track,
-        max(case when is_open then 1 else 0 end) = 1 as has_open_enrolment,
-        max(case when is_active then 1 else 0 end) = 1 as has_active_enrolment
+            as is_on_certificate_track
 
     from ranked_enrolments
     group by user_id, course_id
@@ -116,22 +68,20 @@ joined as (
         learner_courses.last_activity_at,
         enrolment_summary.track_enrolment_plugin,
         enrolment_summary.enrolment_track,
-        course_learners.is_user_suspended or course_learners.is_user_deleted as is_account_closed,
+        learner_courses.is_account_closed,
+        learner_courses.has_open_enrolment,
+        learner_courses.has_active_enrolment,
         coalesce(enrolment_summary.is_free_track, false) as is_free_track,
         coalesce(enrolment_summary.is_on_certificate_track, false) as is_on_certificate_track,
-        coalesce(enrolment_summary.has_open_enrolment, false) as has_open_enrolment,
-        coalesce(enrolment_summary.has_active_enrolment, false) as has_active_enrolment,
         learner_courses.final_grade_share >= offerings.pass_grade_share as is_grade_passing
 
     from learner_courses
     inner join offerings
         on learner_courses.course_id = offerings.course_id
-    inner join course_learners
-        on learner_courses.learner_course_id = course_learners.learner_course_id
     left join enrolment_summary
         on
-            course_learners.user_id = enrolment_summary.user_id
-            and course_learners.course_id = enrolment_summary.course_id
+            learner_courses.user_id = enrolment_summary.user_id
+            and learner_courses.course_id = enrolment_summary.course_id
 
 ),
 

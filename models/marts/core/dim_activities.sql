@@ -15,10 +15,7 @@ final as (
         ---------- strings
         module_name as activity_type,
         activity_name,
-        -- The link Moodle uses for every activity, relative to the site's address.
-        {%- set id_text = dbt.safe_cast('course_module_id', dbt.type_string()) %}
-        {{ dbt.concat(["'/mod/'", 'module_name', "'/view.php?id='", id_text]) }}
-            as activity_url_path,
+        {{ activity_url_path('module_name', 'course_module_id') }} as activity_url_path,
         ---------- numerics
         cast(section_number as integer) as section_number,
         cast(grade_max as {{ type_double() }}) as grade_max,

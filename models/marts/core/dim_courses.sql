@@ -2,13 +2,7 @@ with
 
 courses as (
 
-    select * from {{ ref('stg_moodle__courses') }}
-
-),
-
-categories as (
-
-    select * from {{ ref('stg_moodle__course_categories') }}
+    select * from {{ ref('int_courses_categorised') }}
 
 ),
 
@@ -18,9 +12,9 @@ course_staff as (
 
 ),
 
-users as (
+user_contacts as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ ref('int_user_contacts') }}
 
 ),
 
@@ -43,12 +37,12 @@ teachers as (
         count(distinct course_staff.user_id) as teachers,
         {{ dbt.listagg('course_staff.staff_id', "', '", 'order by course_staff.staff_id') }}
             as teacher_staff_ids,
-        {{ dbt.listagg(dbt.concat(['users.first_name', "' '", 'users.last_name']), "', '",
-                       'order by course_staff.staff_id') }} as teacher_full_names
+        {{ dbt.listagg('user_contacts.full_name', "', '", 'order by course_staff.staff_id') }}
+            as teacher_full_names
 
     from course_staff
-    inner join users
-        on course_staff.user_id = users.user_id
+    inner join user_contacts
+        on course_staff.user_id = user_contacts.user_id
     where course_staff.role_short_name in ('editingteacher', 'teacher')
     group by course_staff.course_id
 
@@ -90,32 +84,18 @@ learner_outcomes as (
 
 ),
 
-final as (
+-- Every column of the course, then the figures of its staff, activities and
+-- learners; the contract (yml) says which the dimension publishes.
+joined as (
 
     select
-        ---------- ids
-        courses.course_id,
-        courses.category_id,
-        ---------- strings
-        courses.course_name,
-        courses.course_short_name,
-        courses.course_id_number,
-        categories.category_name,
-        courses.course_format,
+        courses.*,
         teachers.teacher_staff_ids,
         {% if var('include_pii') -%}
             teachers.teacher_full_names as teacher_names,
         {%- else -%}
         cast(null as {{ dbt.type_string() }}) as teacher_names,
         {%- endif %}
-        case
-            when courses.starts_at is null and courses.ends_at is null then 'self_paced'
-            when courses.starts_at > {{ as_of() }} then 'upcoming'
-            when courses.ends_at <= {{ as_of() }} then 'finished'
-            when courses.ends_at is null then 'open_ended'
-            else 'running'
-        end as course_status,
-        ---------- numerics
         cast(coalesce(teachers.teachers, 0) as integer) as teachers,
         cast(coalesce(activity_counts.activities, 0) as integer) as activities,
         cast(coalesce(activity_counts.tracked_activities, 0) as integer) as tracked_activities,
@@ -126,25 +106,24 @@ final as (
         cast(learner_outcomes.completion_rate as {{ type_double() }}) as completion_rate,
         cast(learner_outcomes.dropout_rate as {{ type_double() }}) as dropout_rate,
         cast(learner_outcomes.average_grade_share as {{ type_double() }}) as average_grade_share,
-        cast(learner_outcomes.pass_rate as {{ type_double() }}) as pass_rate,
-        ---------- booleans
-        courses.has_completion_tracking,
-        courses.ends_at is null as is_without_end_date,
-        courses.is_visible,
-        ---------- timestamps
-        courses.starts_at,
-        courses.ends_at
+        cast(learner_outcomes.pass_rate as {{ type_double() }}) as pass_rate
 
     from courses
-    left join categories
-        on courses.category_id = categories.category_id
     left join teachers
         on courses.course_id = teachers.course_id
     left join activity_counts
         on courses.course_id = activity_counts.course_id
     left join learner_outcomes
         on courses.course_id = learner_outcomes.course_id
-    where not courses.is_site_front_page
+
+),
+
+final as (
+
+    select
+        {{ contract_columns() }}
+
+    from joined
 
 )
 

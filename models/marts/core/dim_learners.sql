@@ -6,9 +6,9 @@ course_learners as (
 
 ),
 
-users as (
+user_contacts as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ ref('int_user_contacts') }}
 
 ),
 
@@ -36,26 +36,20 @@ final as (
         cast(null as bigint) as moodle_user_id,
         {%- endif %}
         ---------- strings
-        {% if var('include_pii') -%}
-            {{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }} as full_name,
-            users.email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
-        users.preferred_language,
+        {{ contact_columns('user_contacts', ['full_name', 'email']) }},
+        user_contacts.preferred_language,
         ---------- numerics
         cast(learners.courses_enrolled as integer) as courses_enrolled,
         ---------- booleans
-        users.is_deleted,
-        users.is_suspended,
+        user_contacts.is_deleted,
+        user_contacts.is_suspended,
         ---------- timestamps
         learners.first_enrolled_at,
-        users.last_access_at
+        user_contacts.last_access_at
 
     from learners
-    inner join users
-        on learners.user_id = users.user_id
+    inner join user_contacts
+        on learners.user_id = user_contacts.user_id
 
 )
 

@@ -34,7 +34,12 @@ renamed as (
         ---------- numerics
         edulevel as education_level,
         contextlevel as context_level,
-        cast({{ other_field('other', 'completionstate') }} as integer) as completion_state,
+        -- Read only where the key appears: a regular expression on every row
+        -- of a large log costs more than all the other columns together.
+        case
+            when other like '%completionstate%'
+                then cast({{ other_field('other', 'completionstate') }} as integer)
+        end as completion_state,
         ---------- booleans
         anonymous = 1 as is_anonymous,
         realuserid is not null and realuserid <> userid as is_logged_in_as,

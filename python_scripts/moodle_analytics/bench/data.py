@@ -23,6 +23,8 @@ LOG_TABLE = "public.mdl_logstore_standard_log"
 PLAUSIBLE_EPOCH_LIMIT = 2_000_000_000
 SOURCE_FILE = "moodle_source.duckdb"
 RECORD_FILE = "generated.json"
+# The default demo site's label: what `make run` builds.
+DEMO_LABEL = "demo"
 
 
 class BenchDataError(RuntimeError):
@@ -32,7 +34,7 @@ class BenchDataError(RuntimeError):
 @dataclass
 class GeneratedSite:
     label: str
-    target_rows: int
+    target_rows: int | None
     source: Path
     log_rows: int
     generation_seconds: float | None
@@ -72,15 +74,30 @@ def ensure_site(
     work_dir: Path, target_rows: int, extra_args: tuple[str, ...] = (), say=print
 ) -> GeneratedSite:
     """The generated site for this size: reused when present, else generated now."""
-    label = size_label(target_rows)
+    generate_args = ("--target-log-rows", str(target_rows), *extra_args)
+    return generated_site(work_dir, size_label(target_rows), target_rows, generate_args, say)
+
+
+def ensure_demo_site(work_dir: Path, say=print) -> GeneratedSite:
+    """The default demo site (`make demo-data`'s), generated once under work_dir/demo."""
+    return generated_site(work_dir, DEMO_LABEL, None, (), say)
+
+
+def generated_site(
+    work_dir: Path, label: str, target_rows: int | None, generate_args: tuple[str, ...], say
+) -> GeneratedSite:
     directory = work_dir / label
     source = directory / SOURCE_FILE
     record_file = directory / RECORD_FILE
     if source.exists() and record_file.exists():
         record = json.loads(record_file.read_text())
-        if record.get("target_rows") == target_rows and record.get("extra_args", []) == list(
-            extra_args
-        ):
+        # Sites recorded before generate_args named their size and extra arguments.
+        recorded = record.get("generate_args") or [
+            "--target-log-rows",
+            str(record.get("target_rows")),
+            *record.get("extra_args", []),
+        ]
+        if recorded == list(generate_args):
             say(f"[{label}] reusing {source} ({record['log_rows']:,} log rows)")
             return GeneratedSite(
                 label, target_rows, source, record["log_rows"], record.get("generation_seconds")
@@ -88,17 +105,16 @@ def ensure_site(
     directory.mkdir(parents=True, exist_ok=True)
     partial = directory / "moodle_source.partial.duckdb"
     partial.unlink(missing_ok=True)
-    say(f"[{label}] generating a demo site of about {target_rows:,} log rows (once) ...")
+    rows_text = f"about {target_rows:,}" if target_rows else "the default number of"
+    say(f"[{label}] generating a demo site of {rows_text} log rows (once) ...")
     command = [
         str(Path(sys.executable).parent / "moodle-demo-data"),
-        "--target-log-rows",
-        str(target_rows),
         "--no-progress",
         "--duckdb",
         str(partial),
         "--ground-truth",
         str(directory / "demo_ground_truth.csv"),
-        *extra_args,
+        *generate_args,
     ]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
@@ -109,7 +125,7 @@ def ensure_site(
     log_rows = count_log_rows(source)
     record = {
         "target_rows": target_rows,
-        "extra_args": list(extra_args),
+        "generate_args": list(generate_args),
         "log_rows": log_rows,
         "generation_seconds": round(seconds, 1),
     }

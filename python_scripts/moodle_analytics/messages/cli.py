@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if recipients and not any(recipient.email for recipient in recipients):
             raise lists.ListError(
                 f"{spec.table} has no e-mail addresses: build the lists with "
-                "`dbt build -s models/marts/actions --vars '{include_pii: true}'`"
+                "`make messages` (the action and outreach lists with include_pii)"
             )
         messages, skipped = render_messages(
             spec, recipients, template, formatting, site_name, sender

@@ -1,8 +1,8 @@
 with
 
-log_events as (
+as_of_moment as (
 
-    select * from {{ ref('stg_moodle__log_events') }}
+    select * from {{ ref('int_as_of_moment') }}
 
 ),
 
@@ -24,12 +24,8 @@ not_yet_known as (
     select
         'pending' as disposition,
         'after_as_of' as reason,
-        count(*) as log_rows
-    from log_events
-    where
-        created_at > {{ as_of() }}
-        and created_at >= cast('2000-01-01' as {{ dbt.type_timestamp() }})
-        and created_at <= {{ add_seconds(now_utc(), var('future_event_tolerance_days') * 86400) }}
+        log_rows_after_as_of as log_rows
+    from as_of_moment
 
 ),
 
@@ -66,7 +62,7 @@ final as (
         ---------- numerics
         cast(log_rows as bigint) as log_rows,
         cast(sum(log_rows) over () as bigint) as accounted_log_rows,
-        cast((select count(*) from log_events) as bigint) as raw_log_rows
+        cast((select as_of_moment.log_rows from as_of_moment) as bigint) as raw_log_rows
 
     from dispositions
 

@@ -6,9 +6,9 @@ course_staff as (
 
 ),
 
-users as (
+user_contacts as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ ref('int_user_contacts') }}
 
 ),
 
@@ -43,7 +43,7 @@ final as (
         teachers.staff_id,
         ---------- strings
         {% if var('include_pii') -%}
-            max({{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }}) as teacher_name,
+            max(user_contacts.full_name) as teacher_name,
         {%- else -%}
         cast(null as {{ dbt.type_string() }}) as teacher_name,
         {%- endif %}
@@ -75,8 +75,8 @@ final as (
         cast(avg(courses.weekly_active_share) as {{ type_double() }}) as weekly_active_share
 
     from teachers
-    inner join users
-        on teachers.user_id = users.user_id
+    inner join user_contacts
+        on teachers.user_id = user_contacts.user_id
     left join courses
         on teachers.course_id = courses.course_id
     left join learner_courses

@@ -24,27 +24,9 @@ offerings as (
 
 ),
 
-course_learners as (
+user_contacts as (
 
-    select * from {{ ref('int_course_learners') }}
-
-),
-
-users as (
-
-    select * from {{ ref('stg_moodle__users') }}
-
-),
-
--- One Moodle account per learner: the newest learner-course names it.
-learner_accounts as (
-
-    select
-        learner_id,
-        user_id,
-        row_number() over (partition by learner_id order by enrolled_at desc, course_id desc) as recency
-
-    from course_learners
+    select * from {{ ref('int_user_contacts') }}
 
 ),
 
@@ -129,16 +111,8 @@ final as (
         programme_courses.course_title as next_course_title,
         next_offerings.course_name as next_offering_course_name,
         candidates.latest_enrolment_track,
-        {% if var('include_pii') -%}
-            users.first_name,
-            {{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }} as full_name,
-            users.email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as first_name,
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
-        users.preferred_language,
+        {{ contact_columns('user_contacts') }},
+        user_contacts.preferred_language,
         ---------- numerics
         cast(candidates.next_course_position as integer) as next_course_position,
         cast(candidates.programme_courses as integer) as programme_courses,
@@ -155,20 +129,17 @@ final as (
         on
             candidates.programme_code = programme_courses.programme_code
             and candidates.next_course_code = programme_courses.course_code
-    inner join learner_accounts
-        on
-            candidates.learner_id = learner_accounts.learner_id
-            and learner_accounts.recency = 1
-    inner join users
-        on learner_accounts.user_id = users.user_id
+    -- The learner's Moodle account: learner_id is its pseudonym.
+    inner join user_contacts
+        on candidates.learner_id = user_contacts.learner_id
     left join next_offerings
         on
             candidates.programme_code = next_offerings.programme_code
             and candidates.next_course_code = next_offerings.course_code
             and next_offerings.offering_order = 1
     where
-        not users.is_suspended
-        and not users.is_deleted
+        not user_contacts.is_suspended
+        and not user_contacts.is_deleted
 
 )
 

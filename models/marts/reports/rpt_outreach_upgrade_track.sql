@@ -12,15 +12,9 @@ offerings as (
 
 ),
 
-course_learners as (
+user_contacts as (
 
-    select * from {{ ref('int_course_learners') }}
-
-),
-
-users as (
-
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ ref('int_user_contacts') }}
 
 ),
 
@@ -61,46 +55,23 @@ candidates as (
 ),
 
 -- A course in several programmes gives one suggestion, naming them all.
+{%- set learner_course_columns = [
+    'learner_course_id', 'learner_id', 'course_id', 'enrolment_track', 'course_code', 'course_title',
+    'course_name', 'course_short_name', 'paid_track_method_name', 'paid_track_cost', 'paid_track_currency',
+    'grade_share', 'pass_grade_share', 'course_ends_at', 'last_activity_at',
+] %}
+
 per_learner_course as (
 
     select
-        learner_course_id,
-        learner_id,
-        course_id,
-        enrolment_track,
-        course_code,
-        course_title,
-        course_name,
-        course_short_name,
-        paid_track_method_name,
-        paid_track_cost,
-        paid_track_currency,
-        grade_share,
-        pass_grade_share,
-        course_ends_at,
-        last_activity_at,
+        {{ learner_course_columns | join(',\n        ') }},
         count(*) as programmes,
         {{ dbt.listagg('programme_code', "', '", 'order by programme_code') }} as programme_codes,
         {{ dbt.listagg('programme_name', "', '", 'order by programme_code') }} as programme_names,
         {{ dbt.listagg('certificate_name', "', '", 'order by programme_code') }} as certificate_names
 
     from candidates
-    group by
-        learner_course_id,
-        learner_id,
-        course_id,
-        enrolment_track,
-        course_code,
-        course_title,
-        course_name,
-        course_short_name,
-        paid_track_method_name,
-        paid_track_cost,
-        paid_track_currency,
-        grade_share,
-        pass_grade_share,
-        course_ends_at,
-        last_activity_at
+    group by {{ learner_course_columns | join(', ') }}
 
 ),
 
@@ -123,16 +94,8 @@ final as (
         per_learner_course.paid_track_method_name,
         per_learner_course.paid_track_cost,
         per_learner_course.paid_track_currency,
-        {% if var('include_pii') -%}
-            users.first_name,
-            {{ dbt.concat(['users.first_name', "' '", 'users.last_name']) }} as full_name,
-            users.email,
-        {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as first_name,
-        cast(null as {{ dbt.type_string() }}) as full_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        {%- endif %}
-        users.preferred_language,
+        {{ contact_columns('user_contacts') }},
+        user_contacts.preferred_language,
         ---------- numerics
         cast(per_learner_course.programmes as integer) as programmes,
         cast(per_learner_course.grade_share as {{ type_double() }}) as grade_share,
@@ -142,10 +105,9 @@ final as (
         per_learner_course.last_activity_at
 
     from per_learner_course
-    inner join course_learners
-        on per_learner_course.learner_course_id = course_learners.learner_course_id
-    inner join users
-        on course_learners.user_id = users.user_id
+    -- The learner's Moodle account: learner_id is its pseudonym.
+    inner join user_contacts
+        on per_learner_course.learner_id = user_contacts.learner_id
 
 )
 
