@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from moodle_analytics import cli_options
 from moodle_analytics.logs_report.build import dbt_executable, project_directory
 from moodle_analytics.risk.evaluation import SCORES, plot_evaluation
 from moodle_analytics.risk.outcomes import (
@@ -38,6 +39,8 @@ from moodle_analytics.risk.outcomes import (
 )
 from moodle_analytics.risk.settings import RiskSettings
 from moodle_analytics.risk.starter import fit_calibration, with_starter_columns
+
+PROG = "moodle-risk-evaluate"
 
 PROJECT = "moodle_analytics"
 
@@ -261,11 +264,7 @@ def fitted_calibration_lines(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="moodle-risk-evaluate",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = cli_options.parser(PROG, __doc__.split("\n\n")[0])
     parser.add_argument("outcomes", type=Path, help="the school's outcomes file (CSV)")
     names = parser.add_argument_group("the file's columns")
     names.add_argument("--learner-column", required=True, help="the column naming the learner")
@@ -339,19 +338,28 @@ def spec_from(arguments: argparse.Namespace) -> OutcomeSpec:
     )
 
 
+def check_paths(arguments: argparse.Namespace) -> None:
+    """Every file the command reads or writes, checked before any work (InputError)."""
+    cli_options.input_file(arguments.outcomes, "the outcomes file")
+    cli_options.input_warehouse(arguments.warehouse)
+    cli_options.input_duckdb(arguments.source, "--source", "generate or import a site first")
+    if arguments.plot:
+        cli_options.output_file(arguments.plot, "--plot")
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     warehouse, source = arguments.warehouse.resolve(), arguments.source.resolve()
     prefix = arguments.schema_prefix
     try:
+        check_paths(arguments)
         rows = outcome_rows(arguments.outcomes, spec_from(arguments), arguments.delimiter)
         project = project_directory(arguments.project_dir)
         load_outcomes(warehouse, f"{prefix}_outcomes", rows)
         run_dbt(project, warehouse, source)
         tables = read_tables(warehouse, source, prefix)
-    except (OutcomesError, EvaluateError, FileNotFoundError) as problem:
-        print(f"moodle-risk-evaluate: {problem}", file=sys.stderr)
-        return 2
+    except (OutcomesError, EvaluateError, cli_options.InputError, OSError) as problem:
+        return cli_options.fail(PROG, problem)
     evaluation, matched = tables["evaluation"], tables["matched"]
     name = matched["outcome_name"].iloc[0]
     lines = [f"Outcome: {name}, from {arguments.outcomes.name}", *match_lines(matched), ""]
