@@ -14,6 +14,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
+from moodle_analytics.moodle_db.local_server import port_is_free
 from moodle_analytics.moodle_db.tables import MOODLE_KEYS, MOODLE_TABLES
 from moodle_analytics.postgres.load import LoadError, load_moodle
 from moodle_analytics.postgres.roles import (
@@ -28,7 +29,6 @@ from moodle_analytics.postgres.server import (
     PostgresError,
     PostgresServer,
     install_postgresql,
-    port_is_free,
     read_env_file,
 )
 
