@@ -104,6 +104,8 @@ class LocalServer:
     command = ""  # the command line that records servers: "moodle-mysql"
     env_prefix = ""  # of the env file's variables: "MOODLE_MYSQL"
     marker_file = ""
+    default_env_file = Path()  # where the command line records the server
+    package = ""  # the Debian package of the server's programs
     log_name = ""  # the server's log, in its directory
     default_user = ""  # the administrator's login
 

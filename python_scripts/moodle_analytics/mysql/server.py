@@ -116,6 +116,8 @@ class MariaDBServer(LocalServer):
     command = "moodle-mysql"
     env_prefix = "MOODLE_MYSQL"
     marker_file = MARKER_FILE
+    default_env_file = DEFAULT_ENV_FILE
+    package = PACKAGE
     log_name = "mariadb.log"
     default_user = DEFAULT_ADMIN
     programs: tuple[Path, Path] | None = None  # mariadb-install-db, mariadbd

@@ -156,6 +156,8 @@ class PostgresServer(LocalServer):
     command = "moodle-pg"
     env_prefix = "MOODLE_PG"
     marker_file = MARKER_FILE
+    default_env_file = DEFAULT_ENV_FILE
+    package = "postgresql"
     log_name = "postgres.log"
     default_user = DEFAULT_SUPERUSER
 
