@@ -212,6 +212,14 @@ def add_moodle_tables(parser: argparse.ArgumentParser, where: str = "of the Mood
     )
 
 
+def input_moodle_source(args: argparse.Namespace) -> Path:
+    """The copy of the Moodle tables add_moodle_source's options name, checked (--duckdb
+    has a default unless required, so --parquet-dir wins when given)."""
+    if args.parquet_dir is not None:
+        return input_directory(args.parquet_dir, "--parquet-dir")
+    return input_duckdb(args.duckdb, "--duckdb")
+
+
 def add_moodle_source(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     """--duckdb FILE or --parquet-dir DIR: a copy of the Moodle tables to read
     (moodle_db.source); without ``required``, --duckdb defaults to the source file."""
@@ -262,87 +270,3 @@ def add_project_dir(parser: argparse.ArgumentParser, default: Path) -> None:
     parser.add_argument(
         "--project-dir", type=Path, default=default, help="the dbt project to build"
     )
-
-
-def add_server_start(parser: argparse.ArgumentParser, database: str, package: str) -> None:
-    """The options of a private server's `start`: port, database, base directory, and
-    whether to install the Debian ``package`` when the server's programs are missing."""
-    parser.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (default: a free one)")
-    parser.add_argument(
-        "--database", default=database, help="database to create for the Moodle tables"
-    )
-    parser.add_argument("--base-dir", type=Path, help="where to make the temporary directory")
-    parser.add_argument(
-        "--install",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help=f"apt-get install {package} if the server's programs are missing (root only)",
-    )
-
-
-class ServerCommands:
-    """start, stop and status of a private database server, shared by moodle-pg and
-    moodle-mysql: an env file records the server a command started (its settings and
-    its directory, under ``root_variable``) for the commands after it."""
-
-    def __init__(self, prog: str, root_variable: str, server_class, marker_file: str, read_env):
-        self.prog = prog
-        self.root_variable = root_variable
-        self.server_class = server_class
-        self.marker_file = marker_file
-        self.read_env = read_env
-
-    def say(self, message: str) -> None:
-        print(f"{self.prog}: {message}", flush=True)
-
-    def recorded(self, env_file: Path):
-        """The server an env file describes, or None if the file records none."""
-        if not env_file.exists() or self.root_variable not in self.read_env(env_file):
-            return None
-        return self.server_class.from_env_file(env_file)
-
-    def start(self, env_file: Path, server, started: str) -> int:
-        """Start ``server`` unless the env file's is running; ``started`` says where."""
-        output_file(env_file, "--env-file")
-        recorded = self.recorded(env_file)
-        if recorded is not None:
-            if recorded.is_running():
-                warn(
-                    self.prog,
-                    f"a server is already running on port {recorded.port} ({env_file}); "
-                    f"`{self.prog} stop` first",
-                )
-                return 1
-            if recorded.root is not None and (recorded.root / self.marker_file).exists():
-                recorded.stop()
-        server.start()
-        server.write_env_file(env_file)
-        self.say(f"{started.format(server=server)}\n{self.prog}: settings in {env_file} "
-                 f"(source {env_file})")  # fmt: skip
-        return 0
-
-    def stop(self, env_file: Path) -> int:
-        server = self.recorded(env_file)
-        if server is None:
-            self.say(f"no server recorded in {env_file}; nothing to stop")
-            return 0
-        if server.root is not None and not server.root.exists():
-            self.say(f"{server.root} is gone; removing stale {env_file}")
-        else:
-            server.stop()
-            self.say(f"stopped the server on port {server.port} and removed its data")
-        env_file.unlink()
-        return 0
-
-    def running(self, env_file: Path):
-        """The env file's server if it runs; else None, having said why."""
-        server = self.recorded(env_file)
-        if server is None or not server.is_running():
-            why = (
-                f"no server recorded in {env_file}"
-                if server is None
-                else f"stale {env_file}; `{self.prog} stop` tidies it"
-            )
-            self.say(f"not running ({why})")
-            return None
-        return server

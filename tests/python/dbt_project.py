@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -55,6 +56,10 @@ class Workspace:
         )
         env.update(self.extra_env)
         return env
+
+    def with_env(self, **variables: str) -> Workspace:
+        """The same workspace, its builds run with ``variables`` set besides its own."""
+        return replace(self, extra_env={**self.extra_env, **variables})
 
     @property
     def dbt_env(self) -> dict[str, str]:
@@ -155,3 +160,14 @@ def generate_demo(directory: Path, *extra_args: str) -> Workspace:
         capture_output=True,
     )
     return workspace
+
+
+def generate_demo_site(directory: Path, options: str) -> Path:
+    """A demo Moodle site generated into ``directory`` (moodle.duckdb, ground_truth.csv)
+    with moodle-demo-data's ``options`` (e.g. "--terms 1 --seed 11"); its DuckDB file."""
+    from moodle_analytics.demo.cli import main as demo_main
+
+    source = directory / "moodle.duckdb"
+    files = ["--duckdb", str(source), "--ground-truth", str(directory / "ground_truth.csv")]
+    assert demo_main([*files, *shlex.split(options)]) == 0
+    return source

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from moodle_analytics.demo.cli import main as demo_main
+from dbt_project import generate_demo_site
 from moodle_analytics.logs_report.export import (
     FRENCH_EVENT_NAMES,
     ExportOptions,
@@ -59,15 +59,9 @@ class Database:
 
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory) -> Database:
-    directory = tmp_path_factory.mktemp("logs_report_demo")
-    arguments = [
-        "--duckdb", str(directory / "moodle.duckdb"),
-        "--ground-truth", str(directory / "ground_truth.csv"),
-        "--terms", "1", "--courses-per-term", "2", "--learners-per-course", "10",
-        "--weeks", "5", "--current-week", "5", "--seed", "11",
-    ]  # fmt: skip
-    assert demo_main(arguments) == 0
-    return Database(directory / "moodle.duckdb")
+    options = "--terms 1 --courses-per-term 2 --learners-per-course 10 --weeks 5 --current-week 5"
+    source = generate_demo_site(tmp_path_factory.mktemp("logs_report_demo"), f"{options} --seed 11")
+    return Database(source)
 
 
 @pytest.fixture(scope="module")
@@ -104,18 +98,26 @@ def log_rows(database: Database, where: str, unit: int = 1) -> Counter:
     return Counter(database.rows(LOG_KEY.format(unit=unit, where=where)))
 
 
+# Students of a course (the course of the first parameter), and holders of a staff
+# role in the same context as a student role (``ra``).
+COURSE_STUDENTS = """
+    SELECT ra.userid FROM public.mdl_role_assignments ra
+    JOIN public.mdl_context x ON x.id = ra.contextid
+    WHERE x.contextlevel = 50 AND x.instanceid = ? AND ra.roleid = 5
+"""
+STAFF_BESIDE = """
+    SELECT s.userid FROM public.mdl_role_assignments s
+    WHERE s.contextid = ra.contextid AND s.roleid IN (1, 2, 3, 4)
+"""
+
+
 def expected_learners(source: Database, course: int) -> set[int]:
     """Students of the course without a staff role there who appear in its log."""
     return {
         row[0]
         for row in source.rows(
-            """
-            SELECT ra.userid FROM public.mdl_role_assignments ra
-            JOIN public.mdl_context x ON x.id = ra.contextid
-            WHERE x.contextlevel = 50 AND x.instanceid = ? AND ra.roleid = 5
-              AND ra.userid NOT IN (
-                SELECT s.userid FROM public.mdl_role_assignments s
-                WHERE s.contextid = ra.contextid AND s.roleid IN (1, 2, 3, 4))
+            f"""{COURSE_STUDENTS}
+              AND ra.userid NOT IN ({STAFF_BESIDE})
               AND ra.userid IN (
                 SELECT userid FROM public.mdl_logstore_standard_log WHERE courseid = ?
                 UNION SELECT relateduserid FROM public.mdl_logstore_standard_log
@@ -136,13 +138,8 @@ def silent_staff(source: Database, course: int) -> set[int]:
     return {
         row[0]
         for row in source.rows(
-            """
-            SELECT ra.userid FROM public.mdl_role_assignments ra
-            JOIN public.mdl_context x ON x.id = ra.contextid
-            WHERE x.contextlevel = 50 AND x.instanceid = ? AND ra.roleid = 5
-              AND ra.userid IN (
-                SELECT s.userid FROM public.mdl_role_assignments s
-                WHERE s.contextid = ra.contextid AND s.roleid IN (1, 2, 3, 4))
+            f"""{COURSE_STUDENTS}
+              AND ra.userid IN ({STAFF_BESIDE})
               AND ra.userid NOT IN (
                 SELECT userid FROM public.mdl_logstore_standard_log
                 WHERE courseid = ? AND edulevel = 1

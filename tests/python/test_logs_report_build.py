@@ -35,8 +35,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from dbt_project import PROJECT_DIR, Workspace
-from moodle_analytics.demo.cli import main as demo_main
+from dbt_project import PROJECT_DIR, Workspace, generate_demo_site
 from moodle_analytics.logs_report.export import (
     FRENCH_EVENT_NAMES,
     ExportOptions,
@@ -93,16 +92,9 @@ class Build:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """Two terms of two 8-week courses with 20 learners each; the second is in week 4."""
-    directory = tmp_path_factory.mktemp("logs_build_site")
-    arguments = [
-        "--duckdb", str(directory / "moodle.duckdb"),
-        "--ground-truth", str(directory / "ground_truth.csv"),
-        "--terms", "2", "--courses-per-term", "2", "--learners-per-course", "20",
-        "--weeks", "8", "--current-week", "4", "--anomalies", "0", "--seed", "7",
-        "--no-progress",
-    ]  # fmt: skip
-    assert demo_main(arguments) == 0
-    return directory / "moodle.duckdb"
+    options = "--terms 2 --courses-per-term 2 --learners-per-course 20 --weeks 8"
+    options += " --current-week 4 --anomalies 0 --seed 7 --no-progress"
+    return generate_demo_site(tmp_path_factory.mktemp("logs_build_site"), options)
 
 
 def term_courses(site: Path) -> tuple[list[int], list[int], dict[str, int]]:

@@ -333,13 +333,7 @@ def test_check_names_the_variable_to_fix(
 def test_dbt_names_the_variable_to_fix(mysql_build: MySQLBuild):
     mysql_build.require()
     workspace = mysql_build.workspace
-    wrong = Workspace(
-        workspace.directory,
-        workspace.source,
-        workspace.warehouse,
-        workspace.ground_truth,
-        {**workspace.extra_env, "MOODLE_MYSQL_PASSWORD": "wrong"},
-    )
+    wrong = workspace.with_env(MOODLE_MYSQL_PASSWORD="wrong")
     result = wrong.dbt("run", "--target", "duckdb_mysql", "-s", "stg_moodle__users", check=False)
     assert result.returncode != 0
     assert "MOODLE_MYSQL_PASSWORD" in result.stdout, result.stdout[-3000:]

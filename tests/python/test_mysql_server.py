@@ -4,20 +4,17 @@ a server it did not start."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from moodle_analytics.moodle_db.ddl import MYSQL, create_table_sql, mysql_type
-from moodle_analytics.moodle_db.local_server import port_is_free
 from moodle_analytics.mysql.check import MySQLSettings, connect, query
 from moodle_analytics.mysql.server import (
     MariaDBError,
     MariaDBServer,
     install_mariadb,
-    read_env_file,
 )
+from server_cli import check_start_load_status_stop
 
 pytest_plugins = ["postgres_fixtures", "mysql_fixtures"]
 pytestmark = pytest.mark.mysql
@@ -68,24 +65,7 @@ def test_a_failed_install_is_explained(tmp_path, monkeypatch):
 
 
 def test_cli_start_load_status_stop(tmp_path, pg_demo_source):
-    env_file = tmp_path / "mysql.env"
-
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "moodle_analytics.mysql.cli", *args]
-        return subprocess.run(
-            [*command, "--env-file", str(env_file)], capture_output=True, text=True
-        )
-
-    assert cli("status").returncode == 3
-    started = cli("start", "--base-dir", str(tmp_path))
-    assert started.returncode == 0, started.stderr
-    try:
-        assert env_file.stat().st_mode & 0o077 == 0
-        assert cli("start").returncode == 1  # one server per env file
-        assert cli("status").returncode == 0
-        loaded = cli("load", "--duckdb", str(pg_demo_source.duckdb))
-        assert loaded.returncode == 0, loaded.stderr
-        values = read_env_file(env_file)
+    def reader_reads_the_log(values: dict[str, str]) -> None:
         reader = MySQLSettings.from_env(
             "R",
             environ={
@@ -97,12 +77,12 @@ def test_cli_start_load_status_stop(tmp_path, pg_demo_source):
         )
         with connect(reader) as connection:
             assert query(connection, "SELECT count(*) FROM mdl_logstore_standard_log")[0][0] > 0
-        again = cli("load", "--duckdb", str(pg_demo_source.duckdb))
-        assert again.returncode == 2 and "--replace" in again.stderr
-    finally:
-        stopped = cli("stop")
-    assert stopped.returncode == 0, stopped.stderr
-    assert not env_file.exists()
-    assert not os.path.exists(values["MOODLE_MYSQL_ROOT"])
-    assert port_is_free(int(values["MOODLE_MYSQL_PORT"]))
-    assert cli("status").returncode == 3
+
+    check_start_load_status_stop(
+        "moodle_analytics.mysql.cli",
+        "MOODLE_MYSQL",
+        tmp_path / "mysql.env",
+        pg_demo_source.duckdb,
+        reader_reads_the_log,
+        ("--base-dir", str(tmp_path)),
+    )

@@ -448,13 +448,7 @@ def test_check_names_the_variable_to_fix(
 def test_dbt_names_the_variable_to_fix(builds: Builds):
     # duckdb_pg checks its logins before DuckDB attaches anything.
     workspace = builds.duckdb_pg
-    wrong = Workspace(
-        workspace.directory,
-        workspace.source,
-        workspace.warehouse,
-        workspace.ground_truth,
-        {**workspace.extra_env, "ANALYTICS_PG_PASSWORD": "wrong"},
-    )
+    wrong = workspace.with_env(ANALYTICS_PG_PASSWORD="wrong")
     result = wrong.dbt("run", "--target", "duckdb_pg", "-s", "dim_courses", check=False)
     assert result.returncode != 0
     assert "ANALYTICS_PG_PASSWORD" in result.stdout, result.stdout[-3000:]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from contextlib import closing
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -14,6 +12,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
+from moodle_analytics.moodle_db.local_server import port_is_free
 from moodle_analytics.moodle_db.tables import MOODLE_KEYS, MOODLE_TABLES
 from moodle_analytics.postgres.load import LoadError, load_moodle
 from moodle_analytics.postgres.roles import (
@@ -28,9 +27,8 @@ from moodle_analytics.postgres.server import (
     PostgresError,
     PostgresServer,
     install_postgresql,
-    port_is_free,
-    read_env_file,
 )
+from server_cli import check_start_load_status_stop
 
 if TYPE_CHECKING:
     from postgres_fixtures import LoadedMoodle
@@ -364,32 +362,7 @@ def test_taken_port_is_reported(pg_server):
 
 
 def test_cli_start_load_status_stop(tmp_path, pg_demo_source):
-    env_file = tmp_path / "postgres.env"
-
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "moodle_analytics.postgres.cli",
-                *args,
-                "--env-file",
-                str(env_file),
-            ],
-            capture_output=True,
-            text=True,
-        )
-
-    assert cli("status").returncode == 3
-    started = cli("start")
-    assert started.returncode == 0, started.stderr
-    try:
-        assert env_file.stat().st_mode & 0o077 == 0
-        assert cli("start").returncode == 1  # one server per env file
-        assert cli("status").returncode == 0
-        loaded = cli("load", "--duckdb", str(pg_demo_source.duckdb))
-        assert loaded.returncode == 0, loaded.stderr
-        values = read_env_file(env_file)
+    def reader_reads_the_log(values: dict[str, str]) -> None:
         reader = psycopg2.connect(
             host=values["MOODLE_PG_HOST"],
             port=values["MOODLE_PG_PORT"],
@@ -399,15 +372,14 @@ def test_cli_start_load_status_stop(tmp_path, pg_demo_source):
         )
         assert query(reader, "SELECT count(*) FROM mdl_logstore_standard_log")[0][0] > 0
         reader.close()
-        again = cli("load", "--duckdb", str(pg_demo_source.duckdb))
-        assert again.returncode == 2 and "--replace" in again.stderr
-    finally:
-        stopped = cli("stop")
-    assert stopped.returncode == 0, stopped.stderr
-    assert not env_file.exists()
-    assert not (tmp_path / values["MOODLE_PG_ROOT"]).exists()
-    assert port_is_free(int(values["MOODLE_PG_PORT"]))
-    assert cli("status").returncode == 3
+
+    check_start_load_status_stop(
+        "moodle_analytics.postgres.cli",
+        "MOODLE_PG",
+        tmp_path / "postgres.env",
+        pg_demo_source.duckdb,
+        reader_reads_the_log,
+    )
 
 
 def test_failed_install_is_explained(tmp_path, monkeypatch):

@@ -9,9 +9,13 @@
 * duckdb_files.py: what is a DuckDB database, and replacing one whole (a load
   writes beside the target and renames over it only when it succeeded).
 * extensions.py: DuckDB's postgres and mysql extensions, from their wheels.
-* logins.py, logins_plugin.py: a login's environment variables, and the
-  dbt-duckdb plugin the duckdb_pg and duckdb_mysql targets build on.
-* local_server.py: what the private servers share (loopback port, env files).
+* logins.py, logins_plugin.py: a login read from environment variables (Login,
+  what to fix after a failed connection, its DuckDB secret, a site's three login
+  names), and the dbt-duckdb plugin the duckdb_pg and duckdb_mysql targets build on.
+* local_server.py: what the private servers share (LocalServer: a server in its
+  own directory on a free loopback port, its marker and env file, installing it).
+* server_commands.py: the start, stop, status and load subcommands of
+  moodle-pg and moodle-mysql, their options and one-line errors.
 
 postgres/ and mysql/ build on these (each loads a MoodleSource with Moodle's
 keys and its engine's types, and has its roles, checks and dbt plugin); the

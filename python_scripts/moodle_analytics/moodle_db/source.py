@@ -8,6 +8,9 @@ column order and types, whole or in id ranges, for any engine's loader.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -18,6 +21,39 @@ from moodle_analytics.moodle_db.tables import MOODLE_TABLES
 
 class LoadError(RuntimeError):
     """The source or target of a load is not as expected; the message says what to do."""
+
+
+@dataclass
+class LoadResult:
+    """What an engine's loader wrote: rows per table, seconds per phase, warnings."""
+
+    database: str
+    prefix: str
+    row_counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.row_counts.values())
+
+
+class PhaseClock:
+    """Seconds per phase of a load, each said as it ends."""
+
+    def __init__(self, say: Callable[[str], None] | None = None):
+        self.say = say or (lambda message: None)
+        self.started = self.mark = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(now - self.mark, 2)
+        self.say(f"{phase}: {self.seconds[phase]:.1f} s")
+        self.mark = now
+
+    def total(self) -> dict[str, float]:
+        return {**self.seconds, "total": round(time.perf_counter() - self.started, 2)}
 
 
 class MoodleSource:

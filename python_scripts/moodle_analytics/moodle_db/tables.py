@@ -19,6 +19,7 @@ Moodle declares foreign keys in XMLDB only; no database holds them.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -94,6 +95,15 @@ MOODLE_REQUIRED_TABLES = (
     "enrol",
     "user_enrolments",
 )
+
+
+def moodle_tables_missing(present: Iterable[str], prefix: str) -> tuple[list[str], list[str]]:
+    """Of the Moodle tables a login sees (``present``, without prefix): those every build
+    needs that are missing, and all that are missing, each with ``prefix``."""
+    present = set(present)
+    required = [prefix + table for table in MOODLE_REQUIRED_TABLES if table not in present]
+    missing = [prefix + table for table in MOODLE_TABLES if table not in present]
+    return required, missing
 
 
 def optional_tables_line(missing: list[str]) -> str:

@@ -16,21 +16,28 @@ go to one database, ANALYTICS_MYSQL_DBNAME (default analytics).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import duckdb
 
 from moodle_analytics.moodle_db.extensions import load_packaged_extension
-from moodle_analytics.moodle_db.logins import port_number, read_login
-from moodle_analytics.moodle_db.tables import MOODLE_REQUIRED_TABLES, MOODLE_TABLES
+from moodle_analytics.moodle_db.logins import (
+    Login,
+    connect_failure_hint,
+    duckdb_literal,
+    duckdb_secret_sql,
+    port_number,
+    read_login,
+)
+from moodle_analytics.moodle_db.tables import MOODLE_TABLES, moodle_tables_missing
 
 SOURCE_PREFIX = "MOODLE_MYSQL"
 OUTPUT_PREFIX = "ANALYTICS_MYSQL"
 DEFAULT_DBNAME = "moodle"
 DEFAULT_OUTPUT_DBNAME = "analytics"
 DEFAULT_PORT = 3306
-CONNECT_TIMEOUT_SECONDS = 10
 # The settings of one login, each read from <prefix>_<FIELD>.
 FIELDS = ("host", "port", "user", "password", "dbname", "socket")
 # How DuckDB reads MySQL, for every connection (SET GLOBAL: dbt works on cursors).
@@ -46,16 +53,13 @@ SESSION_SETTINGS = {
     "mysql_aggregate_pushdown_enabled": "false",
     "mysql_order_pushdown_enabled": "false",
 }
-SECRET_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class MySQLSettingsError(RuntimeError):
     """A connection setting is missing or wrong; the message names the variable."""
 
 
-def literal(value: str) -> str:
-    """A DuckDB string literal (DuckDB reads backslashes as they are)."""
-    return "'" + value.replace("'", "''") + "'"
+literal = duckdb_literal
 
 
 def mysql_literal(value: str) -> str:
@@ -69,19 +73,13 @@ def quote(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class MySQLSettings:
+class MySQLSettings(Login):
     """One MySQL/MariaDB login, with the environment variable each value came from."""
 
-    host: str
-    port: int
-    user: str
-    password: str | None
-    dbname: str
-    socket: str | None
-    variables: Mapping[str, str]
-
-    def var(self, field: str) -> str:
-        return self.variables[field]
+    error: ClassVar[type[Exception]] = MySQLSettingsError
+    fields = FIELDS
+    source_prefix = SOURCE_PREFIX
+    socket: str | None = None
 
     def describe(self) -> str:
         where = self.socket if self.socket else f"{self.host}:{self.port}"
@@ -89,34 +87,14 @@ class MySQLSettings:
 
     def secret_sql(self, name: str) -> str:
         """CREATE SECRET for this login (temporary: it lives with the DuckDB connection)."""
-        if not SECRET_NAME.fullmatch(name):
-            raise ValueError(f"secret name {name!r} must be lowercase letters, digits and _")
-        options = [
-            "TYPE mysql",
-            f"HOST {literal(self.host)}",
-            f"PORT {self.port}",
-            f"DATABASE {literal(self.dbname)}",
-            f"USER {literal(self.user)}",
-        ]
-        if self.password is not None:
-            options.append(f"PASSWORD {literal(self.password)}")
-        if self.socket:
-            options.append(f"SOCKET {literal(self.socket)}")
-        return f"CREATE OR REPLACE SECRET {name} ({', '.join(options)})"
+        return duckdb_secret_sql(name, "mysql", self, {"SOCKET": self.socket})
 
     @classmethod
-    def from_env(
-        cls,
-        prefix: str = SOURCE_PREFIX,
-        fallback_prefix: str | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> MySQLSettings:
-        """Read <prefix>_HOST, _PORT (3306), _USER, _PASSWORD, _DBNAME and _SOCKET (a
-        unix socket, used instead of host and port when set); a variable unset or empty
-        falls back to <fallback_prefix>_<same>, except DBNAME: the source's is Moodle's
-        database (default moodle), an output login's the analytics database (default
-        analytics)."""
-        values, variables = read_login(prefix, FIELDS, fallback_prefix, environ)
+    def from_values(cls, values, variables, prefix, fallback_prefix, environ) -> MySQLSettings:
+        """<prefix>_HOST, _PORT (3306), _USER, _PASSWORD, _DBNAME and _SOCKET (a unix
+        socket, used instead of host and port when set); DBNAME never falls back: the
+        source's is Moodle's database (default moodle), an output login's the analytics
+        database (default analytics)."""
         if fallback_prefix:
             own, _ = read_login(prefix, ("dbname",), environ=environ)
             values["dbname"] = own["dbname"] or DEFAULT_OUTPUT_DBNAME
@@ -133,11 +111,7 @@ class MySQLSettings:
         # With a socket, host and port are not used (DuckDB's driver would fall back to
         # TCP on them when the socket fails).
         port_text = str(DEFAULT_PORT) if values["socket"] else values["port"] or str(DEFAULT_PORT)
-        port = port_number(port_text)
-        if port is None:
-            raise MySQLSettingsError(
-                f"{variables['port']}={port_text!r} is not a port number (1-65535)"
-            )
+        port = port_number(port_text, variables["port"], MySQLSettingsError)
         return cls(
             # A socket is reached through "localhost", as MySQL's clients do.
             host="localhost" if values["socket"] else values["host"] or "",
@@ -155,40 +129,24 @@ def explain_connect_error(settings: MySQLSettings, error: Exception) -> str:
     # DuckDB quotes the connection parameters, password included: keep only the reason.
     text = re.sub(r'with parameters ".*?": ', "", str(error).strip(), flags=re.S)
     lowered = text.lower()
-    host, port, user, password, dbname, socket = (settings.var(field) for field in FIELDS)
-    if "unknown server host" in lowered or "unknown mysql server host" in lowered:
-        hint = f"{host}={settings.host!r} is not a host name this machine can resolve"
-    elif "through socket" in lowered or (settings.socket and "can't connect" in lowered):
-        hint = f"no server answers on the socket {socket}={settings.socket!r}"
-    elif "can't connect" in lowered or "connection refused" in lowered:
-        hint = (
-            f"nothing accepts connections on {settings.host}:{settings.port}: check {host} "
-            f"and {port} (is the server running? moodle-mysql status)"
-        )
-    elif "timed out" in lowered or "lost connection" in lowered:
-        hint = (
-            f"no answer from {settings.host}:{settings.port} within "
-            f"{CONNECT_TIMEOUT_SECONDS} s: check {host} and {port} (or a firewall)"
-        )
-    elif "access denied" in lowered and "to database" in lowered:
-        hint = (
+    user, dbname, socket = (settings.var(field) for field in ("user", "dbname", "socket"))
+    own_failures = (
+        (
+            "through socket" in lowered or (settings.socket and "can't connect" in lowered),
+            f"no server answers on the socket {socket}={settings.socket!r}",
+        ),
+        (
+            "access denied" in lowered and "to database" in lowered,
             f"{user}={settings.user!r} may not use the database {dbname}={settings.dbname!r}: "
-            "grant it SELECT there, or check the name"
-        )
-    elif "access denied" in lowered and "using password: no" in lowered:
-        hint = f"the server wants a password for {settings.user!r}: set {password}"
-    elif "access denied" in lowered:
-        hint = (
-            f"the server refused {user}={settings.user!r} with the password in {password}: "
-            f"check {user} and {password}"
-        )
-    elif "unknown database" in lowered:
-        hint = f"{dbname}={settings.dbname!r}: no such database on {settings.describe()}"
-    else:
-        hint = (
-            f"cannot connect as {settings.describe()} (from {host}, {port}, {user}, "
-            f"{password}, {dbname})"
-        )
+            "grant it SELECT there, or check the name",
+        ),
+        (
+            "unknown database" in lowered,
+            f"{dbname}={settings.dbname!r}: no such database on {settings.describe()}",
+        ),
+    )
+    hint = next((hint for matched, hint in own_failures if matched), None)
+    hint = hint or connect_failure_hint(settings, text, "moodle-mysql status")
     return f"{hint} (MySQL said: {text})"
 
 
@@ -272,7 +230,7 @@ def check_reads_moodle(
             f"{settings.var('dbname')}, that the login has SELECT on {database}.*, and the "
             "dbt var moodle_table_prefix"
         )
-    required = [prefix + t for t in MOODLE_REQUIRED_TABLES if t not in present]
+    required, missing = moodle_tables_missing(present, prefix)
     if required:
         raise MySQLSettingsError(
             f"{len(required)} Moodle tables every build needs are missing in {database} or not "
@@ -290,8 +248,7 @@ def check_reads_moodle(
             f"{who} may not SELECT {len(unreadable)} Moodle tables ({', '.join(unreadable[:5])}):"
             f" grant it SELECT on {database}.*"
         )
-    optional = [prefix + table for table in MOODLE_TABLES if table not in present]
-    return len(present), optional
+    return len(present), missing
 
 
 def grant_pattern_matches(pattern: str, name: str) -> bool:

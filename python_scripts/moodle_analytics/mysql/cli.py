@@ -23,6 +23,7 @@ import duckdb
 
 from moodle_analytics import cli_options
 from moodle_analytics.moodle_db.extensions import ExtensionError
+from moodle_analytics.moodle_db.server_commands import ServerCommands
 from moodle_analytics.moodle_db.source import LoadError
 from moodle_analytics.moodle_db.tables import optional_tables_line
 from moodle_analytics.mysql.check import (
@@ -45,43 +46,13 @@ from moodle_analytics.mysql.roles import (
 )
 from moodle_analytics.mysql.server import (
     DEFAULT_DATABASE,
-    DEFAULT_ENV_FILE,
-    MARKER_FILE,
     MariaDBError,
     MariaDBServer,
-    read_env_file,
-    write_env_file,
 )
 
-PROG = "moodle-mysql"
-
-
-def say(message: str) -> None:
-    print(f"{PROG}: {message}", flush=True)
-
-
-SERVERS = cli_options.ServerCommands(
-    PROG, "MOODLE_MYSQL_ROOT", MariaDBServer, MARKER_FILE, read_env_file
-)
-
-
-def cmd_start(args: argparse.Namespace) -> int:
-    server = MariaDBServer(
-        args.port,
-        database=args.database,
-        base_dir=args.base_dir,
-        install=args.install,
-        persistent=True,
-    )
-    started = (
-        "MariaDB on {server.host}:{server.port}, database {server.database}, "
-        "data in {server.data_dir}"
-    )
-    return SERVERS.start(args.env_file, server, started)
-
-
-def cmd_stop(args: argparse.Namespace) -> int:
-    return SERVERS.stop(args.env_file)
+SERVERS = ServerCommands(MariaDBServer)
+PROG = SERVERS.prog
+say = SERVERS.say
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -96,39 +67,26 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _admin_settings(env_file: Path) -> MySQLSettings:
     """The administrator's login: from the env file, else MOODLE_MYSQL_* (any database)."""
-    environ = dict(os.environ)
-    if env_file.exists():
-        environ.update(read_env_file(env_file))
+    environ = SERVERS.environ(env_file if env_file.exists() else None)
     environ["MOODLE_MYSQL_DBNAME"] = "mysql"
     return MySQLSettings.from_env(SOURCE_PREFIX, environ=environ)
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    if args.duckdb is not None:
-        cli_options.input_duckdb(args.duckdb, "--duckdb")
-    else:
-        cli_options.input_directory(args.parquet_dir, "--parquet-dir")
+    source = cli_options.input_moodle_source(args)
     admin = _admin_settings(args.env_file)
-    source = args.duckdb or args.parquet_dir
     say(f"loading {source} into {args.database} on {admin.describe()}")
-    try:
-        result = load_moodle(
-            admin,
-            source,
-            database=args.database,
-            prefix=args.prefix,
-            replace=args.replace,
-            strict=args.strict,
-            log=lambda message: say(f"  {message}"),
-        )
-    except (LoadError, duckdb.Error) as error:
-        kept = f"the Moodle tables in {args.database} are as they were"
-        return cli_options.fail(PROG, f"{cli_options.one_line(error)} ({kept})")
-    log_rows = result.row_counts["logstore_standard_log"]
-    say(f"{result.total_rows:,} rows ({log_rows:,} log rows) in {result.seconds['total']:.1f} s")
+    options = {name: getattr(args, name) for name in ("database", "prefix", "replace", "strict")}
+    status = SERVERS.load(
+        lambda log: load_moodle(admin, source, log=log, **options),
+        args.database,
+        (LoadError, duckdb.Error),
+    )
+    if status:
+        return status
     if args.logins:
         logins = SiteLogins(args.reader, args.builder, args.bi, args.analytics_database)
-        values = read_env_file(args.env_file) if args.env_file.exists() else {}
+        values = SERVERS.recorded_values(args.env_file)
         known = {
             logins.reader: values.get("MOODLE_MYSQL_READER_PASSWORD"),
             logins.builder: values.get("MOODLE_MYSQL_BUILDER_PASSWORD"),
@@ -136,7 +94,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         }
         with connect(admin, read_only=False) as connection:
             passwords = create_site_logins(connection, args.database, logins, known)
-        write_env_file(args.env_file, {**values, **logins.env(passwords)})
+        SERVERS.add_to_env_file(args.env_file, logins.env(passwords))
         say(
             f"logins {logins.reader} (SELECT on {args.database}), {logins.builder} (writes "
             f"{logins.analytics_database}) and {logins.bi} (reads the marts once built) ready; "
@@ -163,19 +121,10 @@ def check_duckdb_mysql(prefix: str = "mdl_", environ: dict[str, str] | None = No
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    environ = dict(os.environ)
-    if args.env_file is not None:
-        environ.update(read_env_file(args.env_file))
-    for line in check_duckdb_mysql(args.prefix, environ):
+    for line in check_duckdb_mysql(args.prefix, SERVERS.environ(args.env_file)):
         say(f"duckdb_mysql: {line}")
     say("duckdb_mysql: connection settings OK")
     return 0
-
-
-def _add_server_env_file(parser: argparse.ArgumentParser) -> None:
-    cli_options.add_env_file(
-        parser, DEFAULT_ENV_FILE, "shell export lines with the server's connection settings"
-    )
 
 
 def _add_prefix(parser: argparse.ArgumentParser) -> None:
@@ -188,29 +137,10 @@ def _add_prefix(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    def add(name, help_text, func) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name, help=help_text, formatter_class=argparse.ArgumentDefaultsHelpFormatter
-        )
-        sub.set_defaults(func=func)
-        return sub
-
-    start = add("start", "start a private server that stays up", cmd_start)
-    _add_server_env_file(start)
-    cli_options.add_server_start(start, DEFAULT_DATABASE, "mariadb-server")
-    _add_server_env_file(add("stop", "stop the server and delete its data", cmd_stop))
-    _add_server_env_file(
-        add("status", "report whether the server is up (exit 3 if not)", cmd_status)
-    )
-
+    parser, add = SERVERS.parser(__doc__)
+    SERVERS.add_server_commands(add, DEFAULT_DATABASE, cmd_status)
     load = add("load", "load the Moodle tables and create the site's logins", cmd_load)
-    _add_server_env_file(load)
-    cli_options.add_moodle_source(load, required=True)
+    SERVERS.add_load_options(load)
     load.add_argument(
         "--database",
         type=cli_options.identifier,
@@ -218,10 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="Moodle's database",
     )
     _add_prefix(load)
-    load.add_argument("--replace", action="store_true", help="drop and reload Moodle tables")
-    load.add_argument(
-        "--strict", action="store_true", help="fail when the source breaks a unique index"
-    )
     load.add_argument(
         "--logins",
         action=argparse.BooleanOptionalAction,
@@ -240,29 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     check = add("check", "check the logins of the duckdb_mysql target", cmd_check)
-    cli_options.add_env_file(
-        check, None, "take the settings from this file of export lines (default: the environment)"
-    )
+    SERVERS.add_check_env_file(check)
     _add_prefix(check)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (
-        cli_options.InputError,
-        MariaDBError,
-        LoadError,
-        RoleError,
-        MySQLSettingsError,
-        ExtensionError,
-        OSError,
-    ) as error:
-        return cli_options.fail(PROG, error)
-    except duckdb.Error as error:
-        return cli_options.fail(PROG, f"MySQL: {str(error).strip()}")
+    errors = (MariaDBError, LoadError, RoleError, MySQLSettingsError, ExtensionError)
+    return SERVERS.run(build_parser().parse_args(argv), errors, duckdb.Error, "MySQL")
 
 
 if __name__ == "__main__":

@@ -12,20 +12,9 @@ Once per dbt run, before DuckDB attaches anything, the plugin
 and for each DuckDB connection of the run it loads the packaged mysql extension,
 sets how DuckDB reads MySQL (check.SESSION_SETTINGS: rows compared by DuckDB, not
 by MySQL's case- and space-blind collation) and creates one in-memory secret per
-login, so profiles.yml attaches them by name and holds no credentials.
-
-profiles.yml (the duckdb_mysql target)::
-
-    plugins:
-      - module: moodle_analytics.mysql.duckdb_plugin
-        config:
-          secrets:
-            moodle_source: {env_prefix: MOODLE_MYSQL}
-            analytics_output: {env_prefix: ANALYTICS_MYSQL, fallback_prefix: MOODLE_MYSQL,
-                               writes: true}
-    attach:
-      - {path: "", type: mysql, secret: moodle_source, alias: moodle, read_only: true}
-      - {path: "", type: mysql, secret: analytics_output, alias: analytics_mysql}
+login, so profiles.yml attaches them by name and holds no credentials (the
+duckdb_mysql target there shows the plugin's config; moodle_db/logins_plugin.py
+says what the plugins share).
 """
 
 from __future__ import annotations
@@ -72,19 +61,11 @@ class Plugin(LoginsPlugin):
     """Checks the MySQL logins, prepares the analytics database, creates the secrets."""
 
     engine = "MySQL"
-    settings_error = MySQLSettingsError
-
-    def read_login(self, spec: dict[str, Any]) -> MySQLSettings:
-        return MySQLSettings.from_env(spec["env_prefix"], spec.get("fallback_prefix"))
+    login_class = MySQLSettings
+    configure_duckdb = staticmethod(configure)
 
     def check_login(self, name: str, spec: dict[str, Any], settings: MySQLSettings) -> None:
         if spec.get("writes"):
             prepare_output(settings, bi_roles_from(os.environ.get(BI_ROLES_VARIABLE, "")))
         else:
             connect(settings).close()
-
-    def configure_duckdb(self, conn: duckdb.DuckDBPyConnection) -> None:
-        configure(conn)
-
-    def secret_sql(self, name: str, settings: MySQLSettings) -> str:
-        return settings.secret_sql(name)

@@ -18,15 +18,13 @@ On MySQL a database is a schema: the tables are <database>.<prefix><table>.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from moodle_analytics.moodle_db.ddl import MYSQL, create_table_sql, is_identifier
-from moodle_analytics.moodle_db.source import LoadError, MoodleSource
+from moodle_analytics.moodle_db.source import LoadError, LoadResult, MoodleSource, PhaseClock
 from moodle_analytics.moodle_db.tables import MOODLE_KEYS, MOODLE_TABLES, MoodleIndex
 from moodle_analytics.mysql.check import (
     MySQLSettings,
@@ -44,17 +42,7 @@ DUPLICATE_KEY = "1062"
 COPY_BATCH_ROWS = 100_000
 
 
-@dataclass
-class MySQLLoadResult:
-    database: str
-    prefix: str
-    row_counts: dict[str, int]
-    seconds: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def total_rows(self) -> int:
-        return sum(self.row_counts.values())
+MySQLLoadResult = LoadResult
 
 
 def index_sql(index: MoodleIndex, prefix: str = "mdl_", unique: bool | None = None) -> str:
@@ -153,17 +141,7 @@ def load_moodle(
     for kind, value in (("database", database), ("prefix", prefix)):
         if not is_identifier(value):
             raise LoadError(f"{kind} {value!r} must be lowercase letters, digits and _")
-    say = log or (lambda message: None)
-    started = mark = time.perf_counter()
-    seconds: dict[str, float] = {}
-
-    def lap(phase: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        seconds[phase] = round(now - mark, 2)
-        say(f"{phase}: {seconds[phase]:.1f} s")
-        mark = now
-
+    clock = PhaseClock(log)
     moodle = MoodleSource(source, source_schema, prefix if source_prefix is None else source_prefix)
     # The source may be a read-only DuckDB file, which attaches nothing writable: its
     # rows stream as Arrow batches into a second, in-memory DuckDB holding the server.
@@ -179,16 +157,16 @@ def load_moodle(
             )
         expected = {table: moodle.count(table) for table in MOODLE_TABLES}
         _create_tables(connection, loading, prefix)
-        lap("create tables")
+        clock.lap("create tables")
         for table in sorted(MOODLE_TABLES, key=lambda name: -expected[name]):
             if expected[table]:
                 _copy_table(moodle, connection, loading, prefix, table)
-        lap("copy rows")
+        clock.lap("copy rows")
         for table in MOODLE_TABLES:
             warnings += _add_indexes(connection, loading, prefix, table, strict)
         for warning in warnings:
-            say(f"warning: {warning}")
-        lap("indexes")
+            clock.say(f"warning: {warning}")
+        clock.lap("indexes")
         loaded = {
             table: query(
                 connection, f"SELECT count(*) FROM {MYSQL.qualified(loading, prefix, table)}"
@@ -205,11 +183,10 @@ def load_moodle(
         )
         # All or nothing: until here the Moodle tables in ``database`` are untouched.
         _swap_in(connection, loading, database, prefix, present)
-        lap("count, analyze, swap in")
+        clock.lap("count, analyze, swap in")
     finally:
         moodle.close()
         with contextlib.suppress(duckdb.Error):
             execute(connection, f"DROP DATABASE IF EXISTS {quote(loading)}")
         connection.close()
-    seconds["total"] = round(time.perf_counter() - started, 2)
-    return MySQLLoadResult(database, prefix, loaded, seconds, warnings)
+    return MySQLLoadResult(database, prefix, loaded, clock.total(), warnings)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from moodle_analytics.moodle_db.ddl import MYSQL, is_identifier
+from moodle_analytics.moodle_db.logins import SiteLoginNames
 from moodle_analytics.mysql.check import execute, mysql_literal, query
 
 quote = MYSQL.quote
@@ -81,26 +82,10 @@ def bi_roles_from(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class SiteLogins:
+class SiteLogins(SiteLoginNames):
     """The names of a site's three logins, and its analytics database."""
 
-    reader: str = "moodle_reader"
-    builder: str = "moodle_builder"
-    bi: str = "moodle_bi"
-    analytics_database: str = "analytics"
-
-    def env(self, passwords: Mapping[str, str]) -> dict[str, str]:
-        """The logins as env file lines record them; dbt grants the marts to the BI login."""
-        return {
-            "MOODLE_MYSQL_READER_USER": self.reader,
-            "MOODLE_MYSQL_READER_PASSWORD": passwords[self.reader],
-            "MOODLE_MYSQL_BUILDER_USER": self.builder,
-            "MOODLE_MYSQL_BUILDER_PASSWORD": passwords[self.builder],
-            "MOODLE_MYSQL_BI_USER": self.bi,
-            "MOODLE_MYSQL_BI_PASSWORD": passwords[self.bi],
-            "MOODLE_MYSQL_BI_ROLES": self.bi,
-            "ANALYTICS_MYSQL_DBNAME": self.analytics_database,
-        }
+    prefixes = ("MOODLE_MYSQL", "ANALYTICS_MYSQL")
 
 
 def create_site_logins(

@@ -18,24 +18,24 @@ directory holding its marker file, and signals only the pid its server wrote.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import getpass
-import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
-from moodle_analytics.moodle_db import local_server
 from moodle_analytics.moodle_db.duckdb_files import process_is_running
-from moodle_analytics.moodle_db.local_server import LOOPBACK, free_port, port_is_free
+from moodle_analytics.moodle_db.local_server import (
+    LOOPBACK,
+    LocalServer,
+    apt_install,
+    found_or_installed,
+)
 from moodle_analytics.mysql.check import (
     SOURCE_PREFIX,
     MySQLSettings,
@@ -47,6 +47,7 @@ from moodle_analytics.mysql.check import (
 )
 
 MARKER_FILE = "moodle-analytics-mysql.json"
+PID_FILE = "mariadb.pid"  # in the server's directory, written by mariadbd
 DEFAULT_ENV_FILE = Path("data/mysql.env")
 DEFAULT_DATABASE = "moodle"
 DEFAULT_ADMIN = "moodle_admin"
@@ -88,23 +89,13 @@ def install_mariadb() -> None:
         raise MariaDBError(
             f"MariaDB server programs (mariadb-install-db, mariadbd) not found; {hint}"
         )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = [apt, "install", "-y", "-q", PACKAGE]
-    result = subprocess.run(install, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        # Stale package lists are the usual cause; refresh once and retry.
-        subprocess.run([apt, "update", "-q"], capture_output=True, text=True, env=env)
-        result = subprocess.run(install, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-8:])
-        raise MariaDBError(f"`apt-get install -y {PACKAGE}` failed:\n{tail}")
+    failure = apt_install(apt, PACKAGE)
+    if failure is not None:
+        raise MariaDBError(f"`apt-get install -y {PACKAGE}` failed:\n{failure[1]}")
 
 
 def require_programs(install: bool = True) -> tuple[Path, Path]:
-    programs = find_programs()
-    if programs is None and install:
-        install_mariadb()
-        programs = find_programs()
+    programs = found_or_installed(find_programs, install_mariadb, install)
     if programs is None:
         raise MariaDBError(
             "MariaDB server programs (mariadb-install-db, mariadbd) not found on PATH or in "
@@ -113,81 +104,39 @@ def require_programs(install: bool = True) -> tuple[Path, Path]:
     return programs
 
 
-class MariaDBServer:
+class MariaDBServer(LocalServer):
     """One private MariaDB server: start(), stop(), connection settings.
 
     ``persistent=False`` (the default) stops the server when the Python process
     exits, should the caller forget; the CLI passes True to leave it running.
     """
 
-    def __init__(
-        self,
-        port: int | None = None,
-        *,
-        database: str | None = DEFAULT_DATABASE,
-        admin: str = DEFAULT_ADMIN,
-        password: str | None = None,
-        base_dir: str | Path | None = None,
-        install: bool = True,
-        persistent: bool = False,
-    ):
-        self.host = LOOPBACK
-        self.port = port
-        self.requested_port = port
-        self.database = database
-        self.admin = admin
-        self.password = password or secrets.token_urlsafe(24)
-        self.base_dir = Path(base_dir) if base_dir else None
-        self.install = install
-        self.persistent = persistent
-        self.root: Path | None = None
+    error = MariaDBError
+    server_name = "MariaDB"
+    command = "moodle-mysql"
+    env_prefix = "MOODLE_MYSQL"
+    marker_file = MARKER_FILE
+    default_env_file = DEFAULT_ENV_FILE
+    package = PACKAGE
+    log_name = "mariadb.log"
+    default_user = DEFAULT_ADMIN
+    programs: tuple[Path, Path] | None = None  # mariadb-install-db, mariadbd
 
     # -- paths -------------------------------------------------------------------
-    def _root(self) -> Path:
-        if self.root is None:
-            raise MariaDBError("server not started")
-        return self.root
-
-    @property
-    def data_dir(self) -> Path:
-        return self._root() / "data"
-
     @property
     def socket(self) -> Path:
         return self._root() / "mariadb.sock"
 
-    @property
-    def pid_file(self) -> Path:
-        return self._root() / "mariadb.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self._root() / "mariadb.log"
-
     # -- lifecycle ---------------------------------------------------------------
-    def start(self) -> MariaDBServer:
-        if self.root is not None:
-            raise MariaDBError(f"server already started in {self.root}")
-        if self.requested_port is not None and not port_is_free(self.requested_port):
-            raise MariaDBError(
-                f"port {self.requested_port} on {LOOPBACK} is already in use; "
-                "choose another port or leave it out to pick a free one"
-            )
-        install_db, mariadbd = require_programs(self.install)
-        self.root = Path(tempfile.mkdtemp(prefix="moodle-mysql-", dir=self.base_dir))
-        if not self.persistent:
-            atexit.register(self.stop)
-        try:
-            marker = {"pid": os.getpid(), "created": time.time()}
-            (self.root / MARKER_FILE).write_text(json.dumps(marker))
-            self._install_db(install_db)
-            self._start_server(mariadbd)
-            if self.database:
-                self.create_database(self.database)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    def _find_programs(self) -> None:
+        self.programs = require_programs(self.install)
+
+    def _set_up(self) -> None:
+        install_db, _ = self.programs
+        self._install_db(install_db)
+        self._start_on_a_free_port()
+        if self.database:
+            self.create_database(self.database)
 
     def _install_db(self, install_db: Path) -> None:
         command = [
@@ -207,7 +156,7 @@ class MariaDBServer:
 
     def _init_file(self) -> Path:
         """SQL mariadbd runs at start: the administrator login, no anonymous ones."""
-        account = f"{mysql_literal(self.admin)}@'%'"
+        account = f"{mysql_literal(self.user)}@'%'"
         path = self._root() / "init.sql"
         path.write_text(
             "DELETE FROM mysql.global_priv WHERE User = '';\n"
@@ -217,40 +166,35 @@ class MariaDBServer:
         path.chmod(0o600)
         return path
 
-    def _start_server(self, mariadbd: Path) -> None:
-        attempts = 1 if self.requested_port is not None else 5
-        for attempt in range(attempts):
-            self.port = self.requested_port or free_port()
-            command = [
-                str(mariadbd),
-                "--no-defaults",
-                f"--user={getpass.getuser()}",
-                f"--datadir={self.data_dir}",
-                f"--socket={self.socket}",
-                f"--pid-file={self.pid_file}",
-                f"--log-error={self.log_file}",
-                f"--bind-address={LOOPBACK}",
-                f"--port={self.port}",
-                f"--init-file={self._init_file()}",
-                *SERVER_OPTIONS,
-            ]
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                cwd=self.root,
-                start_new_session=True,
-            )
-            if self._wait_ready(process):
-                return
-            log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-            if "Address already in use" in log and attempt + 1 < attempts:
-                # Another process took the port between probe and bind.
-                self.log_file.unlink(missing_ok=True)
-                continue
-            tail = "\n".join(log.strip().splitlines()[-15:])
-            raise MariaDBError(f"MariaDB did not start:\n--- {self.log_file} ---\n{tail}")
+    def _launch(self) -> tuple[str, bool] | None:
+        _, mariadbd = self.programs
+        command = [
+            str(mariadbd),
+            "--no-defaults",
+            f"--user={getpass.getuser()}",
+            f"--datadir={self.data_dir}",
+            f"--socket={self.socket}",
+            f"--pid-file={self._root() / PID_FILE}",
+            f"--log-error={self.log_file}",
+            f"--bind-address={LOOPBACK}",
+            f"--port={self.port}",
+            f"--init-file={self._init_file()}",
+            *SERVER_OPTIONS,
+        ]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.root,
+            start_new_session=True,
+        )
+        if self._wait_ready(process):
+            return None
+        log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        tail = "\n".join(log.strip().splitlines()[-15:])
+        message = f"MariaDB did not start:\n--- {self.log_file} ---\n{tail}"
+        return message, "Address already in use" in log
 
     def _wait_ready(self, process: subprocess.Popen, timeout: float = 60.0) -> bool:
         """True once the administrator can log in; False if the server exits first."""
@@ -269,7 +213,7 @@ class MariaDBServer:
         if self.root is None:
             return None
         try:
-            pid = int(self.pid_file.read_text().strip())
+            pid = int((self._root() / PID_FILE).read_text().strip())
         except (OSError, ValueError):
             return None
         return pid if process_is_running(pid) else None
@@ -277,13 +221,7 @@ class MariaDBServer:
     def is_running(self) -> bool:
         return self.pid() is not None
 
-    def stop(self) -> None:
-        """Stop the server and delete its directory; safe to call twice."""
-        root = self.root
-        if root is None:
-            return
-        if not (root / MARKER_FILE).exists():
-            raise MariaDBError(f"{root} was not created by moodle-mysql; leaving it alone")
+    def _stop_process(self) -> None:
         pid = self.pid()
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
@@ -293,15 +231,6 @@ class MariaDBServer:
             if self.pid() is not None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(root, ignore_errors=True)
-        self.root = None
-        atexit.unregister(self.stop)
-
-    def __enter__(self) -> MariaDBServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # -- connecting --------------------------------------------------------------
     def settings(
@@ -333,44 +262,12 @@ class MariaDBServer:
         return {
             f"{prefix}_HOST": self.host,
             f"{prefix}_PORT": str(self.port),
-            f"{prefix}_USER": self.admin,
+            f"{prefix}_USER": self.user,
             f"{prefix}_PASSWORD": self.password,
             f"{prefix}_DBNAME": self.database or DEFAULT_DATABASE,
         }
 
-    # -- env file: how the CLI finds a server it started earlier ------------------
-    def write_env_file(self, path: str | Path, extra: dict[str, str] | None = None) -> None:
-        values = {**self.env(), "MOODLE_MYSQL_ROOT": str(self._root()), **(extra or {})}
-        write_env_file(path, values)
 
-    @classmethod
-    def from_env_file(cls, path: str | Path) -> MariaDBServer:
-        """The server an earlier ``moodle-mysql start`` recorded in ``path``."""
-        values = read_env_file(path)
-        try:
-            server = cls(
-                int(values["MOODLE_MYSQL_PORT"]),
-                database=values["MOODLE_MYSQL_DBNAME"],
-                admin=values["MOODLE_MYSQL_USER"],
-                password=values["MOODLE_MYSQL_PASSWORD"],
-                persistent=True,
-                install=False,
-            )
-            server.root = Path(values["MOODLE_MYSQL_ROOT"])
-        except (KeyError, ValueError) as error:
-            raise MariaDBError(f"{path} is not a moodle-mysql env file: {error}") from None
-        return server
-
-
-def write_env_file(path: str | Path, values: dict[str, str]) -> None:
-    """Shell ``export`` lines, readable by the owner only (they hold passwords)."""
-    local_server.write_env_file(
-        path, values, "moodle-analytics private MariaDB server; written by moodle-mysql"
-    )
-
-
-def read_env_file(path: str | Path) -> dict[str, str]:
-    try:
-        return local_server.read_env_file(path)
-    except FileNotFoundError:
-        raise MariaDBError(f"{path} not found; start a server with `moodle-mysql start`") from None
+# The env file's lines, as moodle-mysql writes and reads them.
+write_env_file = MariaDBServer.write_env_values
+read_env_file = MariaDBServer.read_env_values

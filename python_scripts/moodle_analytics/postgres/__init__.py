@@ -1,4 +1,4 @@
-"""PostgreSQL: the Moodle database where most sites keep it, and a target for the marts.
+"""PostgreSQL: the Moodle database of the sites that run on it, and a target for the marts.
 
 * server.py: a private PostgreSQL cluster on 127.0.0.1 (tests, `make pg-build`);
 * load.py, copy.py, schema.py: the Moodle tables loaded as Moodle holds them

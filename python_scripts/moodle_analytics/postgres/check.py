@@ -19,22 +19,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import psycopg2
 from psycopg2.extensions import make_dsn
 
-from moodle_analytics.moodle_db.logins import port_number, read_login
-from moodle_analytics.moodle_db.tables import (
-    MOODLE_REQUIRED_TABLES,
-    MOODLE_TABLES,
-    optional_tables_line,
+from moodle_analytics.moodle_db.logins import (
+    CONNECT_TIMEOUT_SECONDS,
+    Login,
+    connect_failure_hint,
+    duckdb_secret_sql,
+    port_number,
 )
+from moodle_analytics.moodle_db.tables import moodle_tables_missing, optional_tables_line
 from moodle_analytics.postgres.schema import moodle_tables_in
 
 SOURCE_PREFIX = "MOODLE_PG"
 OUTPUT_PREFIX = "ANALYTICS_PG"
 DEFAULT_DBNAME = "moodle"
-CONNECT_TIMEOUT_SECONDS = 10
 # The settings of one login, each read from <prefix>_<FIELD>.
 FIELDS = ("host", "port", "user", "password", "dbname")
 
@@ -44,18 +46,11 @@ class ConnectionSettingsError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class ConnectionSettings:
+class ConnectionSettings(Login):
     """One PostgreSQL login, with the environment variable each value came from."""
 
-    host: str
-    port: int
-    user: str
-    password: str | None
-    dbname: str
-    variables: Mapping[str, str]
-
-    def var(self, field: str) -> str:
-        return self.variables[field]
+    error: ClassVar[type[Exception]] = ConnectionSettingsError
+    source_prefix = SOURCE_PREFIX
 
     def dsn(self) -> str:
         login = {field: getattr(self, field) for field in FIELDS}
@@ -64,16 +59,13 @@ class ConnectionSettings:
     def describe(self) -> str:
         return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
 
+    def secret_sql(self, name: str) -> str:
+        """CREATE SECRET for this login in DuckDB (the duckdb_pg target)."""
+        return duckdb_secret_sql(name, "postgres", self)
+
     @classmethod
-    def from_env(
-        cls,
-        prefix: str = SOURCE_PREFIX,
-        fallback_prefix: str | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> ConnectionSettings:
-        """Read <prefix>_HOST, _PORT, _USER, _PASSWORD, _DBNAME; a variable that is
-        unset or empty falls back to <fallback_prefix>_<same>, and DBNAME to moodle."""
-        values, variables = read_login(prefix, FIELDS, fallback_prefix, environ)
+    def from_values(cls, values, variables, prefix, fallback_prefix, environ) -> ConnectionSettings:
+        """<prefix>_HOST, _PORT, _USER, _PASSWORD, _DBNAME (default moodle)."""
         missing = [variables[field] for field in ("host", "port", "user") if not values[field]]
         if missing:
             also = f" (or {fallback_prefix}_*)" if fallback_prefix else ""
@@ -81,12 +73,7 @@ class ConnectionSettings:
                 f"{', '.join(missing)} not set{also}: export the PostgreSQL server's "
                 "host, port and login (moodle-pg start writes them to data/postgres.env)"
             )
-        port_text = values["port"] or ""
-        port = port_number(port_text)
-        if port is None:
-            raise ConnectionSettingsError(
-                f"{variables['port']}={port_text!r} is not a port number (1-65535)"
-            )
+        port = port_number(values["port"] or "", variables["port"], ConnectionSettingsError)
         return cls(
             host=values["host"] or "",
             port=port,
@@ -101,27 +88,8 @@ def explain_connect_error(settings: ConnectionSettings, error: Exception) -> str
     """The driver's message, led by the variable that most likely needs fixing."""
     text = str(error).strip()
     lowered = text.lower()
-    host, port, user, password, dbname = (settings.var(field) for field in FIELDS)
-    if "could not translate host name" in lowered or "name or service not known" in lowered:
-        hint = f"{host}={settings.host!r} is not a host name this machine can resolve"
-    elif "connection refused" in lowered:
-        hint = (
-            f"nothing accepts connections on {settings.host}:{settings.port}: check {host} "
-            f"and {port} (is the server running? moodle-pg status)"
-        )
-    elif "timeout expired" in lowered or "timed out" in lowered:
-        hint = (
-            f"no answer from {settings.host}:{settings.port} within "
-            f"{CONNECT_TIMEOUT_SECONDS} s: check {host} and {port} (or a firewall)"
-        )
-    elif "password authentication failed" in lowered or "authentication failed" in lowered:
-        hint = (
-            f"the server refused {user}={settings.user!r} with the password in {password}: "
-            f"check {user} and {password}"
-        )
-    elif "no password supplied" in lowered or "fe_sendauth" in lowered:
-        hint = f"the server wants a password for {settings.user!r}: set {password}"
-    elif "does not exist" in lowered and "database" in lowered:
+    user, dbname, host = (settings.var(field) for field in ("user", "dbname", "host"))
+    if "does not exist" in lowered and "database" in lowered:
         hint = f"{dbname}={settings.dbname!r}: no such database on {settings.host}"
     elif "role" in lowered and "does not exist" in lowered:
         hint = f"{user}={settings.user!r}: no such role on the server"
@@ -136,10 +104,7 @@ def explain_connect_error(settings: ConnectionSettings, error: Exception) -> str
             f"{settings.dbname!r}: check {user}, {dbname} and {host}, or ask its administrator"
         )
     else:
-        hint = (
-            f"cannot connect as {settings.describe()} (from {host}, {port}, {user}, "
-            f"{password}, {dbname})"
-        )
+        hint = connect_failure_hint(settings, text, "moodle-pg status")
     return f"{hint}\n  PostgreSQL said: {text}"
 
 
@@ -171,7 +136,7 @@ def check_reads_moodle(
             f"{settings.var('dbname')}, that this role has USAGE on schema {schema}, and the "
             "dbt vars moodle_schema / moodle_table_prefix"
         )
-    required = [prefix + table for table in MOODLE_REQUIRED_TABLES if table not in present]
+    required, missing = moodle_tables_missing(present, prefix)
     if required:
         raise ConnectionSettingsError(
             f"{len(required)} Moodle tables every build needs are missing in "
@@ -192,7 +157,7 @@ def check_reads_moodle(
             "role (postgres.roles.create_reader_role)"
         )
     conn.rollback()
-    return len(present), [prefix + table for table in MOODLE_TABLES if table not in present]
+    return len(present), missing
 
 
 def check_writes_schemas(conn, settings: ConnectionSettings, what: str) -> None:

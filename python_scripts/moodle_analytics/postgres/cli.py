@@ -25,6 +25,7 @@ from psycopg2.extensions import make_dsn
 
 from moodle_analytics import cli_options
 from moodle_analytics.bench.postgres import TARGETS, compare_targets
+from moodle_analytics.moodle_db.server_commands import ServerCommands
 from moodle_analytics.postgres.check import (
     ConnectionSettings,
     ConnectionSettingsError,
@@ -34,54 +35,15 @@ from moodle_analytics.postgres.load import METHODS, LoadError, load_moodle
 from moodle_analytics.postgres.roles import RoleError, SiteRoles, create_site_roles
 from moodle_analytics.postgres.server import (
     DEFAULT_DATABASE,
-    DEFAULT_ENV_FILE,
-    MARKER_FILE,
     PostgresError,
     PostgresServer,
-    read_env_file,
-    write_env_file,
 )
 
-PROG = "moodle-pg"
+SERVERS = ServerCommands(PostgresServer)
+PROG = SERVERS.prog
+say = SERVERS.say
 # Options of `moodle-pg load` passed to load_moodle as they are.
 LOAD_OPTIONS = ("schema", "prefix", "source_schema", "method", "jobs", "replace", "strict")
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except the empty ones the help text already explains."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False):
-            return action.help
-        return super()._get_help_string(action)
-
-
-def say(message: str) -> None:
-    print(f"{PROG}: {message}", flush=True)
-
-
-SERVERS = cli_options.ServerCommands(
-    PROG, "MOODLE_PG_ROOT", PostgresServer, MARKER_FILE, read_env_file
-)
-
-
-def cmd_start(args: argparse.Namespace) -> int:
-    server = PostgresServer(
-        args.port,
-        database=args.database,
-        base_dir=args.base_dir,
-        install=args.install,
-        persistent=True,
-    )
-    started = (
-        "PostgreSQL on {server.host}:{server.port}, database {server.database}, "
-        "data in {server.data_dir}"
-    )
-    return SERVERS.start(args.env_file, server, started)
-
-
-def cmd_stop(args: argparse.Namespace) -> int:
-    return SERVERS.stop(args.env_file)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -107,7 +69,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _connection_settings(env_file: Path) -> dict[str, str]:
     """Server settings from the env file, else from MOODLE_PG_* in the environment."""
     if env_file.exists():
-        values = read_env_file(env_file)
+        values = SERVERS.read_env(env_file)
         if "MOODLE_PG_PORT" in values:
             return values
     if "MOODLE_PG_HOST" in os.environ or "MOODLE_PG_PORT" in os.environ:
@@ -129,8 +91,7 @@ def _create_roles(args: argparse.Namespace, settings: dict[str, str], dsn: str, 
     passwords = create_site_roles(
         dsn, database, roles, schema=args.schema, prefix=args.prefix, passwords=known
     )
-    values = read_env_file(args.env_file) if args.env_file.exists() else {}
-    write_env_file(args.env_file, {**values, **roles.env(passwords)})
+    SERVERS.add_to_env_file(args.env_file, roles.env(passwords))
     say(
         f"roles {roles.reader} (SELECT on the Moodle tables), {roles.builder} (reads them, "
         f"creates schemas in {database} and {roles.analytics_database}) and {roles.bi} "
@@ -139,37 +100,29 @@ def _create_roles(args: argparse.Namespace, settings: dict[str, str], dsn: str, 
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    if args.duckdb is not None:
-        cli_options.input_duckdb(args.duckdb, "--duckdb")
-    else:
-        cli_options.input_directory(args.parquet_dir, "--parquet-dir")
+    source = cli_options.input_moodle_source(args)
     settings = _connection_settings(args.env_file)
     # A local server's defaults where the settings leave them out.
     local = {"MOODLE_PG_HOST": "127.0.0.1", "MOODLE_PG_PORT": "5432", "MOODLE_PG_USER": "postgres"}
     login = ConnectionSettings.from_env(environ={**local, **settings})
     dsn = make_dsn(login.dsn(), dbname="postgres")
     database = args.database or settings.get("MOODLE_PG_DBNAME") or DEFAULT_DATABASE
-    source = args.duckdb or args.parquet_dir
     say(f"loading {source} into {database}.{args.schema} ({args.method})")
     options = {name: getattr(args, name) for name in LOAD_OPTIONS}
-    try:
-        result = load_moodle(
-            dsn, source, database=database, log=lambda message: say(f"  {message}"), **options
-        )
-    except (LoadError, psycopg2.Error) as error:
-        kept = f"the Moodle tables in {database}.{args.schema} are as they were"
-        return cli_options.fail(PROG, f"{cli_options.one_line(error)} ({kept})")
-    log_rows = result.row_counts["logstore_standard_log"]
-    say(f"{result.total_rows:,} rows ({log_rows:,} log rows) in {result.seconds['total']:.1f} s")
+    status = SERVERS.load(
+        lambda log: load_moodle(dsn, source, database=database, log=log, **options),
+        f"{database}.{args.schema}",
+        (LoadError, psycopg2.Error),
+    )
+    if status:
+        return status
     if args.roles:
         _create_roles(args, settings, dsn, database)
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    environ = dict(os.environ)
-    if args.env_file is not None:
-        environ.update(read_env_file(args.env_file))
+    environ = SERVERS.environ(args.env_file)
     lines = check_target(args.target, schema=args.schema, prefix=args.prefix, environ=environ)
     for line in lines:
         say(f"{args.target}: {line}")
@@ -202,22 +155,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(timing.ok for timing in timings) else 1
 
 
-def _add_server_env_file(parser: argparse.ArgumentParser) -> None:
-    cli_options.add_env_file(
-        parser, DEFAULT_ENV_FILE, "shell export lines with the server's connection settings"
-    )
-
-
-def _add_start(add) -> None:
-    start = add("start", "start a private server that stays up", cmd_start)
-    _add_server_env_file(start)
-    cli_options.add_server_start(start, DEFAULT_DATABASE, "postgresql")
-
-
 def _add_load(add) -> None:
     load = add("load", "load the Moodle tables into the server", cmd_load)
-    _add_server_env_file(load)
-    cli_options.add_moodle_source(load, required=True)
+    SERVERS.add_load_options(load)
     load.add_argument("--database", help="target database (default: MOODLE_PG_DBNAME, moodle)")
     cli_options.add_moodle_tables(load, "of the Moodle tables in PostgreSQL")
     load.add_argument(
@@ -229,14 +169,6 @@ def _add_load(add) -> None:
     load.add_argument("--method", choices=METHODS, default="duckdb", help="how rows are moved")
     load.add_argument(
         "--jobs", type=int, help="parallel connections (default: half the CPUs to copy, 4 to index)"
-    )
-    load.add_argument(
-        "--replace", action="store_true", help="drop and reload Moodle tables already there"
-    )
-    load.add_argument(
-        "--strict",
-        action="store_true",
-        help="fail, rather than warn, when the source breaks one of Moodle's unique indexes",
     )
     roles = SiteRoles()
     load.add_argument(
@@ -256,9 +188,7 @@ def _add_load(add) -> None:
 
 def _add_check(add) -> None:
     check = add("check", "check the PostgreSQL settings a dbt target will use", cmd_check)
-    cli_options.add_env_file(
-        check, None, "take the settings from this file of export lines (default: the environment)"
-    )
+    SERVERS.add_check_env_file(check)
     check.add_argument(
         "--target",
         choices=("postgres", "duckdb_pg"),
@@ -282,19 +212,8 @@ def _add_bench(add) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = cli_options.parser(PROG, __doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    def add(name, help_text, func) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, formatter_class=_HelpFormatter)
-        sub.set_defaults(func=func)
-        return sub
-
-    _add_start(add)
-    _add_server_env_file(add("stop", "stop the server and delete its data directory", cmd_stop))
-    _add_server_env_file(
-        add("status", "report whether the server is up (exit 3 if not)", cmd_status)
-    )
+    parser, add = SERVERS.parser(__doc__)
+    SERVERS.add_server_commands(add, DEFAULT_DATABASE, cmd_status)
     _add_load(add)
     _add_check(add)
     _add_bench(add)
@@ -302,20 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (
-        cli_options.InputError,
-        PostgresError,
-        LoadError,
-        RoleError,
-        ConnectionSettingsError,
-        OSError,
-    ) as error:
-        return cli_options.fail(PROG, error)
-    except psycopg2.Error as error:
-        return cli_options.fail(PROG, f"PostgreSQL: {str(error).strip()}")
+    errors = (PostgresError, LoadError, RoleError, ConnectionSettingsError)
+    return SERVERS.run(build_parser().parse_args(argv), errors, psycopg2.Error, "PostgreSQL")
 
 
 if __name__ == "__main__":

@@ -11,67 +11,34 @@ run, the plugin
 3. creates one DuckDB secret per login from environment variables, so profiles.yml
    attaches them by name and holds no credentials (in-memory secrets, never stored).
 
-profiles.yml (the duckdb_pg target)::
-
-    plugins:
-      - module: moodle_analytics.postgres.duckdb_plugin
-        config:
-          secrets:
-            moodle_source: {env_prefix: MOODLE_PG}
-            analytics_output: {env_prefix: ANALYTICS_PG, fallback_prefix: MOODLE_PG,
-                               writes: true}
-    attach:
-      - {path: "", type: postgres, secret: moodle_source, alias: moodle, read_only: true}
-      - {path: "", type: postgres, secret: analytics_output, alias: analytics_pg}
+The duckdb_pg target of profiles.yml shows the plugin's config (an example is in
+moodle_db/logins_plugin.py, with what the plugins share).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-import duckdb
 
 from moodle_analytics.moodle_db.logins_plugin import LoginsPlugin
 from moodle_analytics.postgres.check import (
     ConnectionSettings,
-    ConnectionSettingsError,
     check_writes_schemas,
     connect,
 )
 from moodle_analytics.postgres.extension import load_postgres_extension
 
-SECRET_NAME = re.compile(r"[a-z_][a-z0-9_]*")
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
 
 def create_secret_sql(name: str, settings: ConnectionSettings) -> str:
     """CREATE SECRET for one PostgreSQL login (temporary: lives with the connection)."""
-    if not SECRET_NAME.fullmatch(name):
-        raise ValueError(f"secret name {name!r} must be lowercase letters, digits and _")
-    options = [
-        "TYPE postgres",
-        f"HOST {_literal(settings.host)}",
-        f"PORT {settings.port}",
-        f"DATABASE {_literal(settings.dbname)}",
-        f"USER {_literal(settings.user)}",
-    ]
-    if settings.password is not None:
-        options.append(f"PASSWORD {_literal(settings.password)}")
-    return f"CREATE OR REPLACE SECRET {name} ({', '.join(options)})"
+    return settings.secret_sql(name)
 
 
 class Plugin(LoginsPlugin):
     """Checks the PostgreSQL logins, loads the postgres extension, creates the secrets."""
 
     engine = "PostgreSQL"
-    settings_error = ConnectionSettingsError
-
-    def read_login(self, spec: dict[str, Any]) -> ConnectionSettings:
-        return ConnectionSettings.from_env(spec["env_prefix"], spec.get("fallback_prefix"))
+    login_class = ConnectionSettings
+    configure_duckdb = staticmethod(load_postgres_extension)
 
     def check_login(self, name: str, spec: dict[str, Any], settings: ConnectionSettings) -> None:
         conn = connect(settings)
@@ -80,9 +47,3 @@ class Plugin(LoginsPlugin):
                 check_writes_schemas(conn, settings, f"the marts ({name})")
         finally:
             conn.close()
-
-    def configure_duckdb(self, conn: duckdb.DuckDBPyConnection) -> None:
-        load_postgres_extension(conn)
-
-    def secret_sql(self, name: str, settings: ConnectionSettings) -> str:
-        return create_secret_sql(name, settings)

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
@@ -35,7 +34,8 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
 
 from moodle_analytics.moodle_db.ddl import POSTGRES, create_table_sql, is_identifier
-from moodle_analytics.moodle_db.source import LoadError, MoodleSource
+from moodle_analytics.moodle_db.source import LoadError, MoodleSource, PhaseClock
+from moodle_analytics.moodle_db.source import LoadResult as MoodleLoadResult
 from moodle_analytics.moodle_db.tables import MOODLE_KEYS, MOODLE_TABLES
 from moodle_analytics.postgres.copy import METHODS, copier, run_parallel
 from moodle_analytics.postgres.schema import (
@@ -53,41 +53,16 @@ SPLIT_ROWS = 200_000
 
 
 @dataclass
-class LoadResult:
-    database: str
-    schema: str
-    prefix: str
-    method: str
-    row_counts: dict[str, int]
-    seconds: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+class LoadResult(MoodleLoadResult):
+    """What load_moodle wrote, and where: the schema, and how the rows were moved."""
 
-    @property
-    def total_rows(self) -> int:
-        return sum(self.row_counts.values())
+    schema: str = "public"
+    method: str = "duckdb"
 
 
 def _check_name(kind: str, value: str) -> None:
     if not is_identifier(value):
         raise LoadError(f"{kind} {value!r} must be lowercase letters, digits and _")
-
-
-class _PhaseClock:
-    """Seconds per phase of a load, each said as it ends."""
-
-    def __init__(self, say: Callable[[str], None]):
-        self.say = say
-        self.started = self.mark = time.perf_counter()
-        self.seconds: dict[str, float] = {}
-
-    def lap(self, phase: str) -> None:
-        now = time.perf_counter()
-        self.seconds[phase] = round(now - self.mark, 2)
-        self.say(f"{phase}: {self.seconds[phase]:.1f} s")
-        self.mark = now
-
-    def total(self) -> dict[str, float]:
-        return {**self.seconds, "total": round(time.perf_counter() - self.started, 2)}
 
 
 def ensure_database(dsn: str, database: str) -> bool:
@@ -329,7 +304,7 @@ def load_moodle(
     # CREATE INDEX also gets parallel workers; measured best on 2 CPUs: 1 and 2.
     copy_jobs = jobs or max(1, cpus // 2)
     index_jobs = jobs or min(4, cpus)
-    clock = _PhaseClock(log or (lambda message: None))
+    clock = PhaseClock(log)
     _check_name("loading schema", loading_schema(schema))
     source_prefix = prefix if source_prefix is None else source_prefix
     loading = loading_schema(schema)
@@ -367,4 +342,6 @@ def load_moodle(
         except BaseException:
             _drop_loading_schema(target, schema)
             raise
-    return LoadResult(database, schema, prefix, method, loaded, clock.total(), warnings)
+    return LoadResult(
+        database, prefix, loaded, clock.total(), warnings, schema=schema, method=method
+    )

@@ -27,6 +27,7 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn
 
 from moodle_analytics.moodle_db.ddl import is_identifier
+from moodle_analytics.moodle_db.logins import SiteLoginNames
 from moodle_analytics.postgres.load import ensure_database
 from moodle_analytics.postgres.schema import moodle_tables_in
 
@@ -193,26 +194,10 @@ def grant_bi_access(
 
 
 @dataclass(frozen=True)
-class SiteRoles:
+class SiteRoles(SiteLoginNames):
     """The names of a site's three logins, and the database of the duckdb_pg marts."""
 
-    reader: str = "moodle_reader"
-    builder: str = "moodle_builder"
-    bi: str = "moodle_bi"
-    analytics_database: str = "analytics"
-
-    def env(self, passwords: Mapping[str, str]) -> dict[str, str]:
-        """The logins as env file lines record them; dbt grants the marts to the BI role."""
-        return {
-            "MOODLE_PG_READER_USER": self.reader,
-            "MOODLE_PG_READER_PASSWORD": passwords[self.reader],
-            "MOODLE_PG_BUILDER_USER": self.builder,
-            "MOODLE_PG_BUILDER_PASSWORD": passwords[self.builder],
-            "MOODLE_PG_BI_USER": self.bi,
-            "MOODLE_PG_BI_PASSWORD": passwords[self.bi],
-            "MOODLE_PG_BI_ROLES": self.bi,
-            "ANALYTICS_PG_DBNAME": self.analytics_database,
-        }
+    prefixes = ("MOODLE_PG", "ANALYTICS_PG")
 
 
 def create_site_roles(

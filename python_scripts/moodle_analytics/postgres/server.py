@@ -17,13 +17,10 @@ its marker file.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import json
 import os
 import pwd
 import re
-import secrets
 import shutil
 import signal
 import subprocess
@@ -34,9 +31,13 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from moodle_analytics.moodle_db import local_server
 from moodle_analytics.moodle_db.duckdb_files import process_is_running
-from moodle_analytics.moodle_db.local_server import LOOPBACK, free_port, port_is_free
+from moodle_analytics.moodle_db.local_server import (
+    LOOPBACK,
+    LocalServer,
+    apt_install,
+    found_or_installed,
+)
 
 MARKER_FILE = "moodle-analytics-pg.json"
 DEFAULT_ENV_FILE = Path("data/postgres.env")
@@ -103,26 +104,17 @@ def install_postgresql() -> None:
         raise PostgresError(
             f"PostgreSQL server binaries (initdb, pg_ctl) not found and apt-get is missing; {hint}"
         )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = [apt, "install", "-y", "-q", "postgresql"]
-    result = subprocess.run(install, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        # Stale package lists are the usual cause; refresh once and retry.
-        subprocess.run([apt, "update", "-q"], capture_output=True, text=True, env=env)
-        result = subprocess.run(install, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-8:])
+    failure = apt_install(apt, "postgresql")
+    if failure is not None:
+        status, tail = failure
         raise PostgresError(
             "PostgreSQL server binaries (initdb, pg_ctl) not found and "
-            f"`apt-get install -y postgresql` failed (exit {result.returncode}):\n{tail}"
+            f"`apt-get install -y postgresql` failed (exit {status}):\n{tail}"
         )
 
 
 def require_bindir(install: bool = True) -> Path:
-    bindir = find_bindir()
-    if bindir is None and install:
-        install_postgresql()
-        bindir = find_bindir()
+    bindir = found_or_installed(find_bindir, install_postgresql, install)
     if bindir is None:
         raise PostgresError(
             "PostgreSQL server binaries (initdb, pg_ctl) not found in /usr/lib/postgresql/*/bin, "
@@ -151,85 +143,51 @@ def _run_as_prefix() -> tuple[list[str], pwd.struct_passwd | None]:
     return [runuser, "-u", "postgres", "--"], account
 
 
-class PostgresServer:
+class PostgresServer(LocalServer):
     """One private PostgreSQL cluster: start(), stop(), connection settings.
 
     ``persistent=False`` (the default) stops the server when the Python process
     exits, should the caller forget; the CLI passes True to leave it running.
+    ``settings`` are added to (or replace) SERVER_SETTINGS.
     """
 
+    error = PostgresError
+    server_name = "PostgreSQL"
+    command = "moodle-pg"
+    env_prefix = "MOODLE_PG"
+    marker_file = MARKER_FILE
+    default_env_file = DEFAULT_ENV_FILE
+    package = "postgresql"
+    log_name = "postgres.log"
+    default_user = DEFAULT_SUPERUSER
+
     def __init__(
-        self,
-        port: int | None = None,
-        *,
-        database: str | None = DEFAULT_DATABASE,
-        superuser: str = DEFAULT_SUPERUSER,
-        password: str | None = None,
-        base_dir: str | Path | None = None,
-        install: bool = True,
-        persistent: bool = False,
-        settings: dict[str, str] | None = None,
+        self, port: int | None = None, *, settings: dict[str, str] | None = None, **options
     ):
-        self.host = LOOPBACK
-        self.port = port
-        self.requested_port = port
-        self.database = database
-        self.superuser = superuser
-        self.password = password or secrets.token_urlsafe(24)
-        self.base_dir = Path(base_dir) if base_dir else None
-        self.install = install
-        self.persistent = persistent
+        super().__init__(port, **options)
         self.settings = {**SERVER_SETTINGS, **(settings or {})}
-        self.root: Path | None = None
         self.bindir: Path | None = None
+        self.run_as: tuple[list[str], pwd.struct_passwd | None] = ([], None)
+
+    @property
+    def superuser(self) -> str:
+        return self.user
 
     # -- paths -------------------------------------------------------------------
-    @property
-    def data_dir(self) -> Path:
-        return self._root() / "data"
-
     @property
     def socket_dir(self) -> Path:
         return self._root()
 
-    @property
-    def log_file(self) -> Path:
-        return self._root() / "postgres.log"
-
-    def _root(self) -> Path:
-        if self.root is None:
-            raise PostgresError("server not started")
-        return self.root
-
     # -- lifecycle ---------------------------------------------------------------
-    def start(self) -> PostgresServer:
-        if self.root is not None:
-            raise PostgresError(f"server already started in {self.root}")
-        if self.requested_port is not None and not port_is_free(self.requested_port):
-            raise PostgresError(
-                f"port {self.requested_port} on {LOOPBACK} is already in use; "
-                "choose another port or leave it out to pick a free one"
-            )
+    def _find_programs(self) -> None:
         self.bindir = require_bindir(self.install)
-        prefix, account = _run_as_prefix()
-        self.root = Path(tempfile.mkdtemp(prefix="moodle-pg-", dir=self.base_dir))
-        if not self.persistent:
-            atexit.register(self.stop)
-        try:
-            self._write_marker()
-            self._initdb(prefix, account)
-            self._start_server(prefix, account)
-            if self.database:
-                self._create_database(self.database)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        self.run_as = _run_as_prefix()
 
-    def _write_marker(self) -> None:
-        # Written before anything else so stop() may clean up after a failed start.
-        marker = {"pid": os.getpid(), "created": time.time()}
-        (self._root() / MARKER_FILE).write_text(json.dumps(marker))
+    def _set_up(self) -> None:
+        self._initdb(*self.run_as)
+        self._start_on_a_free_port()
+        if self.database:
+            self._create_database(self.database)
 
     def _initdb(self, prefix: list[str], account: pwd.struct_passwd | None) -> None:
         root = self._root()
@@ -292,45 +250,40 @@ class PostgresServer:
         if account:
             os.chown(path, account.pw_uid, account.pw_gid)
 
-    def _start_server(self, prefix: list[str], account: pwd.struct_passwd | None) -> None:
-        attempts = 1 if self.requested_port is not None else 5
-        for attempt in range(attempts):
-            self.port = self.requested_port or free_port()
-            self._write_settings(account)
-            command = [
-                *prefix,
-                str(self.bindir / "pg_ctl"),
-                "--pgdata",
-                str(self.data_dir),
-                "--log",
-                str(self.log_file),
-                "--wait",
-                "--timeout",
-                "60",
-                "start",
-            ]
-            # Output to a file, not a pipe: the daemonised server must not hold our pipe.
-            with tempfile.TemporaryFile("w+") as output:
-                result = subprocess.run(
-                    command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=self.root
-                )
-                output.seek(0)
-                pg_ctl_output = output.read()
-            if result.returncode == 0:
-                self._wait_ready()
-                return
-            log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-            if "could not bind" in log or "Address already in use" in log:
-                if attempt + 1 < attempts:
-                    # Another process took the port between probe and bind.
-                    self.log_file.unlink(missing_ok=True)
-                    continue
-                raise PostgresError(f"port {self.port} on {LOOPBACK} is already in use")
-            tail = "\n".join(log.strip().splitlines()[-15:])
-            raise PostgresError(
-                f"PostgreSQL did not start (pg_ctl exit {result.returncode}):\n"
-                f"{pg_ctl_output.strip()}\n--- {self.log_file} ---\n{tail}"
+    def _launch(self) -> tuple[str, bool] | None:
+        prefix, account = self.run_as
+        self._write_settings(account)
+        command = [
+            *prefix,
+            str(self.bindir / "pg_ctl"),
+            "--pgdata",
+            str(self.data_dir),
+            "--log",
+            str(self.log_file),
+            "--wait",
+            "--timeout",
+            "60",
+            "start",
+        ]
+        # Output to a file, not a pipe: the daemonised server must not hold our pipe.
+        with tempfile.TemporaryFile("w+") as output:
+            result = subprocess.run(
+                command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=self.root
             )
+            output.seek(0)
+            pg_ctl_output = output.read()
+        if result.returncode == 0:
+            self._wait_ready()
+            return None
+        log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        if "could not bind" in log or "Address already in use" in log:
+            return f"port {self.port} on {LOOPBACK} is already in use", True
+        tail = "\n".join(log.strip().splitlines()[-15:])
+        message = (
+            f"PostgreSQL did not start (pg_ctl exit {result.returncode}):\n"
+            f"{pg_ctl_output.strip()}\n--- {self.log_file} ---\n{tail}"
+        )
+        return message, False
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -368,18 +321,9 @@ class PostgresServer:
         pid = self.postmaster_pid()
         return pid is not None and process_is_running(pid)
 
-    def stop(self) -> None:
-        """Stop the server and delete its directory; safe to call twice."""
-        root = self.root
-        if root is None:
-            return
-        if not (root / MARKER_FILE).exists():
-            raise PostgresError(f"{root} was not created by moodle-pg; leaving it alone")
+    def _stop_process(self) -> None:
         if self.is_running():
             self._pg_ctl_stop()
-        shutil.rmtree(root, ignore_errors=True)
-        self.root = None
-        atexit.unregister(self.stop)
 
     def _pg_ctl_stop(self) -> None:
         prefix, _ = _run_as_prefix()
@@ -409,12 +353,6 @@ class PostgresServer:
         if pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # -- connecting --------------------------------------------------------------
     def dsn(
@@ -464,30 +402,9 @@ class PostgresServer:
             )
         return values
 
-    # -- env file: how the CLI finds a server it started earlier ------------------
-    def write_env_file(self, path: str | Path, extra: dict[str, str] | None = None) -> None:
-        values = {**self.env(), "MOODLE_PG_ROOT": str(self._root()), **(extra or {})}
-        write_env_file(path, values)
-
-    @classmethod
-    def from_env_file(cls, path: str | Path) -> PostgresServer:
-        """The server an earlier ``moodle-pg start`` recorded in ``path``."""
-        values = read_env_file(path)
-        try:
-            server = cls(
-                int(values["MOODLE_PG_PORT"]),
-                database=values["MOODLE_PG_DBNAME"],
-                superuser=values["MOODLE_PG_USER"],
-                password=values["MOODLE_PG_PASSWORD"],
-                persistent=True,
-                install=False,
-            )
-            server.root = Path(values["MOODLE_PG_ROOT"])
-        except (KeyError, ValueError) as error:
-            raise PostgresError(f"{path} is not a moodle-pg env file: {error}") from None
-        server.host = values.get("MOODLE_PG_HOST", LOOPBACK)
-        server.bindir = find_bindir()
-        return server
+    def _restored(self, values: dict[str, str]) -> None:
+        self.host = values.get("MOODLE_PG_HOST", LOOPBACK)
+        self.bindir = find_bindir()
 
 
 def _libpq_quote(value: str) -> str:
@@ -496,15 +413,6 @@ def _libpq_quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def write_env_file(path: str | Path, values: dict[str, str]) -> None:
-    """Shell ``export`` lines, readable by the owner only (they hold passwords)."""
-    local_server.write_env_file(
-        path, values, "moodle-analytics private PostgreSQL server; written by moodle-pg"
-    )
-
-
-def read_env_file(path: str | Path) -> dict[str, str]:
-    try:
-        return local_server.read_env_file(path)
-    except FileNotFoundError:
-        raise PostgresError(f"{path} not found; start a server with `moodle-pg start`") from None
+# The env file's lines, as moodle-pg writes and reads them.
+write_env_file = PostgresServer.write_env_values
+read_env_file = PostgresServer.read_env_values

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from moodle_analytics.risk.features import require_columns
-from moodle_analytics.risk.metrics import METRIC_COLUMNS, metrics_by_week
+from moodle_analytics.risk.metrics import METRIC_COLUMNS, SCORE_METRIC_TYPES, metrics_by_week
 from moodle_analytics.risk.scoring import typed
 
 # The columns the backtest reads (a model can load just these).
@@ -38,11 +38,7 @@ BACKTEST_COLUMNS = {
     "course_week_number": "Int32",
     "learner_courses": "Int32",
     "dropouts": "Int32",
-    "roc_auc": "float64",
-    "pr_auc": "float64",
-    "f1_score": "float64",
-    "top_decile_precision": "float64",
-    "brier_score": "float64",
+    **SCORE_METRIC_TYPES,
     "dropout_rate": "float64",
     "mean_dropout_probability": "float64",
     "model_names": "object",

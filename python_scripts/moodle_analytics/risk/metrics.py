@@ -17,6 +17,14 @@ METRIC_COLUMNS = (
     "top_decile_precision",
     "brier_score",
 )
+# The scores' figures as the risk tables type them (after counts of their own grain).
+SCORE_METRIC_TYPES = {
+    "roc_auc": "float64",
+    "pr_auc": "float64",
+    "f1_score": "float64",
+    "top_decile_precision": "float64",
+    "brier_score": "float64",
+}
 
 
 def top_share_precision(labels: np.ndarray, scores: np.ndarray, share: float = 0.1) -> float:

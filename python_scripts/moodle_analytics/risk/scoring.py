@@ -34,7 +34,7 @@ from moodle_analytics.risk.features import (
     learner_courses,
     require_columns,
 )
-from moodle_analytics.risk.metrics import metrics_by_week
+from moodle_analytics.risk.metrics import SCORE_METRIC_TYPES, metrics_by_week
 from moodle_analytics.risk.model_store import ModelStore
 from moodle_analytics.risk.settings import RiskSettings
 from moodle_analytics.risk.starter import (
@@ -465,11 +465,7 @@ COMPARISON_COLUMNS = {
     "course_week_number": "Int32",
     "learner_weeks": "Int32",
     "dropouts": "Int32",
-    "roc_auc": "float64",
-    "pr_auc": "float64",
-    "f1_score": "float64",
-    "top_decile_precision": "float64",
-    "brier_score": "float64",
+    **SCORE_METRIC_TYPES,
     "mean_early_roc_auc": "float64",
     "is_chosen": "bool",
     "choice_reason": "object",

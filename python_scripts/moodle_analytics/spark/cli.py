@@ -122,11 +122,7 @@ def register_scores(args: argparse.Namespace, variables: dict, schema: str, scor
 def check_paths(args: argparse.Namespace) -> None:
     """The Moodle tables are there (every table and column) and --spark-dir can be
     written, before Spark starts."""
-    if args.parquet_dir is not None:
-        cli_options.input_directory(args.parquet_dir, "--parquet-dir")
-    else:
-        cli_options.input_duckdb(args.duckdb, "--duckdb")
-    MoodleSource(args.parquet_dir or args.duckdb, args.schema, args.prefix).close()
+    MoodleSource(cli_options.input_moodle_source(args), args.schema, args.prefix).close()
     cli_options.input_directory(args.project_dir, "--project-dir")
     cli_options.output_directory(args.spark_dir, "--spark-dir")
 
