@@ -37,3 +37,19 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+{#- Days from one UTC timestamp to a later one as people count them: the
+    calendar days from the start's date to the end's, an end at a day's last
+    second (23:59:59) closing that day like the midnight after it. A week's
+    end and an as-of of 23:59:59 on its Sunday count the same (28 days after
+    a start four weeks before); a deadline on the 17th is 7 days from the
+    10th at any hour. -#}
+{% macro calendar_days_between(start_column, end_column) -%}
+    {#- Spread over lines: the expressions can be long once rendered. -#}
+    {%- set end_plus_one_second = epoch_to_timestamp('\n' ~ timestamp_to_epoch(end_column) ~ ' + 1\n') -%}
+    {{ dbt.datediff(
+        '\ncast(' ~ start_column ~ ' as date)',
+        '\ncast(' ~ end_plus_one_second ~ ' as date)\n',
+        'day'
+    ) }}
+{%- endmacro %}

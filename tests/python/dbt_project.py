@@ -32,6 +32,8 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 PARSE_CACHE_VARIABLE = "MOODLE_TEST_PARSE_CACHE"
 # Variables whose value a parse depends on (the profile, the project's env_var calls).
 PARSE_ENV_PREFIXES = ("DBT_", "MOODLE_", "ANALYTICS_", "DUCKDB_")
+# The demo site's programmes, which the builds of tests read unless a test says otherwise.
+DEMO_PROGRAMMES_DIR = PROJECT_DIR / "python_scripts" / "moodle_analytics" / "demo" / "programmes"
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Workspace:
             # Each workspace fits its own risk models (none from other tests).
             MOODLE_RISK_MODEL_STORE=str(self.directory / "risk_model_store"),
         )
+        env.setdefault("MOODLE_PROGRAMMES_DIR", str(DEMO_PROGRAMMES_DIR))
         env.update(self.extra_env)
         return env
 
