@@ -45,11 +45,8 @@
     a start four weeks before); a deadline on the 17th is 7 days from the
     10th at any hour. -#}
 {% macro calendar_days_between(start_column, end_column) -%}
-    {#- Spread over lines: the expressions can be long once rendered. -#}
-    {%- set end_plus_one_second = epoch_to_timestamp('\n' ~ timestamp_to_epoch(end_column) ~ ' + 1\n') -%}
-    {{ dbt.datediff(
-        '\ncast(' ~ start_column ~ ' as date)',
-        '\ncast(' ~ end_plus_one_second ~ ' as date)\n',
-        'day'
-    ) }}
+    {%- set start_day = 'cast(cast(' ~ start_column ~ ' as date) as ' ~ dbt.type_timestamp() ~ ')' -%}
+    {%- set end_day = 'cast(cast(' ~ add_seconds(end_column, 1) ~ ' as date) as ' ~ dbt.type_timestamp() ~ ')' -%}
+    {#- Both midnights, so the seconds between them are whole days. -#}
+    cast({{ seconds_between(start_day, end_day) }} / 86400 as integer)
 {%- endmacro %}

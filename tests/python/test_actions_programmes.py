@@ -8,11 +8,12 @@ programme seeds as a site would write them, never from the models' SQL.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import pandas as pd
 import pytest
 
-from dbt_project import DEMO_PROGRAMMES_DIR
+from dbt_project import DEMO_PROGRAMMES_DIR, PROJECT_DIR
 from test_actions_helpers import M, compile_sql, course_ctes
 from test_actions_reminders import NAMED_EARLIER
 
@@ -23,7 +24,9 @@ SALT = "moodle-analytics"
 
 
 def read_seed(name: str) -> pd.DataFrame:
-    return pd.read_csv(DEMO_PROGRAMMES_DIR / f"{name}.csv")
+    """A seed as the demo builds it: its programme files, the project's other seeds."""
+    path = DEMO_PROGRAMMES_DIR / f"{name}.csv"
+    return pd.read_csv(path if path.exists() else PROJECT_DIR / "seeds" / f"{name}.csv")
 
 
 def offerings(connection) -> pd.DataFrame:
@@ -267,12 +270,27 @@ def test_outreach_contact_fields_only_with_include_pii(built_demo, expected):
     assert (merged.email == merged.email_moodle).all()
 
 
-def test_a_site_without_programme_files_gets_empty_programmes_and_no_warning(built_demo):
+def test_a_site_without_programme_files_gets_empty_programmes_and_no_warning(
+    built_demo, tmp_path
+):
     """A site's build reads the headers-only programme files unless MOODLE_PROGRAMMES_DIR
     names its own: no programme, no warning that a programme course has no Moodle course
     (the demo's programme codes are not the site's courses)."""
-    site = dataclasses.replace(built_demo, extra_env={"MOODLE_PROGRAMMES_DIR": "programmes"})
-    result = site.dbt("build", "-s", "programmes", "programme_courses", "dim_programme_offerings")
+    # A copy of the built warehouse: built_demo is shared by the session's tests.
+    shutil.copy(built_demo.warehouse, tmp_path / "site.duckdb")
+    site = dataclasses.replace(
+        built_demo,
+        directory=tmp_path,
+        warehouse=tmp_path / "site.duckdb",
+        extra_env={"MOODLE_PROGRAMMES_DIR": "programmes"},
+    )
+    result = site.dbt(
+        "build",
+        "-s",
+        "programmes programme_courses dim_programme_offerings",
+        "--indirect-selection",
+        "cautious",
+    )
     assert "PASS programme_courses_have_a_moodle_course" in result.stdout
     assert "WARN" not in result.stdout
     for table in ("analytics_seeds.programme_courses", "analytics_actions.dim_programme_offerings"):

@@ -155,7 +155,9 @@ def test_reasons_last_activity_and_next_deadline_are_given(built_demo, queue, de
     assert ((got == want) | (got.isna() & want.isna())).all()
     as_of = pd.Timestamp(demo_moment, unit="s")
     active = rows[rows.last_activity_at.notna()]
-    days = ((as_of - active.last_activity_at).dt.total_seconds() // 86400).astype(int)
+    # Calendar days, the as-of moment's day closed at 23:59:59.
+    as_of_day = (as_of + pd.Timedelta(seconds=1)).normalize()
+    days = (as_of_day - active.last_activity_at.dt.normalize()).dt.days
     assert (active.days_inactive == days).all()
     never = rows[rows.has_never_been_active]
     assert (never.action_code == "check_access").all()

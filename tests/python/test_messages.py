@@ -277,6 +277,8 @@ def test_files_ready_to_send_and_learners_without_an_address_are_reported(
     reminders = named_lists["fct_deadline_reminders"].copy()
     missing = sorted(reminders.learner_id.unique())[0]
     reminders.loc[reminders.learner_id == missing, "email"] = None
+    # Rows without a time zone of their own: dates in --timezone's.
+    reminders["timezone"] = None
     warehouse = write_lists(tmp_path / "lists.duckdb", {"fct_deadline_reminders": reminders})
     result = run_messages(
         "--list", "reminders", "--out", str(tmp_path / "out"), "--warehouse", str(warehouse),

@@ -58,7 +58,7 @@ attempts_so_far as (
         on
             quiz_weeks.learner_course_id = quiz_attempts.learner_course_id
             and quiz_weeks.quiz_id = quiz_attempts.quiz_id
-            and quiz_attempts.finished_at < quiz_weeks.week_ends_at
+            and quiz_weeks.week_ends_at > quiz_attempts.finished_at
 
 ),
 
