@@ -270,18 +270,17 @@ def test_outreach_contact_fields_only_with_include_pii(built_demo, expected):
     assert (merged.email == merged.email_moodle).all()
 
 
-def test_a_site_without_programme_files_gets_empty_programmes_and_no_warning(
-    built_demo, tmp_path
-):
+def test_a_site_without_programme_files_gets_empty_programmes_and_no_warning(built_demo, tmp_path):
     """A site's build reads the headers-only programme files unless MOODLE_PROGRAMMES_DIR
     names its own: no programme, no warning that a programme course has no Moodle course
     (the demo's programme codes are not the site's courses)."""
     # A copy of the built warehouse: built_demo is shared by the session's tests.
-    shutil.copy(built_demo.warehouse, tmp_path / "site.duckdb")
+    warehouse = tmp_path / built_demo.warehouse.name
+    shutil.copy(built_demo.warehouse, warehouse)
     site = dataclasses.replace(
         built_demo,
         directory=tmp_path,
-        warehouse=tmp_path / "site.duckdb",
+        warehouse=warehouse,
         extra_env={"MOODLE_PROGRAMMES_DIR": "programmes"},
     )
     result = site.dbt(
@@ -290,6 +289,8 @@ def test_a_site_without_programme_files_gets_empty_programmes_and_no_warning(
         "programmes programme_courses dim_programme_offerings",
         "--indirect-selection",
         "cautious",
+        "--exclude-resource-type",
+        "unit_test",
     )
     assert "PASS programme_courses_have_a_moodle_course" in result.stdout
     assert "WARN" not in result.stdout

@@ -75,32 +75,16 @@ per_learner_course as (
 
 ),
 
--- The learner's Moodle account: learner_id is its pseudonym.
-contacted as (
-
-    select
-        per_learner_course.*,
-        user_contacts.first_name,
-        user_contacts.full_name,
-        user_contacts.email,
-        user_contacts.preferred_language,
-        user_contacts.timezone,
-        user_contacts.is_email_stopped
-
-    from per_learner_course
-    inner join user_contacts
-        on per_learner_course.learner_id = user_contacts.learner_id
-
-),
-
 -- Learners who turned off e-mail from the site are left out; the list says
 -- how many.
 email_stopped as (
 
-    select count(distinct learner_id) as learners_left_out
+    select count(distinct per_learner_course.learner_id) as learners_left_out
 
-    from contacted
-    where is_email_stopped
+    from per_learner_course
+    inner join user_contacts
+        on per_learner_course.learner_id = user_contacts.learner_id
+    where user_contacts.is_email_stopped
 
 ),
 
@@ -108,36 +92,39 @@ final as (
 
     select
         ---------- ids
-        contacted.learner_course_id,
-        contacted.learner_id,
-        contacted.course_id,
+        per_learner_course.learner_course_id,
+        per_learner_course.learner_id,
+        per_learner_course.course_id,
         ---------- strings
-        contacted.programme_codes,
-        contacted.programme_names,
-        contacted.certificate_names,
-        contacted.course_code,
-        contacted.course_title,
-        contacted.course_name,
-        contacted.course_short_name,
-        contacted.enrolment_track,
-        contacted.paid_track_method_name,
-        contacted.paid_track_cost,
-        contacted.paid_track_currency,
-        {{ contact_columns('contacted') }},
-        contacted.preferred_language,
-        contacted.timezone,
+        per_learner_course.programme_codes,
+        per_learner_course.programme_names,
+        per_learner_course.certificate_names,
+        per_learner_course.course_code,
+        per_learner_course.course_title,
+        per_learner_course.course_name,
+        per_learner_course.course_short_name,
+        per_learner_course.enrolment_track,
+        per_learner_course.paid_track_method_name,
+        per_learner_course.paid_track_cost,
+        per_learner_course.paid_track_currency,
+        {{ contact_columns('user_contacts') }},
+        user_contacts.preferred_language,
+        user_contacts.timezone,
         ---------- numerics
-        cast(contacted.programmes as integer) as programmes,
-        cast(contacted.grade_share as {{ type_double() }}) as grade_share,
-        cast(contacted.pass_grade_share as {{ type_double() }}) as pass_grade_share,
+        cast(per_learner_course.programmes as integer) as programmes,
+        cast(per_learner_course.grade_share as {{ type_double() }}) as grade_share,
+        cast(per_learner_course.pass_grade_share as {{ type_double() }}) as pass_grade_share,
         cast(email_stopped.learners_left_out as integer) as email_stopped_left_out,
         ---------- timestamps
-        contacted.course_ends_at,
-        contacted.last_activity_at
+        per_learner_course.course_ends_at,
+        per_learner_course.last_activity_at
 
-    from contacted
+    from per_learner_course
+    -- The learner's Moodle account: learner_id is its pseudonym.
+    inner join user_contacts
+        on per_learner_course.learner_id = user_contacts.learner_id
     cross join email_stopped
-    where not contacted.is_email_stopped
+    where not user_contacts.is_email_stopped
 
 )
 
