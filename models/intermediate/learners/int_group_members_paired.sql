@@ -1,6 +1,6 @@
 with
 
-groups as (
+course_groups as (
 
     select * from {{ ref('stg_moodle__groups') }}
 
@@ -18,15 +18,15 @@ final as (
 
     select distinct
         ---------- ids
-        groups.course_id,
+        course_groups.course_id,
         members.user_id,
         peers.user_id as peer_user_id
 
     from group_members as members
     inner join group_members as peers
         on members.group_id = peers.group_id
-    inner join groups
-        on members.group_id = groups.group_id
+    inner join course_groups
+        on members.group_id = course_groups.group_id
 
 )
 
