@@ -11,6 +11,8 @@ DBT := $(BIN)/dbt
 SOURCE_DB := $(DATA)/moodle_source.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+# The demo site's programmes (a site's own: set it to their directory, docs/actions.md).
+export MOODLE_PROGRAMMES_DIR ?= python_scripts/moodle_analytics/demo/programmes
 
 PG_ENV := $(DATA)/postgres.env
 MYSQL_ENV := $(DATA)/mysql.env

@@ -1,7 +1,8 @@
 {#- Moodle tables a site may lack: an activity plugin can be uninstalled (feedback,
-    quiz, forum, assign, ...), and course completion, the calendar or grade
-    categories may be unused. Only the log, users, courses, contexts, roles, role
-    assignments and enrolments are required. A missing optional table gives a
+    quiz, forum, assign, ...), course completion, the calendar or grade
+    categories may be unused, and an export may leave out the groups. Only the
+    log, users, courses, contexts, roles, role assignments and enrolments are
+    required. A missing optional table gives a
     warning (check_moodle_source) and its staging model reads an empty table of
     the same columns instead (the source() override below), on every engine.
     Columns and Moodle's types, as python_scripts/moodle_analytics/moodle_db
@@ -169,7 +170,17 @@
             'autonumbering smallint', 'site_after_submit varchar(255)', 'page_after_submit text',
             'page_after_submitformat smallint', 'publish_stats smallint', 'timeopen bigint',
             'timeclose bigint', 'timemodified bigint', 'completionsubmit smallint',
-        ],    }) }}
+        ],
+        'groups': [
+            'id bigint', 'courseid bigint', 'idnumber varchar(100)', 'name varchar(254)', 'description text',
+            'descriptionformat smallint', 'enrolmentkey varchar(50)', 'picture bigint', 'visibility smallint',
+            'participation smallint', 'timecreated bigint', 'timemodified bigint',
+        ],
+        'groups_members': [
+            'id bigint', 'groupid bigint', 'userid bigint', 'timeadded bigint', 'component varchar(100)',
+            'itemid bigint',
+        ],
+    }) }}
 {%- endmacro %}
 
 {#- dbt's source(), except that a Moodle table in moodle_optional_tables() that

@@ -37,3 +37,16 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+{#- Days from one UTC timestamp to a later one as people count them: the
+    calendar days from the start's date to the end's, an end at a day's last
+    second (23:59:59) closing that day like the midnight after it. A week's
+    end and an as-of of 23:59:59 on its Sunday count the same (28 days after
+    a start four weeks before); a deadline on the 17th is 7 days from the
+    10th at any hour. -#}
+{% macro calendar_days_between(start_column, end_column) -%}
+    {%- set start_day = 'cast(cast(' ~ start_column ~ ' as date) as ' ~ dbt.type_timestamp() ~ ')' -%}
+    {%- set end_day = 'cast(cast(' ~ add_seconds(end_column, 1) ~ ' as date) as ' ~ dbt.type_timestamp() ~ ')' -%}
+    {#- Both midnights, so the seconds between them are whole days. -#}
+    cast({{ seconds_between(start_day, end_day) }} / 86400 as integer)
+{%- endmacro %}

@@ -33,6 +33,10 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 PARSE_CACHE_VARIABLE = "MOODLE_TEST_PARSE_CACHE"
 # Variables whose value a parse depends on (the profile, the project's env_var calls).
 PARSE_ENV_PREFIXES = ("DBT_", "MOODLE_", "ANALYTICS_", "DUCKDB_")
+# The demo site's programmes, which the builds of tests read unless a test says otherwise
+# (named relative to the project, as MOODLE_PROGRAMMES_DIR must be).
+DEMO_PROGRAMMES = "python_scripts/moodle_analytics/demo/programmes"
+DEMO_PROGRAMMES_DIR = PROJECT_DIR / DEMO_PROGRAMMES
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Workspace:
             # Each workspace fits its own risk models (none from other tests).
             MOODLE_RISK_MODEL_STORE=str(self.directory / "risk_model_store"),
         )
+        env.setdefault("MOODLE_PROGRAMMES_DIR", DEMO_PROGRAMMES)
         env.update(self.extra_env)
         return env
 

@@ -164,7 +164,8 @@ def course_learners_sql(at_epoch: int) -> str:
             group by all
         )
         select s.user_id, s.course_id, en.enrolled_epoch, en.is_active,
-            u.firstname, u.lastname, u.email, u.suspended = 1 or u.deleted = 1 as is_account_closed
+            u.firstname, u.lastname, u.email, u.suspended = 1 or u.deleted = 1 as is_account_closed,
+            u.emailstop = 1 as is_email_stopped
         from students s
         join enrolments en using (user_id, course_id)
         join {M}user u on u.id = s.user_id

@@ -7,10 +7,13 @@ programme seeds as a site would write them, never from the models' SQL.
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+
 import pandas as pd
 import pytest
 
-from dbt_project import PROJECT_DIR
+from dbt_project import DEMO_PROGRAMMES_DIR, PROJECT_DIR
 from test_actions_helpers import M, compile_sql, course_ctes
 from test_actions_reminders import NAMED_EARLIER
 
@@ -21,7 +24,9 @@ SALT = "moodle-analytics"
 
 
 def read_seed(name: str) -> pd.DataFrame:
-    return pd.read_csv(PROJECT_DIR / "seeds" / f"{name}.csv")
+    """A seed as the demo builds it: its programme files, the project's other seeds."""
+    path = DEMO_PROGRAMMES_DIR / f"{name}.csv"
+    return pd.read_csv(path if path.exists() else PROJECT_DIR / "seeds" / f"{name}.csv")
 
 
 def offerings(connection) -> pd.DataFrame:
@@ -66,6 +71,7 @@ def learner_courses(connection, at_epoch: int) -> pd.DataFrame:
         )
         select
             learners.user_id, learners.course_id, learners.is_active, learners.is_account_closed,
+            learners.is_email_stopped,
             learners.firstname, learners.lastname, learners.email,
             md5('{SALT}' || learners.user_id) as learner_id,
             case
@@ -207,6 +213,7 @@ def test_upgrade_list_is_exactly_the_learners_passing_on_the_free_track(
         & expected.is_free_track
         & expected.is_grade_passing
         & expected.course_id.isin(open_paid_courses)
+        & ~expected.is_email_stopped
     ]
     assert len(candidates) > 20
     assert set(got.learner_course_id) == set(candidates.learner_course_id)
@@ -236,8 +243,8 @@ def test_next_course_list_is_exactly_the_learners_who_passed_some_but_not_all(bu
         if next_code in in_progress:
             continue
         user_id = group.user_id.iloc[0]
-        account = expected[expected.user_id == user_id].is_account_closed.iloc[0]
-        if not account:
+        account = expected[expected.user_id == user_id].iloc[0]
+        if not account.is_account_closed and not account.is_email_stopped:
             want.append((programme, learner_id, next_code, next_code in set(group.course_code)))
     assert len(want) > 20
     got_rows = set(
@@ -261,3 +268,31 @@ def test_outreach_contact_fields_only_with_include_pii(built_demo, expected):
     assert len(merged) == len(shown) > 0
     assert (merged.first_name == merged.firstname).all()
     assert (merged.email == merged.email_moodle).all()
+
+
+def test_a_site_without_programme_files_gets_empty_programmes_and_no_warning(built_demo, tmp_path):
+    """A site's build reads the headers-only programme files unless MOODLE_PROGRAMMES_DIR
+    names its own: no programme, no warning that a programme course has no Moodle course
+    (the demo's programme codes are not the site's courses)."""
+    # A copy of the built warehouse: built_demo is shared by the session's tests.
+    warehouse = tmp_path / built_demo.warehouse.name
+    shutil.copy(built_demo.warehouse, warehouse)
+    site = dataclasses.replace(
+        built_demo,
+        directory=tmp_path,
+        warehouse=warehouse,
+        extra_env={"MOODLE_PROGRAMMES_DIR": "programmes"},
+    )
+    result = site.dbt(
+        "build",
+        "-s",
+        "programmes programme_courses dim_programme_offerings",
+        "--indirect-selection",
+        "cautious",
+        "--exclude-resource-type",
+        "unit_test",
+    )
+    assert "PASS programme_courses_have_a_moodle_course" in result.stdout
+    assert "WARN=0" in result.stdout
+    for table in ("analytics_seeds.programme_courses", "analytics_actions.dim_programme_offerings"):
+        assert site.query(f"select count(*) from {table}") == [(0,)]

@@ -33,8 +33,11 @@ EARLIER_MOMENT = "2026-10-14 12:00:00"
 NAMED_EARLIER = {"include_pii": True, "reminders_as_of": EARLIER_MOMENT, "reminder_window_days": 7}
 
 
-def expected_reminders(connection, at_epoch: int, window_days: int) -> pd.DataFrame:
-    """(learner_course_id, activity_id) pairs a reminder is due for, from Moodle's tables."""
+def expected_reminders(
+    connection, at_epoch: int, window_days: int, email_stopped: bool = False
+) -> pd.DataFrame:
+    """(learner_course_id, activity_id) pairs a reminder is due for, from Moodle's tables;
+    with email_stopped, those left out because the learner turned e-mail off instead."""
     window_end = at_epoch + window_days * 86400
     return connection.execute(
         f"""
@@ -111,6 +114,7 @@ def expected_reminders(connection, at_epoch: int, window_days: int) -> pd.DataFr
         join deadlines using (course_id)
         join courses using (course_id)
         where learners.is_active and not learners.is_account_closed and deadlines.is_visible
+            and learners.is_email_stopped = {str(email_stopped).lower()}
             and deadlines.due > {at_epoch} and deadlines.due <= {window_end}
             and deadlines.due >= learners.enrolled_epoch
             and deadlines.due <= case
@@ -160,6 +164,15 @@ def test_the_reminders_are_exactly_the_learners_the_moodle_tables_give(
     assert (reminders.reminded_at == pd.Timestamp(demo_moment, unit="s")).all()
 
 
+def test_learners_who_turned_email_off_are_left_out_and_counted(built_demo, reminders, demo_moment):
+    with built_demo.connect() as connection:
+        stopped = expected_reminders(connection, demo_moment, 14, email_stopped=True)
+    stopped_users = set(stopped.learner_course_id.str.split("-").str[0])
+    assert len(stopped_users) > 0
+    assert not pairs(reminders) & pairs(stopped)
+    assert (reminders.email_stopped_left_out == len(stopped_users)).all()
+
+
 def test_reminders_as_of_an_earlier_moment_match_and_count_only_earlier_hand_ins(
     built_demo, earlier
 ):
@@ -207,8 +220,10 @@ def test_the_link_due_time_and_days_left_follow_moodle(built_demo, earlier):
         rows.activity_url_path
         == "/mod/" + rows.module + "/view.php?id=" + rows.activity_id.astype(str)
     ).all()
-    seconds_left = (rows.due_at - rows.reminded_at).dt.total_seconds()
-    assert (rows.days_left == (seconds_left // 86400).astype(int)).all()
+    # Calendar days: from the reminder's date to the due date, a due time of 23:59:59
+    # closing its day.
+    due_day = (rows.due_at + pd.Timedelta(seconds=1)).dt.normalize()
+    assert (rows.days_left == (due_day - rows.reminded_at.dt.normalize()).dt.days).all()
 
 
 def test_nobody_is_reminded_twice_of_one_activity(reminders, earlier):

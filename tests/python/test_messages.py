@@ -277,6 +277,8 @@ def test_files_ready_to_send_and_learners_without_an_address_are_reported(
     reminders = named_lists["fct_deadline_reminders"].copy()
     missing = sorted(reminders.learner_id.unique())[0]
     reminders.loc[reminders.learner_id == missing, "email"] = None
+    # Rows without a time zone of their own: dates in --timezone's.
+    reminders["timezone"] = None
     warehouse = write_lists(tmp_path / "lists.duckdb", {"fct_deadline_reminders": reminders})
     result = run_messages(
         "--list", "reminders", "--out", str(tmp_path / "out"), "--warehouse", str(warehouse),
@@ -340,6 +342,54 @@ def test_a_template_renders_one_line_per_item():
     )
     assert subject == "Hello Ana"
     assert body == "Dear Ana,\n* Quiz 1 costs $5\n* Essay costs $5\n"
+
+
+def test_each_recipient_gets_their_language_where_a_template_exists_and_their_time_zone(
+    tmp_path,
+):
+    """fr has its own template, pt_br falls back to pt's, de (none) to the default; dates
+    are in the recipient's time zone, or --timezone's for a value that is not a zone."""
+    from moodle_analytics.messages.cli import render_messages
+
+    item = "[item]\n- $activity_name $due_date\n"
+    (tmp_path / "reminders.txt").write_text(f"[subject]\nDue soon\n[body]\n$items\n{item}")
+    (tmp_path / "reminders.fr.txt").write_text(f"[subject]\nBientot\n[body]\n$items\n{item}")
+    (tmp_path / "reminders.pt.txt").write_text(f"[subject]\nEm breve\n[body]\n$items\n{item}")
+    row = {
+        "activity_name": "Essay",
+        "activity_type": "assign",
+        "activity_url_path": "/mod/assign/view.php?id=1",
+        "course_name": "C",
+        "course_short_name": "C",
+        "days_left": 1,
+        "hours_left": 30,
+        "due_at": datetime(2026, 3, 11, 23, 30),
+        "opens_at": None,
+    }
+    people = {
+        "fr": ("fr", "Europe/Paris"),
+        "pt": ("pt_br", "America/Sao_Paulo"),
+        "de": ("de", "Asia/Tokyo"),
+        "old": ("en", "5.5"),
+    }
+    recipients = [
+        lists.Recipient(key, key, key, f"{key}@example.edu", [row], language=lang, timezone=zone)
+        for key, (lang, zone) in people.items()
+    ]
+    messages, skipped = render_messages(
+        lists.LISTS["reminders"],
+        recipients,
+        templates.load_set("reminders", tmp_path),
+        lists.Formatting(SITE_URL, lists.ZoneInfo("UTC")),
+        "Moodle",
+        "noreply@example.edu",
+    )
+    assert not skipped
+    got = {key: (m["Subject"], m.get_content()) for key, m in messages}
+    assert got["fr"][0] == "Bientot" and "Thursday 12 March 2026, 00:30 CET" in got["fr"][1]
+    assert got["pt"][0] == "Em breve" and "Wednesday 11 March 2026, 20:30 -03" in got["pt"][1]
+    assert got["de"][0] == "Due soon" and "Thursday 12 March 2026, 08:30 JST" in got["de"][1]
+    assert got["old"][0] == "Due soon" and "Wednesday 11 March 2026, 23:30 UTC" in got["old"][1]
 
 
 def test_smtp_settings_come_from_the_environment_with_clear_errors():

@@ -22,6 +22,8 @@ final as (
         quizzes.course_id,
         quiz_attempts.quiz_id,
         ---------- numerics
+        quiz_attempts.attempt_number,
+        quizzes.grading_method,
         quiz_attempts.marks / quizzes.max_marks as score_share,
         ---------- timestamps
         quiz_attempts.finished_at

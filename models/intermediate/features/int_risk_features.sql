@@ -240,12 +240,8 @@ joined as (
                 or windowed_weeks.observed_at <= windowed_weeks.week_one_starts_at
                 then 0
             when windowed_weeks.enrolled_at > windowed_weeks.week_one_starts_at
-                then
-                    floor({{ seconds_between('windowed_weeks.enrolled_at', 'windowed_weeks.observed_at') }} / 86400.0)
-            else
-                floor(
-                    {{ seconds_between('windowed_weeks.week_one_starts_at', 'windowed_weeks.observed_at') }} / 86400.0
-                )
+                then {{ calendar_days_between('windowed_weeks.enrolled_at', 'windowed_weeks.observed_at') }}
+            else {{ calendar_days_between('windowed_weeks.week_one_starts_at', 'windowed_weeks.observed_at') }}
         end as days_since_expected_start
 
     from windowed_weeks
@@ -473,11 +469,7 @@ final as (
         cast(
             case
                 when ranked.first_activity_so_far_at > ranked.expected_start_at
-                    then
-                        floor(
-                            {{ seconds_between('ranked.expected_start_at', 'ranked.first_activity_so_far_at') }}
-                            / 86400.0
-                        )
+                    then {{ calendar_days_between('ranked.expected_start_at', 'ranked.first_activity_so_far_at') }}
                 when ranked.first_activity_so_far_at is not null then 0
             end as integer
         ) as days_to_first_activity,

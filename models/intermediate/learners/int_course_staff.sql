@@ -25,6 +25,11 @@ final as (
         role_holders.role_short_name,
         ---------- booleans
         role_holders.role_short_name = 'editingteacher' as is_editing_teacher,
+        -- Separate groups: a teacher sees only the learners of their own groups,
+        -- unless the role may access all groups.
+        coalesce(courses.group_mode = 1, false)
+        and role_holders.role_short_name not in {{ sql_list(var('all_groups_role_shortnames') or ['']) }}
+            as is_limited_to_own_groups,
         ---------- timestamps
         min(role_holders.assigned_at) as assigned_at
 
@@ -32,7 +37,7 @@ final as (
     inner join courses
         on role_holders.course_id = courses.course_id
     where role_holders.role_short_name in {{ sql_list(var('staff_role_shortnames')) }}
-    group by role_holders.user_id, role_holders.course_id, role_holders.role_short_name
+    group by role_holders.user_id, role_holders.course_id, role_holders.role_short_name, courses.group_mode
 
 )
 

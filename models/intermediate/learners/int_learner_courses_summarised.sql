@@ -58,7 +58,6 @@ weeks_summary as (
         sum(forum_discussions_started) as forum_discussions_started,
         sum(forum_replies) as forum_replies,
         max(cumulative_completion_share) as completion_share,
-        max(cumulative_quiz_average_score) as last_quiz_average,
         min(case when is_active then week_starts_at end) as first_active_week_starts_at,
         max(last_activity_at) as last_activity_at
 
@@ -161,7 +160,7 @@ final as (
         cast(coalesce(sessions, 0) as integer) as sessions,
         cast(coalesce(minutes_on_task, 0) as {{ type_double() }}) as minutes_on_task,
         cast(
-            floor({{ seconds_between('enrolled_at', 'first_activity_at') }} / 86400.0) as integer
+            {{ calendar_days_between('enrolled_at', 'first_activity_at') }} as integer
         ) as days_to_first_activity,
         cast(final_grade_share as {{ type_double() }}) as final_grade_share,
         cast(pass_share as {{ type_double() }}) as pass_share,

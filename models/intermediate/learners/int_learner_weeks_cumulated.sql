@@ -20,9 +20,9 @@ activities as (
 
 ),
 
-quiz_attempts as (
+quiz_weeks as (
 
-    select * from {{ ref('int_quiz_attempts_scored') }}
+    select * from {{ ref('int_learner_quiz_weeks_graded') }}
 
 ),
 
@@ -38,20 +38,18 @@ tracked_activities as (
 
 ),
 
-quiz_scores_per_week as (
+-- A week's quiz average is over the quizzes attempted that week, each at
+-- its grade by the quiz's grading method as of the week's end.
+quiz_grades_per_week as (
 
     select
-        spine.learner_week_id,
-        count(*) as quiz_attempts_scored,
-        avg(quiz_attempts.score_share) as quiz_average_score
+        learner_week_id,
+        avg(grade_share) as quiz_average_score,
+        sum(grade_share_change) as quiz_grade_total_change,
+        sum(graded_quizzes_change) as graded_quizzes_change
 
-    from quiz_attempts
-    inner join spine
-        on
-            quiz_attempts.learner_course_id = spine.learner_course_id
-            and quiz_attempts.finished_at >= spine.week_starts_at
-            and quiz_attempts.finished_at < spine.week_ends_at
-    group by spine.learner_week_id
+    from quiz_weeks
+    group by learner_week_id
 
 ),
 
@@ -71,7 +69,9 @@ weeks as (
         tracked_activities.tracked_activities,
         weekly_activity.first_activity_at,
         weekly_activity.last_activity_at,
-        quiz_scores_per_week.quiz_average_score,
+        quiz_grades_per_week.quiz_average_score,
+        quiz_grades_per_week.quiz_grade_total_change,
+        quiz_grades_per_week.graded_quizzes_change,
         coalesce(weekly_activity.events, 0) as events,
         coalesce(weekly_activity.read_events, 0) as read_events,
         coalesce(weekly_activity.write_events, 0) as write_events,
@@ -87,14 +87,13 @@ weeks as (
         coalesce(weekly_activity.forum_discussions_started, 0) as forum_discussions_started,
         coalesce(weekly_activity.forum_posts, 0) as forum_posts,
         coalesce(weekly_activity.cognitive_depth, 0) as cognitive_depth,
-        coalesce(weekly_activity.social_breadth, 0) as social_breadth,
-        coalesce(quiz_scores_per_week.quiz_attempts_scored, 0) as quiz_attempts_scored
+        coalesce(weekly_activity.social_breadth, 0) as social_breadth
 
     from spine
     left join weekly_activity
         on spine.learner_week_id = weekly_activity.learner_week_id
-    left join quiz_scores_per_week
-        on spine.learner_week_id = quiz_scores_per_week.learner_week_id
+    left join quiz_grades_per_week
+        on spine.learner_week_id = quiz_grades_per_week.learner_week_id
     left join tracked_activities
         on spine.course_id = tracked_activities.course_id
 
@@ -121,8 +120,8 @@ cumulative as (
         max(social_breadth) {{ so_far }} as cumulative_social_breadth,
         min(first_activity_at) {{ so_far }} as first_activity_so_far_at,
         max(last_activity_at) {{ so_far }} as last_activity_so_far_at,
-        sum(quiz_attempts_scored) {{ so_far }} as cumulative_quiz_attempts_scored,
-        sum(quiz_average_score * quiz_attempts_scored) {{ so_far }} as cumulative_quiz_score_total
+        sum(graded_quizzes_change) {{ so_far }} as cumulative_graded_quizzes,
+        sum(quiz_grade_total_change) {{ so_far }} as cumulative_quiz_grade_total
 
     from weeks
 
@@ -146,12 +145,10 @@ final as (
         -- Days without activity at the end of the week (or at the as-of
         -- moment in the running week), counted from enrolment if never active.
         cast(
-            floor(
-                {{ seconds_between(
-                    'coalesce(last_activity_so_far_at, enrolled_at)',
-                    'case when week_ends_at < ' ~ as_of() ~ ' then week_ends_at else ' ~ as_of() ~ ' end'
-                ) }} / 86400.0
-            ) as integer
+            {{ calendar_days_between(
+                'coalesce(last_activity_so_far_at, enrolled_at)',
+                'case when week_ends_at < ' ~ as_of() ~ ' then week_ends_at else ' ~ as_of() ~ ' end'
+            ) }} as integer
         ) as days_inactive_at_week_end,
         cast(sessions as integer) as sessions,
         cast(round(seconds_on_task / 60.0, 1) as {{ type_double() }}) as minutes_on_task,
@@ -187,8 +184,8 @@ final as (
         cast(cumulative_quiz_attempts as integer) as cumulative_quiz_attempts,
         cast(
             case
-                when cumulative_quiz_attempts_scored > 0
-                    then cumulative_quiz_score_total / cumulative_quiz_attempts_scored
+                when cumulative_graded_quizzes > 0
+                    then cumulative_quiz_grade_total / cumulative_graded_quizzes
             end as {{ type_double() }}
         ) as cumulative_quiz_average_score,
         cast(cumulative_forum_posts as integer) as cumulative_forum_posts,

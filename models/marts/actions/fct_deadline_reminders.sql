@@ -90,7 +90,9 @@ open_reminders as (
         user_contacts.first_name,
         user_contacts.full_name,
         user_contacts.email,
-        user_contacts.preferred_language
+        user_contacts.preferred_language,
+        user_contacts.timezone,
+        user_contacts.is_email_stopped
 
     from due_soon
     inner join active_enrolments
@@ -116,6 +118,29 @@ open_reminders as (
 
 ),
 
+-- Learners who turned off e-mail from the site get no reminder; the list
+-- says how many it leaves out.
+email_stopped as (
+
+    select count(distinct user_id) as learners_left_out
+
+    from open_reminders
+    where is_email_stopped
+
+),
+
+listed as (
+
+    select
+        open_reminders.*,
+        email_stopped.learners_left_out
+
+    from open_reminders
+    cross join email_stopped
+    where not open_reminders.is_email_stopped
+
+),
+
 final as (
 
     select
@@ -133,9 +158,11 @@ final as (
         course_short_name,
         {{ contact_columns() }},
         preferred_language,
+        timezone,
         ---------- numerics
-        cast(floor({{ seconds_between('reminded_at', 'due_at') }} / 86400.0) as integer) as days_left,
+        cast({{ calendar_days_between('reminded_at', 'due_at') }} as integer) as days_left,
         cast(floor({{ seconds_between('reminded_at', 'due_at') }} / 3600.0) as integer) as hours_left,
+        cast(learners_left_out as integer) as email_stopped_left_out,
         ---------- booleans
         coalesce(first_engaged_at <= reminded_at, false) as has_opened_activity,
         ---------- timestamps
@@ -143,7 +170,7 @@ final as (
         opens_at,
         reminded_at
 
-    from open_reminders
+    from listed
 
 )
 

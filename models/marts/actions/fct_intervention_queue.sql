@@ -46,6 +46,12 @@ user_contacts as (
 
 ),
 
+group_members_paired as (
+
+    select * from {{ ref('int_group_members_paired') }}
+
+),
+
 -- The latest score of each learner of a running course who can still be
 -- reached: an active enrolment and an open account.
 at_risk as (
@@ -113,14 +119,19 @@ recently_missed as (
 
 ),
 
+-- A teacher holding several owner roles in a course sees every learner
+-- when one of them does.
 owners as (
 
-    select distinct
+    select
         staff_id,
-        course_id
+        user_id,
+        course_id,
+        min(case when is_limited_to_own_groups then 1 else 0 end) as is_limited_to_own_groups
 
     from course_staff
     where role_short_name in {{ sql_list(var('intervention_owner_roles')) }}
+    group by staff_id, user_id, course_id
 
 ),
 
@@ -138,10 +149,8 @@ facts as (
         at_risk.first_activity_at is null as has_never_been_active,
         coalesce(next_deadlines.days_left < {{ urgent_days }}, false) as is_deadline_urgent,
         cast(
-            floor(
-                {{ seconds_between('coalesce(at_risk.last_activity_at, at_risk.enrolled_at)', as_of()) }}
-                / 86400.0
-            ) as integer
+            {{ calendar_days_between('coalesce(at_risk.last_activity_at, at_risk.enrolled_at)', as_of()) }}
+            as integer
         ) as days_inactive
 
     from at_risk
@@ -225,16 +234,39 @@ ranked as (
 
 ),
 
--- Row ownership: one row per teacher of the course, so a BI tool that
--- filters on staff_id shows each teacher only their own courses' learners.
--- A course without a teacher keeps its rows, unowned (staff_id null).
+-- The teachers who see each learner: every owner of the course, but in a
+-- course in separate groups mode only the learners of their own groups for
+-- those without access to all groups.
+learner_owners as (
+
+    select
+        ranked.learner_course_id,
+        owners.staff_id
+
+    from ranked
+    inner join owners
+        on ranked.course_id = owners.course_id
+    left join group_members_paired
+        on
+            owners.course_id = group_members_paired.course_id
+            and owners.user_id = group_members_paired.user_id
+            and ranked.user_id = group_members_paired.peer_user_id
+    where
+        owners.is_limited_to_own_groups = 0
+        or group_members_paired.peer_user_id is not null
+
+),
+
+-- Row ownership: one row per teacher who sees the learner, so a BI tool that
+-- filters on staff_id shows each teacher only their own learners. A learner
+-- no teacher sees keeps their row, unowned (staff_id null).
 owned as (
 
     select
         ranked.*,
-        owners.staff_id,
+        learner_owners.staff_id,
         row_number() over (
-            partition by owners.staff_id
+            partition by learner_owners.staff_id
             order by
                 ranked.band_order asc,
                 ranked.urgency_order asc,
@@ -244,8 +276,8 @@ owned as (
         ) as teacher_order
 
     from ranked
-    left join owners
-        on ranked.course_id = owners.course_id
+    left join learner_owners
+        on ranked.learner_course_id = learner_owners.learner_course_id
 
 ),
 

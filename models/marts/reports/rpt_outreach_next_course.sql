@@ -97,6 +97,22 @@ candidates as (
 
 ),
 
+-- Learners who turned off e-mail from the site are left out; the list says
+-- how many.
+email_stopped as (
+
+    select count(distinct candidates.learner_id) as learners_left_out
+
+    from candidates
+    inner join user_contacts
+        on candidates.learner_id = user_contacts.learner_id
+    where
+        user_contacts.is_email_stopped
+        and not user_contacts.is_suspended
+        and not user_contacts.is_deleted
+
+),
+
 final as (
 
     select
@@ -113,11 +129,13 @@ final as (
         candidates.latest_enrolment_track,
         {{ contact_columns('user_contacts') }},
         user_contacts.preferred_language,
+        user_contacts.timezone,
         ---------- numerics
         cast(candidates.next_course_position as integer) as next_course_position,
         cast(candidates.programme_courses as integer) as programme_courses,
         cast(candidates.courses_passed as integer) as courses_passed,
         cast(candidates.courses_certificate_eligible as integer) as courses_certificate_eligible,
+        cast(email_stopped.learners_left_out as integer) as email_stopped_left_out,
         ---------- booleans
         candidates.offerings_taken > 0 as is_retake,
         ---------- timestamps
@@ -137,9 +155,11 @@ final as (
             candidates.programme_code = next_offerings.programme_code
             and candidates.next_course_code = next_offerings.course_code
             and next_offerings.offering_order = 1
+    cross join email_stopped
     where
         not user_contacts.is_suspended
         and not user_contacts.is_deleted
+        and not user_contacts.is_email_stopped
 
 )
 

@@ -75,6 +75,19 @@ per_learner_course as (
 
 ),
 
+-- Learners who turned off e-mail from the site are left out; the list says
+-- how many.
+email_stopped as (
+
+    select count(distinct per_learner_course.learner_id) as learners_left_out
+
+    from per_learner_course
+    inner join user_contacts
+        on per_learner_course.learner_id = user_contacts.learner_id
+    where user_contacts.is_email_stopped
+
+),
+
 final as (
 
     select
@@ -96,10 +109,12 @@ final as (
         per_learner_course.paid_track_currency,
         {{ contact_columns('user_contacts') }},
         user_contacts.preferred_language,
+        user_contacts.timezone,
         ---------- numerics
         cast(per_learner_course.programmes as integer) as programmes,
         cast(per_learner_course.grade_share as {{ type_double() }}) as grade_share,
         cast(per_learner_course.pass_grade_share as {{ type_double() }}) as pass_grade_share,
+        cast(email_stopped.learners_left_out as integer) as email_stopped_left_out,
         ---------- timestamps
         per_learner_course.course_ends_at,
         per_learner_course.last_activity_at
@@ -108,6 +123,8 @@ final as (
     -- The learner's Moodle account: learner_id is its pseudonym.
     inner join user_contacts
         on per_learner_course.learner_id = user_contacts.learner_id
+    cross join email_stopped
+    where not user_contacts.is_email_stopped
 
 )
 

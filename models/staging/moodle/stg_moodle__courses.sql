@@ -18,10 +18,13 @@ renamed as (
         shortname as course_short_name,
         idnumber as course_id_number,
         format as course_format,
+        ---------- numerics
+        groupmode as group_mode,
         ---------- booleans
         format = 'site' as is_site_front_page,
         visible = 1 as is_visible,
         enablecompletion = 1 as has_completion_tracking,
+        groupmodeforce = 1 as is_group_mode_forced,
         ---------- timestamps
         {{ epoch_to_timestamp('startdate', zero_is_null=true) }} as starts_at,
         {{ epoch_to_timestamp('enddate', zero_is_null=true) }} as ends_at,

@@ -28,6 +28,7 @@ renamed as (
         suspended = 1 as is_suspended,
         confirmed = 1 as is_confirmed,
         username = 'guest' as is_guest,
+        emailstop = 1 as is_email_stopped,
         ---------- timestamps
         {{ epoch_to_timestamp('timecreated', zero_is_null=true) }} as created_at,
         {{ epoch_to_timestamp('firstaccess', zero_is_null=true) }} as first_access_at,

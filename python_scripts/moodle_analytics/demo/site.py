@@ -12,9 +12,11 @@ the standard roles.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,6 +41,7 @@ ROLES = [
     (8, "frontpage", "frontpage"),
 ]
 STUDENT_ROLE_ID, TEACHER_ROLE_ID, NON_EDITING_TEACHER_ROLE_ID = 5, 3, 4
+EMAIL_STOP_EVERY = 37
 
 # Installed activity modules, ids in Moodle's (alphabetical) install order.
 MODULE_NAMES = [
@@ -48,14 +51,25 @@ MODULE_NAMES = [
 ]  # fmt: skip
 MODULE_IDS = {name: index + 1 for index, name in enumerate(MODULE_NAMES)}
 
+# The demo's programmes, the files its dbt build reads (MOODLE_PROGRAMMES_DIR).
+PROGRAMMES_DIR = Path(__file__).resolve().parent / "programmes"
+
+
+def read_programme_courses(directory: Path = PROGRAMMES_DIR) -> dict[str, list[tuple[str, str]]]:
+    """Each programme's (course code, title) in order, from programme_courses.csv."""
+    with (directory / "programme_courses.csv").open(encoding="utf-8", newline="") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda row: int(row["course_position"]))
+    programmes: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        programmes.setdefault(row["programme_code"], []).append(
+            (row["course_code"], row["course_title"])
+        )
+    return programmes
+
+
 # Programme courses in order, then electives. The code is the part of the
 # course idnumber before the term, e.g. DS101-2026FA.
-PROGRAMME_COURSES = {
-    "DS": [("DS101", "Python Foundations"), ("DS102", "Statistics for Data Science"),
-           ("DS201", "Machine Learning in Practice")],
-    "BUS": [("BUS110", "Principles of Management"), ("BUS120", "Financial Accounting"),
-            ("BUS210", "Marketing Analytics")],
-}  # fmt: skip
+PROGRAMME_COURSES = read_programme_courses()
 ELECTIVES = [
     ("HUM105", "Academic Writing"), ("MAT101", "Calculus I"), ("SCI120", "General Chemistry"),
     ("CS110", "Web Development"), ("HUM150", "Philosophy of Science"), ("CS210", "Databases"),
@@ -80,8 +94,8 @@ TRAJECTORIES = ("steady", "fade_out", "never_start")
 LEARNER_SCALE_COLUMNS = {
     "user": (
         "id", "auth", "confirmed", "mnethostid", "username", "password", "idnumber",
-        "firstname", "lastname", "email", "city", "country", "lang", "timezone", "lastip",
-        "secret", "theme", "description", "timecreated", "timemodified",
+        "firstname", "lastname", "email", "emailstop", "city", "country", "lang", "timezone",
+        "lastip", "secret", "theme", "description", "timecreated", "timemodified",
     ),
     "user_enrolments": (
         "id", "status", "enrolid", "userid", "timestart", "timeend", "modifierid",
@@ -267,6 +281,8 @@ class SiteRows:
             "firstname": firstname,
             "lastname": lastname,
             "email": email or f"{username}@example.edu",
+            # One person in EMAIL_STOP_EVERY turned off e-mail from the site.
+            "emailstop": 1 if user_id % EMAIL_STOP_EVERY == 0 else 0,
             "city": "",
             "country": "",
             "lang": "en",
@@ -390,6 +406,7 @@ class SiteBuilder:
         # Imported here: they build on the rows and classes defined above.
         from moodle_analytics.demo.courses import CourseBuilder
         from moodle_analytics.demo.enrolments import EnrolmentPlanner
+        from moodle_analytics.demo.groups import add_groups
 
         self.add_system()
         self.add_staff()
@@ -400,6 +417,7 @@ class SiteBuilder:
         courses.add_courses()
         planner = EnrolmentPlanner(self.rows, self.config, self.rng, courses.courses)
         learner_courses = planner.plan_enrolments()
+        add_groups(self.rows, courses.courses, learner_courses, self.config.as_of_epoch)
         return Site(
             config=self.config,
             ids=self.rows.ids,

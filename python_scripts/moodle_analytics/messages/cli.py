@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timezone",
         type=cli_options.time_zone,
         default="UTC",
-        help="time zone of dates, e.g. Europe/Paris",
+        help="time zone of dates for a recipient without a valid one of their own (default: UTC)",
     )
     return parser
 
@@ -81,12 +81,13 @@ def write_default_templates(directory: Path) -> list[Path]:
 def render_messages(
     spec: lists.ListSpec,
     recipients: list[lists.Recipient],
-    template: templates.MessageTemplate,
+    template_set: templates.TemplateSet,
     formatting: lists.Formatting,
     site_name: str,
     sender: str,
 ) -> tuple[list[tuple[str, object]], list[delivery.Outcome]]:
-    """Messages for recipients with an address; the others as skipped outcomes."""
+    """Messages for recipients with an address, each in their language (where a template
+    exists) and time zone; the others as skipped outcomes."""
     messages, skipped = [], []
     for recipient in recipients:
         if not recipient.email or "@" not in recipient.email:
@@ -94,14 +95,15 @@ def render_messages(
                 delivery.Outcome(recipient.learner_id, "", "", "skipped: no e-mail address")
             )
             continue
-        items = [spec.item(row, formatting) for row in recipient.rows]
+        local = formatting.in_zone(recipient.timezone)
+        items = [spec.item(row, local) for row in recipient.rows]
         fields = {
             "first_name": recipient.first_name or recipient.full_name or "learner",
             "full_name": recipient.full_name or "",
             "item_count": str(len(items)),
             "site_name": site_name,
         }
-        subject, body = template.render(fields, items)
+        subject, body = template_set.for_language(recipient.language).render(fields, items)
         message = delivery.compose(
             sender, recipient.full_name, recipient.email, subject, body, spec.name
         )
@@ -132,8 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = delivery.SmtpSettings.from_env(os.environ) if args.send else None
         sender = settings.sender if settings else os.environ.get("MOODLE_SMTP_FROM", "")
         sender = sender or f"noreply@{urlparse(args.site_url).hostname or 'localhost'}"
-        template = templates.load(spec.name, args.templates)
-        template.check(set(templates.RECIPIENT_FIELDS), set(item_fields(spec, formatting)))
+        template_set = templates.load_set(spec.name, args.templates)
+        for template in template_set.all():
+            template.check(set(templates.RECIPIENT_FIELDS), set(item_fields(spec, formatting)))
         recipients = lists.group_by_learner(lists.read_rows(target, args.schema, spec))
         if recipients and not any(recipient.email for recipient in recipients):
             raise lists.ListError(
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 "`make messages` (the action and outreach lists with include_pii)"
             )
         messages, skipped = render_messages(
-            spec, recipients, template, formatting, site_name, sender
+            spec, recipients, template_set, formatting, site_name, sender
         )
         written = delivery.write_files(args.out, spec.name, messages) if args.out else []
         sent = delivery.send(settings, messages) if settings else []
@@ -166,8 +169,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{PROG}: {spec.name}: {len(recipients)} learner(s), "
         f"{len(messages)} message(s){': ' + summary if summary else ''}"
+        f"{email_stopped_note(recipients)}"
     )
     return 1 if counts.get("refused") else 0
+
+
+def email_stopped_note(recipients: list[lists.Recipient]) -> str:
+    """How many learners the list left out for having turned e-mail off in Moodle."""
+    left_out = max(
+        (row.get("email_stopped_left_out") or 0 for r in recipients for row in r.rows), default=0
+    )
+    return f"; {left_out} left out: e-mail turned off in Moodle" if left_out else ""
 
 
 def item_fields(spec: lists.ListSpec, formatting: lists.Formatting) -> dict:

@@ -7,11 +7,12 @@ with three activities due soon gets one reminder listing the three.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moodle_analytics.dashboard.warehouse import Target, Warehouse, WarehouseError
 
@@ -28,6 +29,16 @@ class Formatting:
 
     site_url: str = ""
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+
+    def in_zone(self, name: str | None) -> Formatting:
+        """The same formatting in a recipient's time zone (an IANA name, as Moodle keeps
+        user.timezone); this one when the name is empty or not a time zone."""
+        if not name:
+            return self
+        try:
+            return dataclasses.replace(self, timezone=ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            return self
 
     def link(self, path: str) -> str:
         return self.site_url.rstrip("/") + path if self.site_url else path
@@ -191,6 +202,9 @@ class Recipient:
     full_name: str | None
     email: str | None
     rows: list[dict]
+    # Moodle's user.lang and user.timezone (the site's default where the user keeps it).
+    language: str | None = None
+    timezone: str | None = None
 
 
 def read_rows(target: Target, schema: str, spec: ListSpec) -> list[dict]:
@@ -225,7 +239,13 @@ def group_by_learner(rows: Iterable[dict]) -> list[Recipient]:
         learner = row["learner_id"]
         if learner not in recipients:
             recipients[learner] = Recipient(
-                learner, row["first_name"], row["full_name"], row["email"], []
+                learner,
+                row["first_name"],
+                row["full_name"],
+                row["email"],
+                [],
+                language=row.get("preferred_language"),
+                timezone=row.get("timezone"),
             )
         recipients[learner].rows.append(row)
     return list(recipients.values())

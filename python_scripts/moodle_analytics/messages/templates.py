@@ -14,6 +14,11 @@ The body's $items is every item rendered and joined by newlines. Lines
 starting with # before the first section are comments. Placeholders are
 Python's string.Template ($name or ${name}; $$ for a dollar sign); a name the
 list does not provide is an error that names it, never a silent blank.
+
+A directory of templates may hold one per language beside the default:
+reminders.fr.txt, reminders.pt_br.txt (Moodle's language codes). A recipient
+gets the template of their language (user.lang), else of its main language
+(pt for pt_br), else the default one.
 """
 
 from __future__ import annotations
@@ -130,3 +135,30 @@ def load(list_name: str, directory: Path | None = None) -> MessageTemplate:
             f"no template {path}; write the defaults there with --write-templates {directory}"
         )
     return parse(path.read_text(encoding="utf-8"), str(path))
+
+
+@dataclass(frozen=True)
+class TemplateSet:
+    """A list's default template and its templates per language."""
+
+    default: MessageTemplate
+    by_language: dict[str, MessageTemplate]
+
+    def for_language(self, language: str | None) -> MessageTemplate:
+        code = (language or "").strip().lower()
+        return (
+            self.by_language.get(code) or self.by_language.get(code.split("_")[0]) or self.default
+        )
+
+    def all(self) -> list[MessageTemplate]:
+        return [self.default, *self.by_language.values()]
+
+
+def load_set(list_name: str, directory: Path | None = None) -> TemplateSet:
+    """The default template of a list and, from the directory, its <list>.<lang>.txt ones."""
+    by_language = {}
+    if directory is not None:
+        for path in sorted(directory.glob(f"{list_name}.*.txt")):
+            language = path.name[len(list_name) + 1 : -len(".txt")].lower()
+            by_language[language] = parse(path.read_text(encoding="utf-8"), str(path))
+    return TemplateSet(load(list_name, directory), by_language)
