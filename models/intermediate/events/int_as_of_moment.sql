@@ -25,7 +25,7 @@ moment as (
 
     select
         {% if var('as_of') -%}
-            cast('{{ var("as_of") }}' as {{ dbt.type_timestamp() }})
+            {{ timestamp_var('as_of') }}
         {%- else -%}
         newest_event_at
         {%- endif %} as as_of_at,
