@@ -8,24 +8,29 @@
     {{ adapter.dispatch('safe_integer', 'moodle_analytics')(text_expression) }}
 {%- endmacro %}
 
-{#- Spark's cast gives null for text that is not a number. -#}
+{#- Only digits are cast: engines' casts fail on other text, or round '1.5'. -#}
 {% macro default__safe_integer(text_expression) -%}
     case
-        when {{ dbt.length('trim(' ~ text_expression ~ ')') }} <= 19
-            then {{ dbt.safe_cast('trim(' ~ text_expression ~ ')', dbt.type_bigint()) }}
-    end
-{%- endmacro %}
-
-{% macro duckdb__safe_integer(text_expression) -%}
-    try_cast(trim({{ text_expression }}) as {{ dbt.type_bigint() }})
-{%- endmacro %}
-
-{#- PostgreSQL's cast fails on bad text: only digits are cast. -#}
-{% macro postgres__safe_integer(text_expression) -%}
-    case
-        when trim({{ text_expression }}) ~ '^-?[0-9]{1,18}$'
+        when {{ full_match_digits('trim(' ~ text_expression ~ ')') }}
             then cast(trim({{ text_expression }}) as {{ dbt.type_bigint() }})
     end
+{%- endmacro %}
+
+{#- Whether text is an optional minus and 1 to 18 digits (fits in 64 bits). -#}
+{% macro full_match_digits(text_expression) -%}
+    {{ adapter.dispatch('full_match_digits', 'moodle_analytics')(text_expression) }}
+{%- endmacro %}
+
+{% macro default__full_match_digits(text_expression) -%}
+    {{ text_expression }} ~ '^-?[0-9]{1,18}$'
+{%- endmacro %}
+
+{% macro duckdb__full_match_digits(text_expression) -%}
+    regexp_full_match({{ text_expression }}, '-?[0-9]{1,18}')
+{%- endmacro %}
+
+{% macro spark__full_match_digits(text_expression) -%}
+    {{ text_expression }} rlike '^-?[0-9]{1,18}$'
 {%- endmacro %}
 
 {#- A source column as a whole number, whatever type the engine gave it: numeric

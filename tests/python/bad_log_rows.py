@@ -168,8 +168,9 @@ def literal(value, as_text: bool) -> str:
     return str(value)
 
 
-def add_bad_rows(connection) -> dict[int | None, BadRow]:
-    """Write the catalogue into the log; returns each new row's id (None for the null id)."""
+def add_bad_rows(connection) -> tuple[int, dict[int | None, BadRow]]:
+    """Write the catalogue into the log; returns the template's id (a learner event,
+    repeated by the duplicate) and each bad row by its id (None for the null id)."""
     site = read_site(connection)
     for column in TEXT_COLUMNS:
         execute(
@@ -186,4 +187,4 @@ def add_bad_rows(connection) -> dict[int | None, BadRow]:
         values = ", ".join(literal(value, name in TEXT_COLUMNS) for name, value in row.items())
         execute(connection, f"insert into {LOG_TABLE} ({columns}) values ({values})")
         written[row["id"]] = bad_row
-    return written
+    return site.template["id"], written

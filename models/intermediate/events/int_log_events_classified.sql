@@ -71,9 +71,11 @@ new_log_events as (
         created_at
 
     from log_events
+    -- A row without a readable id is quarantined as a count (int_as_of_moment).
+    where log_event_id is not null
     {% if is_incremental() and replaces_whole_courses() %}
     -- Every row of each course with a new row: the batch replaces whole courses.
-    where coalesce(course_id, 0) in (
+    and coalesce(course_id, 0) in (
         select coalesce(course_id, 0) from log_events
         where {{ is_new_log_event | indent(12) }}
     )
@@ -81,8 +83,9 @@ new_log_events as (
     -- New ids, plus a lookback window of time for rows written late. The
     -- window ends at the newest plausible time: one row stamped years ahead
     -- (a clock error) must not move it past every row still to come.
-    where
+    and (
         {{ is_new_log_event | indent(8) }}
+    )
     {% endif %}
 
 ),
