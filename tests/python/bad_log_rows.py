@@ -52,9 +52,15 @@ CATALOGUE: list[BadRow] = [
     BadRow("timecreated 0 (1970)", "invalid_time", lambda s: {"timecreated": 0}),
     BadRow("timecreated before 2000", "invalid_time", lambda s: {"timecreated": 915148800}),
     BadRow("timecreated in 2100", "invalid_time", lambda s: {"timecreated": 4102444800}),
-    BadRow("timecreated 10000000000000 (overflow)", "invalid_time", lambda s: {"timecreated": 10**13}),
+    BadRow(
+        "timecreated 10000000000000 (overflow)",
+        "invalid_time",
+        lambda s: {"timecreated": 10**13},
+    ),
     BadRow("timecreated not a number", "invalid_time", lambda s: {"timecreated": "yesterday"}),
-    BadRow("other: completionstate a word (JSON)", "unreadable_other", lambda s: completion('"done"')),
+    BadRow(
+        "other: completionstate a word (JSON)", "unreadable_other", lambda s: completion('"done"')
+    ),
     BadRow(
         "other: completionstate a word (PHP-serialised)",
         "unreadable_other",
@@ -73,6 +79,11 @@ CATALOGUE: list[BadRow] = [
         lambda s: {"other": '{"relateduserid":5,"completionstate":'},
     ),
     BadRow("id repeated, same row", "duplicate_id", lambda s: {"id": s.template["id"]}),
+    BadRow(
+        "id repeated, another row",
+        "duplicate_id",
+        lambda s: {"id": s.template["id"], "origin": "ws", "timecreated": s.enrolled_at},
+    ),
     BadRow("id null", "invalid_id", lambda s: {"id": None}),
     BadRow("userid null", "invalid_id", lambda s: {"userid": None}),
     BadRow("userid negative", "invalid_id", lambda s: {"userid": -7}),
@@ -91,7 +102,9 @@ CATALOGUE: list[BadRow] = [
         lambda s: {"contextlevel": 70, "contextinstanceid": 0},
     ),
     BadRow("userid names no user", "unknown_user", lambda s: {"userid": s.unknown_user_id}),
-    BadRow("courseid names no course", "unknown_course", lambda s: {"courseid": s.unknown_course_id}),
+    BadRow(
+        "courseid names no course", "unknown_course", lambda s: {"courseid": s.unknown_course_id}
+    ),
     BadRow(
         "relateduserid names no user",
         "unknown_related_user",
@@ -123,7 +136,7 @@ def fetch(connection, statement: str) -> list[dict]:
     cursor = connection.cursor()
     cursor.execute(statement)
     columns = [column[0] for column in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def execute(connection, statement: str) -> None:

@@ -1,13 +1,16 @@
-"""No single log row stops a build: the catalogue of bad log rows (bad_log_rows.py),
+"""No single log row or variable stops a build: the catalogue of bad log rows (bad_log_rows.py),
 all written into one small site, built on DuckDB and on dbt-postgres. Each row ends
 under its reason (quarantined, excluded or used), and the reconciliation accounts
 for every raw row: raw = used + excluded + quarantined.
 
 Only the models the reconciliation and the quarantine need are built, once per engine.
+Variables pasted into SQL are read as values: an apostrophe is data, not SQL.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -29,7 +32,9 @@ SELECTION = (
     *("--select", "+rpt_log_reconciliation", "+fct_log_quarantine"),
     *("--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"),
 )
-CLASSIFIED = "select log_event_id, disposition, reason from analytics_intermediate.int_log_events_classified"
+CLASSIFIED = (
+    "select log_event_id, disposition, reason from analytics_intermediate.int_log_events_classified"
+)
 QUARANTINE = "select log_event_id, reason, quarantined_rows from analytics_marts.fct_log_quarantine"
 RECONCILIATION = (
     "select disposition, reason, log_rows, accounted_log_rows, raw_log_rows "
@@ -60,7 +65,8 @@ def check_every_row_ends_under_its_reason(
     for log_id, bad_row in written.items():
         if bad_row.reason == "duplicate_id" or log_id is None:
             # Extra copies and rows without an id are counted in the quarantine only.
-            found = ("quarantined", bad_row.reason) if (log_id, bad_row.reason) in quarantine else None
+            in_quarantine = (log_id, bad_row.reason) in quarantine
+            found = ("quarantined", bad_row.reason) if in_quarantine else None
         else:
             found = classified.get(log_id)
             if found and found[0] == "quarantined" and (log_id, found[1]) not in quarantine:
@@ -72,7 +78,9 @@ def check_every_row_ends_under_its_reason(
     # The clean site quarantines nothing: every quarantined row is one of the catalogue's.
     expected = Counter(row.reason for row in CATALOGUE if row.disposition == "quarantined")
     lines = results["reconciliation"]
-    quarantined = {reason: rows for disposition, reason, rows, _, _ in lines if disposition == "quarantined"}
+    quarantined = {
+        reason: rows for disposition, reason, rows, _, _ in lines if disposition == "quarantined"
+    }
     assert quarantined == dict(expected)
     assert {(accounted, raw) for *_, accounted, raw in lines} == {(raw_rows, raw_rows)}
     assert sum(rows for _, _, rows, _, _ in lines) == raw_rows
@@ -134,3 +142,42 @@ def test_every_bad_row_ends_under_its_reason_on_postgres(clean_site, pg_server, 
         connection.close()
     raw_rows = log_rows(clean_site) + len(CATALOGUE)
     check_every_row_ends_under_its_reason(written, template_id, raw_rows, results)
+
+
+def test_an_apostrophe_in_a_variable_is_data_not_sql(clean_site, tmp_path):
+    workspace = Workspace(
+        directory=tmp_path,
+        source=clean_site,
+        warehouse=tmp_path / "moodle_analytics.duckdb",
+        ground_truth=tmp_path / "unused.csv",
+    )
+    salt = "o'hara'); select 1; --"
+    shown = workspace.dbt(
+        "show",
+        "--inline",
+        "select {{ pseudonymous_id('5') }} as learner_id, "
+        "{{ timestamp_var('reminders_as_of') }} as reminded_at",
+        "--vars",
+        json.dumps({"learner_id_salt": salt, "reminders_as_of": "2026-10-01 12:00:00"}),
+        "--output",
+        "json",
+    )
+    (row,) = json.loads(shown.stdout[shown.stdout.index("{") :])["show"]
+    assert row["learner_id"] == hashlib.md5(f"{salt}5".encode()).hexdigest()
+    assert row["reminded_at"].startswith("2026-10-01")
+    # A date with SQL after it is refused with the variable's name, before any SQL runs.
+    refused = workspace.dbt(
+        "parse",
+        "--vars",
+        json.dumps({"as_of": "2026-10-01' as timestamp) union select 1 --"}),
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "var as_of must be a date" in refused.stdout
+
+
+def test_the_docs_show_the_catalogue_as_the_tests_feed_it():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data-quality.md").read_text()
+    for bad_row in CATALOGUE:
+        line = f"| {bad_row.kind} | {bad_row.disposition} | `{bad_row.reason}` |"
+        assert line in doc, bad_row.kind

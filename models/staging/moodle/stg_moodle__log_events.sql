@@ -15,7 +15,7 @@ source as (
 read_numbers as (
 
     select
-        source.*,
+        *,
         {%- for column in ['id', 'userid', 'courseid', 'relateduserid', 'realuserid', 'contextid',
                            'contextinstanceid', 'objectid', 'edulevel', 'contextlevel', 'anonymous',
                            'timecreated'] %}
@@ -79,7 +79,7 @@ renamed as (
 checked as (
 
     select
-        renamed.*,
+        *,
         case
             when log_event_id is null or user_id is null or user_id < 0 or course_id < 0
                 then 'invalid_id'
