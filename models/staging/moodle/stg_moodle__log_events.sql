@@ -86,10 +86,7 @@ checked as (
             when event_name is null or trim(event_name) = '' then 'invalid_event'
             when crud_name is null or education_level_name is null or context_level_name is null
                 then 'invalid_code'
-            when
-                context_id is null
-                or context_id <= 0
-                or (context_level = 70 and coalesce(context_instance_id, 0) <= 0)
+            when context_id is null or (context_level = 70 and coalesce(context_instance_id, 0) <= 0)
                 then 'missing_context'
             -- `other` names a completion state that is not one (a word, a
             -- fraction, a number out of range, a value cut off).
