@@ -15,3 +15,12 @@
 {% macro completion_state_names() -%}
     {{ return({0: 'incomplete', 1: 'complete', 2: 'complete_pass', 3: 'complete_fail'}) }}
 {%- endmacro %}
+
+{#- Why a log row is quarantined (fct_log_quarantine), in the order they are
+    judged; docs/data-quality.md lists the bad rows behind each. -#}
+{% macro log_quarantine_reasons() -%}
+    {{ return([
+        'invalid_time', 'invalid_id', 'invalid_event', 'invalid_code', 'missing_context', 'unreadable_other',
+        'unknown_user', 'unknown_course', 'unknown_related_user', 'outside_enrolment', 'duplicate_id',
+    ]) }}
+{%- endmacro %}

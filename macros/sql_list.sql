@@ -1,4 +1,4 @@
 {#- A list of text values as SQL, for `in`: ['student', 'x'] -> ('student', 'x'). -#}
 {% macro sql_list(values) -%}
-    ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    ({% for value in values %}{{ sql_text(value) }}{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}

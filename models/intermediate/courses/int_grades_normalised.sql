@@ -62,8 +62,10 @@ final as (
         scaled.grade_item_name,
         ---------- numerics
         scaled.final_grade,
+        scaled.grade_min,
         scaled.grade_max,
-        -- Grades outside min..max (extra credit, bad imports) are clipped.
+        -- Grades outside min..max (extra credit, bad imports) are clipped here
+        -- and listed in fct_grade_anomalies.
         cast(
             case
                 when scaled.raw_share < 0 then 0

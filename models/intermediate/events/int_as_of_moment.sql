@@ -6,7 +6,10 @@ with
 
 log_events as (
 
-    select created_at from {{ ref('stg_moodle__log_events') }}
+    select
+        log_event_id,
+        created_at
+    from {{ ref('stg_moodle__log_events') }}
 
 ),
 
@@ -15,7 +18,9 @@ log_summary as (
     -- A row stamped beyond now is a clock error, not the newest activity.
     select
         max(case when created_at <= {{ newest_plausible }} then created_at end) as newest_event_at,
-        count(*) as log_rows
+        count(*) as log_rows,
+        -- Rows with no readable id cannot be classified: quarantined as a count.
+        count(*) - count(log_event_id) as log_rows_without_id
 
     from log_events
 
@@ -25,12 +30,13 @@ moment as (
 
     select
         {% if var('as_of') -%}
-            cast('{{ var("as_of") }}' as {{ dbt.type_timestamp() }})
+            {{ timestamp_var('as_of') }}
         {%- else -%}
         newest_event_at
         {%- endif %} as as_of_at,
         newest_event_at,
-        log_rows
+        log_rows,
+        log_rows_without_id
 
     from log_summary
 
@@ -44,6 +50,7 @@ log_rows_after as (
     cross join moment
     where
         log_events.created_at > moment.as_of_at
+        and log_events.log_event_id is not null
         and log_events.created_at >= cast('2000-01-01' as {{ dbt.type_timestamp() }})
         and log_events.created_at <= {{ newest_plausible }}
 
@@ -54,6 +61,7 @@ final as (
     select
         ---------- numerics
         moment.log_rows,
+        moment.log_rows_without_id,
         log_rows_after.log_rows_after_as_of,
         ---------- timestamps
         moment.as_of_at,

@@ -64,14 +64,18 @@ new_log_events as (
         crud,
         education_level,
         completion_state,
+        related_user_id,
+        unreadable_reason,
         is_anonymous,
         is_logged_in_as,
         created_at
 
     from log_events
+    -- A row without a readable id is quarantined as a count (int_as_of_moment).
+    where log_event_id is not null
     {% if is_incremental() and replaces_whole_courses() %}
     -- Every row of each course with a new row: the batch replaces whole courses.
-    where coalesce(course_id, 0) in (
+    and coalesce(course_id, 0) in (
         select coalesce(course_id, 0) from log_events
         where {{ is_new_log_event | indent(12) }}
     )
@@ -79,8 +83,9 @@ new_log_events as (
     -- New ids, plus a lookback window of time for rows written late. The
     -- window ends at the newest plausible time: one row stamped years ahead
     -- (a clock error) must not move it past every row still to come.
-    where
+    and (
         {{ is_new_log_event | indent(8) }}
+    )
     {% endif %}
 
 ),
@@ -134,14 +139,19 @@ judged as (
         numbered.*,
         course_learners.week_one_starts_at,
         course_learners.user_id is not null as is_learner_course,
+        -- Times first: a row after the as-of moment waits for a later run
+        -- whatever else it holds (int_as_of_moment counts it as pending).
         case
             when
-                numbered.created_at < cast('2000-01-01' as {{ dbt.type_timestamp() }})
+                numbered.created_at is null
+                or numbered.created_at < cast('2000-01-01' as {{ dbt.type_timestamp() }})
                 or numbered.created_at > {{ add_seconds(now_utc(), var('future_event_tolerance_days') * 86400) }}
                 then 'invalid_time'
+            when numbered.created_at > {{ as_of() }} then 'after_as_of'
+            when numbered.unreadable_reason is not null then numbered.unreadable_reason
             when numbered.user_id > 0 and users.user_id is null then 'unknown_user'
             when numbered.course_id > 0 and courses.course_id is null then 'unknown_course'
-            when numbered.created_at > {{ as_of() }} then 'after_as_of'
+            when numbered.related_user_id > 0 and related_users.user_id is null then 'unknown_related_user'
             when numbered.user_id = 0 then 'not_logged_in'
             when numbered.is_anonymous then 'anonymous'
             when numbered.is_logged_in_as then 'logged_in_as'
@@ -159,6 +169,8 @@ judged as (
     from numbered
     left join users
         on numbered.user_id = users.user_id
+    left join users as related_users
+        on numbered.related_user_id = related_users.user_id
     left join courses
         on numbered.course_id = courses.course_id
     left join course_learners
@@ -213,8 +225,7 @@ classified as (
         event_name,
         case
             when is_used then 'used'
-            when reason in ('invalid_time', 'unknown_user', 'unknown_course', 'outside_enrolment')
-                then 'quarantined'
+            when reason in {{ sql_list(log_quarantine_reasons()) }} then 'quarantined'
             else 'excluded'
         end as disposition,
         reason,

@@ -7,7 +7,7 @@
 {%- endif -%}
 {%- set course_field = 'lower(courses.' ~ course_fields[match_field] ~ ')' -%}
 {%- set course_code = 'lower(programme_courses.course_code)' -%}
-{%- set code_and_separator = dbt.concat([course_code, dbt.string_literal(var('programme_offering_separator'))]) -%}
+{%- set code_and_separator = dbt.concat([course_code, sql_text(var('programme_offering_separator'))]) -%}
 
 with
 

@@ -1,7 +1,7 @@
 {#- The moment the reminders are as of: reminders_as_of when set, else as_of. -#}
 {%- set reminded_at = as_of() -%}
 {%- if var('reminders_as_of') -%}
-    {%- set reminded_at = "cast('" ~ var('reminders_as_of') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set reminded_at = timestamp_var('reminders_as_of') -%}
 {%- endif -%}
 {%- set window_days = var('reminder_window_days') -%}
 {%- if window_days is not number or window_days <= 0 -%}

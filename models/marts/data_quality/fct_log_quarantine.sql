@@ -6,6 +6,12 @@ classified_events as (
 
 ),
 
+as_of_moment as (
+
+    select * from {{ ref('int_as_of_moment') }}
+
+),
+
 quarantined as (
 
     select
@@ -30,6 +36,18 @@ quarantined as (
         created_at
     from classified_events
     where copies > 1
+    union all
+    -- Rows whose id cannot be read: one line with their count.
+    select
+        cast(null as {{ dbt.type_bigint() }}) as log_event_id,
+        'invalid_id' as reason,
+        log_rows_without_id as quarantined_rows,
+        cast(null as {{ dbt.type_bigint() }}) as user_id,
+        cast(null as {{ dbt.type_bigint() }}) as course_id,
+        cast(null as {{ dbt.type_string() }}) as event_name,
+        cast(null as {{ dbt.type_timestamp() }}) as created_at
+    from as_of_moment
+    where log_rows_without_id > 0
 
 ),
 
@@ -37,7 +55,8 @@ final as (
 
     select
         ---------- ids
-        {{ composite_key(['log_event_id', 'reason']) }} as quarantine_id,
+        {{ composite_key(["coalesce(" ~ dbt.safe_cast('log_event_id', dbt.type_string()) ~ ", 'no id')", 'reason']) }}
+            as quarantine_id,
         log_event_id,
         user_id,
         course_id,

@@ -1,0 +1,47 @@
+with
+
+grades as (
+
+    select * from {{ ref('int_grades_normalised') }}
+
+),
+
+-- A grade outside its item's range (500 of 100: a bad import or a scale
+-- changed after grading) is clipped for the features; here it is shown.
+out_of_range as (
+
+    select
+        *,
+        case
+            when final_grade > grade_max then 'above_maximum'
+            when final_grade < grade_min then 'below_minimum'
+        end as reason
+
+    from grades
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        grade_id,
+        grade_item_id,
+        user_id,
+        course_id,
+        ---------- strings
+        reason,
+        grade_item_name,
+        ---------- numerics
+        final_grade,
+        grade_min,
+        grade_max,
+        ---------- timestamps
+        graded_at
+
+    from out_of_range
+    where reason is not null
+
+)
+
+select * from final
