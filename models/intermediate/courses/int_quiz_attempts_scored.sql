@@ -24,18 +24,20 @@ final as (
         ---------- numerics
         quiz_attempts.attempt_number,
         quizzes.grading_method,
-        quiz_attempts.marks / quizzes.max_marks as score_share,
+        case
+            when quizzes.max_marks > 0 then quiz_attempts.marks / quizzes.max_marks
+        end as score_share,
         ---------- timestamps
         quiz_attempts.finished_at
 
     from quiz_attempts
     inner join quizzes
         on quiz_attempts.quiz_id = quizzes.quiz_id
-    -- Finished, real attempts at quizzes that carry marks, known at the as-of moment.
+    -- Finished, real attempts known at the as-of moment; those at a quiz
+    -- without marks (or not yet marked) count as attempts with no score.
     where
         quiz_attempts.attempt_state = 'finished'
         and not quiz_attempts.is_preview
-        and quizzes.max_marks > 0
         and quiz_attempts.finished_at <= {{ as_of() }}
 
 )

@@ -44,6 +44,7 @@ quiz_grades_per_week as (
 
     select
         learner_week_id,
+        sum(attempts_finished) as quiz_attempts,
         avg(grade_share) as quiz_average_score,
         sum(grade_share_change) as quiz_grade_total_change,
         sum(graded_quizzes_change) as graded_quizzes_change
@@ -83,7 +84,7 @@ weeks as (
         coalesce(weekly_activity.submissions, 0) as submissions,
         coalesce(weekly_activity.submissions_on_time, 0) as submissions_on_time,
         coalesce(weekly_activity.submissions_late, 0) as submissions_late,
-        coalesce(weekly_activity.quiz_attempts, 0) as quiz_attempts,
+        coalesce(quiz_grades_per_week.quiz_attempts, 0) as quiz_attempts,
         coalesce(weekly_activity.forum_discussions_started, 0) as forum_discussions_started,
         coalesce(weekly_activity.forum_posts, 0) as forum_posts,
         coalesce(weekly_activity.cognitive_depth, 0) as cognitive_depth,
