@@ -44,13 +44,7 @@
         edited.context_scope = 'learner_course'
         and (
             edited.changed_at > {{ incremental_watermark('source_loaded_at') }}
-            or exists (
-                select 1
-                from {{ ref('int_event_contexts_fingerprinted') }} as settings
-                where
-                    settings.context_scope = 'settings'
-                    and settings.changed_at > {{ incremental_watermark('source_loaded_at') }}
-            )
+            or {{ event_settings_changed('source_loaded_at') }}
         )
     {%- if 'activity' in scopes %}
     union
@@ -94,11 +88,7 @@
     keys, so engines join rather than loop. -#}
 {% macro is_in_edited_context(rows) -%}
     {%- set keys_by_scope = {'learner_course': ['user_id', 'course_id'], 'user': ['user_id'], 'course': ['course_id']} -%}
-    exists (
-        select 1
-        from {{ ref('int_event_contexts_fingerprinted') }} as edited
-        where edited.context_scope = 'settings' and edited.changed_at > {{ incremental_watermark('loaded_at') }}
-    )
+    {{ event_settings_changed('loaded_at') }}
     {%- for scope, keys in keys_by_scope.items() %}
     or exists (
         select 1
@@ -132,4 +122,14 @@
             ) }}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- True when the settings the event models depend on changed since the
+    model's watermark (its newest `watermark_column`): every row is taken again. -#}
+{% macro event_settings_changed(watermark_column) -%}
+exists (
+        select 1
+        from {{ ref('int_event_contexts_fingerprinted') }} as settings
+        where settings.context_scope = 'settings' and settings.changed_at > {{ incremental_watermark(watermark_column) }}
+    )
 {%- endmacro %}
