@@ -1,4 +1,6 @@
-{{ config(**incremental_settings(unique_key='learner_activity_id')) }}
+{{ config(**incremental_settings(unique_key='learner_activity_id', edited_scopes=['learner_course'])) }}
+
+-- depends_on: {{ ref('int_event_contexts_fingerprinted') }}
 
 with
 
@@ -50,6 +52,7 @@ final as (
         ---------- ids
         {{ composite_key(['user_id', 'course_id', 'course_module_id']) }} as learner_activity_id,
         {{ composite_key(['user_id', 'course_id']) }} as learner_course_id,
+        user_id,
         course_id,
         course_module_id,
         ---------- numerics

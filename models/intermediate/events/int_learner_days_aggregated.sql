@@ -1,4 +1,8 @@
-{{ config(**incremental_settings(unique_key=['user_id', 'course_id', 'course_day_number', 'event_date'])) }}
+{{ config(**incremental_settings(
+    unique_key=['user_id', 'course_id', 'course_day_number', 'event_date'], edited_scopes=['learner_course']
+)) }}
+
+-- depends_on: {{ ref('int_event_contexts_fingerprinted') }}
 
 with
 

@@ -1,4 +1,6 @@
-{{ config(**incremental_settings(unique_key='learner_course_id')) }}
+{{ config(**incremental_settings(unique_key='learner_course_id', edited_scopes=['learner_course'])) }}
+
+-- depends_on: {{ ref('int_event_contexts_fingerprinted') }}
 
 with
 
@@ -83,6 +85,7 @@ final as (
             as learner_session_id,
         course_learners.learner_course_id,
         course_learners.learner_id,
+        sessions.user_id,
         sessions.course_id,
         ---------- numerics
         sessions.events,

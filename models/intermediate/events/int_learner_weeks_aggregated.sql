@@ -1,4 +1,9 @@
-{{ config(**incremental_settings(unique_key='learner_week_id')) }}
+{#- A changed due date times the submissions of its course anew. -#}
+{%- set edited_scopes = ['learner_course', 'activity'] %}
+
+{{ config(**incremental_settings(unique_key='learner_week_id', edited_scopes=edited_scopes)) }}
+
+-- depends_on: {{ ref('int_event_contexts_fingerprinted') }}
 
 with
 
@@ -24,7 +29,9 @@ learner_events as (
 -- Learner-weeks with rewritten events are aggregated again from all their events.
 events_in_scope as (
 
-    {{ rows_with_changed_keys('learner_events', ['user_id', 'course_id', 'course_week_number']) }}
+    {{ rows_with_changed_keys(
+        'learner_events', ['user_id', 'course_id', 'course_week_number'], edited_scopes=edited_scopes
+    ) }}
 
 ),
 

@@ -12,11 +12,16 @@
     )
 {%- endset %}
 
+{#- New rows, and the rows of every context Moodle edited since this model's
+    last run (reprocessed_contexts). -#}
 {% set is_new_log_event -%}
 log_event_id > {{ incremental_watermark('log_event_id', empty_value=0) }}
 or created_at
 >= {{ add_seconds(newest_plausible_time, -var('incremental_lookback_days') * 86400) }}
+or {{ is_in_edited_context('log_events') }}
 {%- endset %}
+
+-- depends_on: {{ ref('int_event_contexts_fingerprinted') }}
 
 with
 
@@ -422,8 +427,7 @@ final as (
         learner_events.is_session_start,
         ---------- timestamps
         rows_to_write.created_at,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
-            as loaded_at
+        {{ run_started_timestamp() }} as loaded_at
 
     from rows_to_write
     left join learner_events
