@@ -61,11 +61,17 @@ def test_every_staging_model_feeds_a_model(models):
     assert unused == []
 
 
+def inputs(node: dict) -> list[str]:
+    """The parents a model reads: named in its code. A foreign key's `to: ref(...)`
+    (models/overview.md) puts the referenced mart upstream without being read."""
+    return [parent for parent in parents(node) if parent in node["raw_code"]]
+
+
 def test_a_model_with_many_inputs_says_what_each_is_for(models):
     silent = {
-        name: sorted(parent for parent in parents(node) if parent not in node["description"])
+        name: sorted(parent for parent in inputs(node) if parent not in node["description"])
         for name, node in models.items()
-        if len(parents(node)) > MAX_PARENTS
+        if len(inputs(node)) > MAX_PARENTS
     }
     assert {name: missing for name, missing in silent.items() if missing} == {}
     # The rule has something to hold: the project has such models.

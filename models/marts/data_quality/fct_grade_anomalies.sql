@@ -33,9 +33,9 @@ final as (
         reason,
         grade_item_name,
         ---------- numerics
-        final_grade,
-        grade_min,
-        grade_max,
+        cast(final_grade as {{ type_double() }}) as final_grade,
+        cast(grade_min as {{ type_double() }}) as grade_min,
+        cast(grade_max as {{ type_double() }}) as grade_max,
         ---------- timestamps
         graded_at
 
