@@ -18,7 +18,6 @@ from test_actions_reminders import expected_reminders
 # The demo_moment fixture.
 pytest_plugins = ["test_actions_helpers"]
 
-SALT = "moodle-analytics"
 RISK_SCORES = "analytics_ml.fct_learner_risk_scores"
 
 
@@ -60,12 +59,12 @@ def expected(built_demo, demo_moment) -> pd.DataFrame:
                 where is_latest_week
             )
             select
-                md5('{SALT}' || teachers.user_id) as staff_id,
-                running.user_id || '-' || running.course_id as learner_course_id,
+                learner_id_of(teachers.user_id) as staff_id,
+                learner_course_of(running.user_id, running.course_id) as learner_course_id,
                 running.course_id
             from running
             join latest_risk
-                on latest_risk.learner_course_id = running.user_id || '-' || running.course_id
+                on latest_risk.learner_course_id = learner_course_of(running.user_id, running.course_id)
             left join teachers using (course_id)
             where latest_risk.risk_band in ('high', 'medium')
             """

@@ -39,7 +39,14 @@ final as (
         ---------- ids
         {{ composite_key(['log_event_id', 'reason']) }} as quarantine_id,
         log_event_id,
-        user_id,
+        -- Quarantined rows are few: hashed per row, as in every other mart the
+        -- Moodle user id itself only with include_pii.
+        {{ pseudonymous_id('user_id') }} as learner_id,
+        {% if var('include_pii') -%}
+            user_id as moodle_user_id,
+        {%- else -%}
+        cast(null as bigint) as moodle_user_id,
+        {%- endif %}
         course_id,
         ---------- strings
         reason,
