@@ -75,3 +75,30 @@
 {% macro spark__sha256_hex(text_expression) -%}
     sha2({{ text_expression }}, 256)
 {%- endmacro %}
+
+{#- Stops an incremental run of a model whose stored learner keys none of today's
+    learner-courses hold: the table was built under another pseudonym secret, or
+    by a version of the project with other keys, and adding rows would mix two
+    sets of keys. A sample of stored keys is looked up; a learner who has left
+    since is no alarm while others match. Returns no SQL. -#}
+{% macro check_stored_learner_keys(course_learners) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set matching = run_query(
+            'select count(*) as stored, count(course_learners.learner_course_id) as current'
+            ~ ' from (select distinct learner_course_id from ' ~ this
+            ~ ' where learner_course_id is not null limit 20) as stored_keys'
+            ~ ' left join ' ~ course_learners ~ ' as course_learners'
+            ~ ' on stored_keys.learner_course_id = course_learners.learner_course_id'
+        ) -%}
+        {%- set stored, current = matching.rows[0][0], matching.rows[0][1] -%}
+        {%- if stored > 0 and current == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                this.identifier ~ ' holds learner keys of another pseudonym secret (or of an older '
+                ~ 'version of the project): none of ' ~ stored ~ ' stored keys is a learner-course '
+                ~ 'today. Rebuild once with `dbt build --full-refresh` (docs/privacy.md, rotating '
+                ~ 'the secret).'
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}

@@ -18,7 +18,6 @@ from test_actions_reminders import NAMED_EARLIER
 pytest_plugins = ["test_actions_helpers"]
 
 
-
 def read_seed(name: str) -> pd.DataFrame:
     return pd.read_csv(PROJECT_DIR / "seeds" / f"{name}.csv")
 

@@ -64,7 +64,8 @@ def expected(built_demo, demo_moment) -> pd.DataFrame:
                 running.course_id
             from running
             join latest_risk
-                on latest_risk.learner_course_id = learner_course_of(running.user_id, running.course_id)
+                on latest_risk.learner_course_id
+                    = learner_course_of(running.user_id, running.course_id)
             left join teachers using (course_id)
             where latest_risk.risk_band in ('high', 'medium')
             """

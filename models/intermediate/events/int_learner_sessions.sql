@@ -1,4 +1,5 @@
 {{ config(**incremental_settings(unique_key='learner_course_id')) }}
+{{ check_stored_learner_keys(ref('int_course_learners')) }}
 
 with
 
