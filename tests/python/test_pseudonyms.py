@@ -186,7 +186,7 @@ def test_the_secret_reaches_sql_as_data_and_python_agrees(built_demo, tmp_path):
     workspace = Workspace(
         tmp_path,
         built_demo.source,
-        tmp_path / "warehouse.duckdb",
+        tmp_path / built_demo.warehouse.name,
         built_demo.ground_truth,
         extra_env={SECRET_VARIABLE: secret},
     )
@@ -197,17 +197,15 @@ def test_the_secret_reaches_sql_as_data_and_python_agrees(built_demo, tmp_path):
     assert shown == pseudonym(secret, 746)
 
 
-def test_a_site_that_is_not_the_demo_stops_without_a_secret(built_demo, tmp_path):
-    source = tmp_path / "moodle_source.duckdb"
+def test_a_site_that_is_not_the_demo_stops_without_a_secret(built_demo, tmp_path, monkeypatch):
+    # The built demo's file names and settings: dbt reuses the session's parse.
+    monkeypatch.delenv(SECRET_VARIABLE, raising=False)
+    source = tmp_path / built_demo.source.name
     shutil.copy(built_demo.source, source)
     with duckdb.connect(str(source)) as connection:
         connection.execute("update public.mdl_course set idnumber = '' where id = 1")
     site = Workspace(
-        tmp_path,
-        source,
-        tmp_path / "warehouse.duckdb",
-        built_demo.ground_truth,
-        extra_env={SECRET_VARIABLE: ""},
+        tmp_path, source, tmp_path / built_demo.warehouse.name, built_demo.ground_truth
     )
     result = site.dbt("show", "--inline", "select {{ pseudonymous_id('1') }} as p", check=False)
     assert result.returncode != 0
