@@ -15,6 +15,11 @@
     variable MOODLE_PSEUDONYM_SECRET, or on the demo site from the site itself;
     anywhere else the build stops and says how to set one. -#}
 {% macro pseudonym_key() -%}
+    {#- Read only when running: parsing needs no key, and a new secret then
+        needs no new parse of the project. -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set secret = env_var('MOODLE_PSEUDONYM_SECRET', '') -%}
     {%- if secret -%}
         {%- if secret | length < 32 -%}
@@ -24,10 +29,6 @@
             ) }}
         {%- endif -%}
         {{ return(secret.encode('utf-8').hex()) }}
-    {%- endif -%}
-    {#- Parsing needs no key; every compiled or run node does. -#}
-    {%- if not execute -%}
-        {{ return('') }}
     {%- endif -%}
     {%- set demo_secret = demo_pseudonym_secret() -%}
     {%- if demo_secret -%}

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from moodle_analytics.pseudonyms import SecretError, build_secret
+from moodle_analytics.pseudonyms import SECRET_VARIABLE, SecretError, build_secret
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
@@ -148,6 +148,8 @@ def shared_parse_file(args: tuple[str, ...], env: dict[str, str]) -> Path | None
         return None
     settings = {name: value for name, value in env.items() if name.startswith(PARSE_ENV_PREFIXES)}
     settings.pop(PARSE_CACHE_VARIABLE)
+    # Read only when models run (macros/pseudonymous_id.sql): no part of the parse.
+    settings.pop(SECRET_VARIABLE, None)
     variables = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
     key = json.dumps([variables, sorted(settings.items())])
     return Path(cache) / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
