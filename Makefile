@@ -129,7 +129,8 @@ risk-evaluate: venv $(if $(OUTCOMES),,build)
 		--warehouse $(DATA)/moodle_analytics.duckdb --source $(SOURCE_DB) --plot artifacts/risk_evaluation.png
 	$(BIN)/moodle-dashboard --warehouse $(DATA)/moodle_analytics.duckdb --source $(SOURCE_DB) --out site/dashboard.html
 
-# Build from Moodle "Logs" report downloads, for a teacher without database access:
+# Build from Moodle "Logs" report downloads, for a teacher without database access
+# (a real site: its pseudonym secret is made on first use, docs/privacy.md):
 #   make logs-report FILES="ALG101_2025FA.csv ALG101_2026SP.csv" TIMEZONE=Europe/Paris
 # A file name with spaces: FILES="Moodle Module 3 SP17.csv" (one file), or quote each
 # name: FILES="'Module 3 SP17.csv' 'Module 3 SP18.csv'". The same for GRADES and ROSTER.
@@ -148,6 +149,8 @@ logs-report: venv
 		else eval "for grades in $$GRADES; do set -- \"\$$@\" --grades \"\$$grades\"; done"; fi; \
 	fi; \
 	if [ -n "$$ROSTER" ]; then set -- "$$@" --roster "$$ROSTER"; fi; \
+	MOODLE_PSEUDONYM_SECRET="$${MOODLE_PSEUDONYM_SECRET:-$$($(BIN)/moodle-pseudonym-secret)}"; \
+	export MOODLE_PSEUDONYM_SECRET; \
 	$(BIN)/moodle-logs-import "$$@" --duckdb $(SOURCE_DB) --timezone $(TIMEZONE) \
 		$(IMPORT_ARGS) --build --warehouse $(DATA)/moodle_analytics.duckdb
 	$(BIN)/moodle-dashboard --warehouse $(DATA)/moodle_analytics.duckdb --source $(SOURCE_DB) --out site/dashboard.html

@@ -33,9 +33,20 @@ staff_courses as (
 
 ),
 
-dated as (
+snapshot_versions as (
 
     {{ dated_snapshot_versions('enrolment_snapshots', 'id') }}
+
+),
+
+-- Hashed once per enrolment version; the learner keys below derive from it.
+dated as (
+
+    select
+        {{ pseudonymous_id('userid') }} as learner_id,
+        *
+
+    from snapshot_versions
 
 ),
 
@@ -45,8 +56,8 @@ final as (
         ---------- ids
         {{ composite_key(['dated.id', 'dated.version_number']) }} as enrolment_version_id,
         dated.id as user_enrolment_id,
-        {{ composite_key(['dated.userid', 'dated.courseid']) }} as learner_course_id,
-        {{ pseudonymous_id('dated.userid') }} as learner_id,
+        {{ composite_key(['dated.learner_id', 'dated.courseid']) }} as learner_course_id,
+        dated.learner_id,
         dated.courseid as course_id,
         ---------- strings
         case

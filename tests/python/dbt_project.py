@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from moodle_analytics.pseudonyms import SECRET_VARIABLE, SecretError, build_secret
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -111,6 +113,7 @@ class Workspace:
         """The warehouse, read-only, with the Moodle source attached as dbt sees it."""
         connection = duckdb.connect(str(self.warehouse), read_only=True)
         connection.execute(f"attach '{self.source}' as moodle (read_only)")
+        self.add_learner_keys(connection)
         return connection
 
     def query(self, sql: str) -> list[tuple]:
@@ -121,6 +124,32 @@ class Workspace:
         with self.connect() as connection:
             return connection.execute(sql).df()
 
+    @property
+    def pseudonym_secret(self) -> str:
+        """The secret this workspace's builds hash learner ids under."""
+        with duckdb.connect(str(self.source), read_only=True) as connection:
+            front_page = connection.execute(
+                "select idnumber from public.mdl_course where format = 'site'"
+            ).fetchall()
+        return build_secret(front_page[0][0] if front_page else None, self.env)
+
+    def add_learner_keys(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Macros giving the keys this workspace's build gives a Moodle user, so tests
+        derive the marts' keys from Moodle's ids: learner_id_of(user id) and
+        learner_course_of(user id, course id)."""
+        try:
+            key = self.pseudonym_secret.encode().hex()
+        except SecretError:
+            return  # a site built with no secret has no keys to derive
+        connection.execute(
+            f"create or replace temp macro learner_id_of(user_id) as "
+            f"sha256('{key}:' || cast(user_id as varchar))"
+        )
+        connection.execute(
+            "create or replace temp macro learner_course_of(user_id, course_id) as "
+            "learner_id_of(user_id) || '-' || cast(course_id as varchar)"
+        )
+
 
 def shared_parse_file(args: tuple[str, ...], env: dict[str, str]) -> Path | None:
     """Where the parse of dbt commands with these variables and settings is kept."""
@@ -129,6 +158,8 @@ def shared_parse_file(args: tuple[str, ...], env: dict[str, str]) -> Path | None
         return None
     settings = {name: value for name, value in env.items() if name.startswith(PARSE_ENV_PREFIXES)}
     settings.pop(PARSE_CACHE_VARIABLE)
+    # Read only when models run (macros/pseudonymous_id.sql): no part of the parse.
+    settings.pop(SECRET_VARIABLE, None)
     variables = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
     key = json.dumps([variables, sorted(settings.items())])
     return Path(cache) / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"

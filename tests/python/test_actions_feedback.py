@@ -50,7 +50,7 @@ def test_quiz_average_so_far_is_the_learners_finished_attempts(built_demo, feedb
         moment = newest_log_epoch(connection)
         attempts = connection.execute(
             f"""
-            select a.userid || '-' || q.course as learner_course_id,
+            select learner_course_of(a.userid, q.course) as learner_course_id,
                 make_timestamp(a.timefinish * 1000000) as finished_at,
                 a.sumgrades / q.sumgrades as score
             from {M}quiz_attempts a join {M}quiz q on q.id = a.quiz

@@ -94,6 +94,7 @@ def connect(workspace: Workspace, source: Path | None = None) -> duckdb.DuckDBPy
     """The warehouse read-only, with `source` (default the workspace's) attached as moodle."""
     connection = duckdb.connect(str(workspace.warehouse), read_only=True)
     connection.execute(f"attach '{source or workspace.source}' as moodle (read_only)")
+    workspace.add_learner_keys(connection)
     return connection
 
 

@@ -20,8 +20,6 @@ from test_actions_reminders import NAMED_EARLIER
 # The demo_moment fixture.
 pytest_plugins = ["test_actions_helpers"]
 
-SALT = "moodle-analytics"
-
 
 def read_seed(name: str) -> pd.DataFrame:
     """A seed as the demo builds it: its programme files, the project's other seeds."""
@@ -73,7 +71,8 @@ def learner_courses(connection, at_epoch: int) -> pd.DataFrame:
             learners.user_id, learners.course_id, learners.is_active, learners.is_account_closed,
             learners.is_email_stopped,
             learners.firstname, learners.lastname, learners.email,
-            md5('{SALT}' || learners.user_id) as learner_id,
+            learner_id_of(learners.user_id) as learner_id,
+            learner_course_of(learners.user_id, learners.course_id) as learner_course_id,
             case
                 when c.enddate > 0 then c.enddate
                 else coalesce(nullif(c.startdate, 0), learners.enrolled_epoch)
@@ -132,7 +131,6 @@ def learner_courses(connection, at_epoch: int) -> pd.DataFrame:
     frame["is_in_progress"] = (
         ~frame.is_outcome_known & frame.has_open_enrolment.fillna(False) & ~frame.is_account_closed
     )
-    frame["learner_course_id"] = frame.user_id.astype(str) + "-" + frame.course_id.astype(str)
     return frame
 
 

@@ -18,7 +18,6 @@ from test_actions_reminders import expected_reminders
 # The demo_moment fixture.
 pytest_plugins = ["test_actions_helpers"]
 
-SALT = "moodle-analytics"
 RISK_SCORES = "analytics_ml.fct_learner_risk_scores"
 
 
@@ -84,12 +83,13 @@ def expected(built_demo, demo_moment) -> pd.DataFrame:
                 where is_latest_week
             )
             select
-                md5('{SALT}' || seen.user_id) as staff_id,
-                running.user_id || '-' || running.course_id as learner_course_id,
+                learner_id_of(seen.user_id) as staff_id,
+                learner_course_of(running.user_id, running.course_id) as learner_course_id,
                 running.course_id
             from running
             join latest_risk
-                on latest_risk.learner_course_id = running.user_id || '-' || running.course_id
+                on latest_risk.learner_course_id
+                    = learner_course_of(running.user_id, running.course_id)
             left join seen
                 on seen.learner_user_id = running.user_id and seen.course_id = running.course_id
             where latest_risk.risk_band in ('high', 'medium')

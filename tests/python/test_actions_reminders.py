@@ -103,7 +103,7 @@ def expected_reminders(
             from {M}course c left join sections on sections.course_id = c.id
         )
         select
-            learners.user_id || '-' || learners.course_id as learner_course_id,
+            learner_course_of(learners.user_id, learners.course_id) as learner_course_id,
             deadlines.cmid as activity_id,
             deadlines.module,
             deadlines.due,
@@ -182,7 +182,7 @@ def test_reminders_as_of_an_earlier_moment_match_and_count_only_earlier_hand_ins
         # Learners who handed the activity in after the moment: reminded then.
         submitted_later = connection.execute(
             f"""
-            select s.userid || '-' || cm.course as learner_course_id, cm.id as activity_id
+            select learner_course_of(s.userid, cm.course) as learner_course_id, cm.id as activity_id
             from {M}assign_submission s
             join {M}course_modules cm on cm.instance = s.assignment
             join {M}modules m on m.id = cm.module and m.name = 'assign'
@@ -242,7 +242,10 @@ def edited(built_demo, earlier, tmp_path_factory):
     shutil.copy(built_demo.source, path)
     moment = epoch_of(EARLIER_MOMENT)
     rows = earlier.sort_values(["learner_course_id", "activity_id"]).reset_index(drop=True)
-    rows["user_id"] = rows.learner_course_id.str.split("-").str[0].astype(int)
+    users_of = built_demo.frame(
+        f"select learner_id_of(id) as learner_id, id as user_id from {M}user"
+    ).set_index("learner_id")["user_id"]
+    rows["user_id"] = rows.learner_id.map(users_of).astype(int)
     # Distinct users, so one edit never hides another.
     users = rows.drop_duplicates("user_id").reset_index(drop=True)
     changed = {
@@ -385,10 +388,10 @@ def test_ended_or_suspended_enrolments_and_closed_accounts_never_appear(
 def test_suspended_enrolments_in_the_demo_are_left_out(built_demo, earlier):
     moment = epoch_of(EARLIER_MOMENT)
     with built_demo.connect() as connection:
-        learners = connection.execute(course_learners_sql(moment)).df()
-    learners["learner_course_id"] = (
-        learners.user_id.astype(str) + "-" + learners.course_id.astype(str)
-    )
+        learners = connection.execute(
+            "select *, learner_course_of(user_id, course_id) as learner_course_id "
+            f"from ({course_learners_sql(moment)})"
+        ).df()
     inactive = learners[~learners.is_active | learners.is_account_closed]
     running = set(earlier.course_id)
     assert len(inactive[inactive.course_id.isin(running)]) > 5

@@ -145,25 +145,31 @@ def test_every_bad_row_ends_under_its_reason_on_postgres(clean_site, pg_server, 
 
 
 def test_an_apostrophe_in_a_variable_is_data_not_sql(clean_site, tmp_path):
+    secret = "o'hara'); select 1; -- and thirty-two characters more"
     workspace = Workspace(
         directory=tmp_path,
         source=clean_site,
         warehouse=tmp_path / "moodle_analytics.duckdb",
         ground_truth=tmp_path / "unused.csv",
-    )
-    salt = "o'hara'); select 1; --"
+    ).with_env(MOODLE_PSEUDONYM_SECRET=secret)
+    separator = "o'hara'); select 1; --"
     shown = workspace.dbt(
         "show",
         "--inline",
         "select {{ pseudonymous_id('5') }} as learner_id, "
+        "{{ sql_text(var('programme_offering_separator')) }} as separator, "
         "{{ timestamp_var('reminders_as_of') }} as reminded_at",
         "--vars",
-        json.dumps({"learner_id_salt": salt, "reminders_as_of": "2026-10-01 12:00:00"}),
+        json.dumps(
+            {"programme_offering_separator": separator, "reminders_as_of": "2026-10-01 12:00:00"}
+        ),
         "--output",
         "json",
     )
     (row,) = json.loads(shown.stdout[shown.stdout.index("{") :])["show"]
-    assert row["learner_id"] == hashlib.md5(f"{salt}5".encode()).hexdigest()
+    key = secret.encode().hex()
+    assert row["learner_id"] == hashlib.sha256(f"{key}:5".encode()).hexdigest()
+    assert row["separator"] == separator
     assert row["reminded_at"].startswith("2026-10-01")
     # A date with SQL after it is refused with the variable's name, before any SQL runs.
     refused = workspace.dbt(

@@ -53,6 +53,8 @@ from moodle_analytics.logs_report.report_format import (
 pytestmark = pytest.mark.slow
 
 WEEK = 7 * 24 * 3600
+# A site built from downloads is not the demo: its builds need a pseudonym secret.
+LOGS_SITE_SECRET = {"MOODLE_PSEUDONYM_SECRET": "logs-report-test-site-" + "5" * 32}
 PARIS, NEW_YORK = "Europe/Paris", "America/New_York"
 TERM_YEAR = 2026
 REORDERED = [
@@ -193,7 +195,9 @@ def two_terms(site: Path, tmp_path_factory) -> Build:
         grade_pass={"Course total": 50.0},
     )
     totals = import_logs(files, source, options)
-    workspace = Workspace(directory, source, directory / "warehouse.duckdb", Path("unused"))
+    workspace = Workspace(
+        directory, source, directory / "warehouse.duckdb", Path("unused"), LOGS_SITE_SECRET
+    )
     result = workspace.dbt("build", "--vars", RISK_VARS)
     return Build(
         workspace,
@@ -241,7 +245,9 @@ def one_term(site: Path, tmp_path_factory) -> Build:
         mask_names="dash",
     )
     source = directory / "moodle_source.duckdb"
-    workspace = Workspace(directory, source, directory / "warehouse.duckdb", Path("unused"))
+    workspace = Workspace(
+        directory, source, directory / "warehouse.duckdb", Path("unused"), LOGS_SITE_SECRET
+    )
     arguments = [
         str(download.path),
         "--duckdb", str(source),

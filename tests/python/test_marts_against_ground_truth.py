@@ -16,7 +16,8 @@ import pytest
 @pytest.fixture(scope="module")
 def truth(built_demo) -> pd.DataFrame:
     frame = pd.read_csv(built_demo.ground_truth)
-    frame["learner_course_id"] = frame["user_id"].astype(str) + "-" + frame["course_id"].astype(str)
+    # The ground truth names each learner's pseudonym under the demo's own secret.
+    frame["learner_course_id"] = frame["learner_id"] + "-" + frame["course_id"].astype(str)
     return frame
 
 

@@ -12,12 +12,19 @@ quizzes as (
 
 ),
 
+course_learners as (
+
+    select * from {{ ref('int_course_learners') }}
+
+),
+
 final as (
 
     select
         ---------- ids
         quiz_attempts.quiz_attempt_id,
-        {{ composite_key(['quiz_attempts.user_id', 'quizzes.course_id']) }} as learner_course_id,
+        -- Null for an attempt by someone who is not a learner of the course.
+        course_learners.learner_course_id,
         quiz_attempts.user_id,
         quizzes.course_id,
         quiz_attempts.quiz_id,
@@ -33,6 +40,10 @@ final as (
     from quiz_attempts
     inner join quizzes
         on quiz_attempts.quiz_id = quizzes.quiz_id
+    left join course_learners
+        on
+            quiz_attempts.user_id = course_learners.user_id
+            and quizzes.course_id = course_learners.course_id
     -- Finished, real attempts known at the as-of moment; those at a quiz
     -- without marks (or not yet marked) count as attempts with no score.
     where

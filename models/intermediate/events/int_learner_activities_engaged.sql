@@ -1,6 +1,7 @@
 {{ config(**incremental_settings(unique_key='learner_activity_id', edited_scopes=['learner_course'])) }}
 
 -- depends_on: {{ ref('int_event_contexts_fingerprinted') }}
+{{ check_stored_learner_keys(ref('int_course_learners')) }}
 
 with
 
@@ -14,6 +15,12 @@ activity_events as (
 
     select * from log_events
     where disposition = 'used' and course_module_id is not null
+
+),
+
+course_learners as (
+
+    select * from {{ ref('int_course_learners') }}
 
 ),
 
@@ -50,23 +57,30 @@ final as (
 
     select
         ---------- ids
-        {{ composite_key(['user_id', 'course_id', 'course_module_id']) }} as learner_activity_id,
-        {{ composite_key(['user_id', 'course_id']) }} as learner_course_id,
-        user_id,
-        course_id,
-        course_module_id,
+        {{ composite_key(['course_learners.learner_course_id', 'per_activity.course_module_id']) }}
+            as learner_activity_id,
+        course_learners.learner_course_id,
+        per_activity.user_id,
+        per_activity.course_id,
+        per_activity.course_module_id,
         ---------- numerics
-        view_events,
-        writes,
-        cognitive_depth,
-        social_breadth,
+        per_activity.view_events,
+        per_activity.writes,
+        per_activity.cognitive_depth,
+        per_activity.social_breadth,
         ---------- timestamps
-        first_engaged_at,
-        last_engaged_at,
-        first_handed_in_at,
-        source_loaded_at
+        per_activity.first_engaged_at,
+        per_activity.last_engaged_at,
+        per_activity.first_handed_in_at,
+        per_activity.source_loaded_at
 
     from per_activity
+    -- Used events are a learner's in their course: the pseudonymous keys come
+    -- from the learner-course, joined on the integer keys once per activity.
+    inner join course_learners
+        on
+            per_activity.user_id = course_learners.user_id
+            and per_activity.course_id = course_learners.course_id
 
 )
 

@@ -1,6 +1,7 @@
 {{ config(**incremental_settings(unique_key='learner_course_id', edited_scopes=['learner_course'])) }}
 
 -- depends_on: {{ ref('int_event_contexts_fingerprinted') }}
+{{ check_stored_learner_keys(ref('int_course_learners')) }}
 
 with
 

@@ -4,6 +4,7 @@
 {{ config(**incremental_settings(unique_key='learner_week_id', edited_scopes=edited_scopes)) }}
 
 -- depends_on: {{ ref('int_event_contexts_fingerprinted') }}
+{{ check_stored_learner_keys(ref('int_course_learners')) }}
 
 with
 
@@ -16,6 +17,12 @@ log_events as (
 activities as (
 
     select * from {{ ref('int_course_activities') }}
+
+),
+
+course_learners as (
+
+    select * from {{ ref('int_course_learners') }}
 
 ),
 
@@ -110,10 +117,9 @@ final as (
 
     select
         ---------- ids
-        {{ composite_key([
-            'events_per_week.user_id', 'events_per_week.course_id', 'events_per_week.course_week_number'
-        ]) }} as learner_week_id,
-        {{ composite_key(['events_per_week.user_id', 'events_per_week.course_id']) }} as learner_course_id,
+        {{ composite_key(['course_learners.learner_course_id', 'events_per_week.course_week_number']) }}
+            as learner_week_id,
+        course_learners.learner_course_id,
         events_per_week.user_id,
         events_per_week.course_id,
         ---------- numerics
@@ -142,6 +148,12 @@ final as (
         events_per_week.source_loaded_at
 
     from events_per_week
+    -- Used events are a learner's in their course: the pseudonymous keys come
+    -- from the learner-course, joined on the integer keys once per week.
+    inner join course_learners
+        on
+            events_per_week.user_id = course_learners.user_id
+            and events_per_week.course_id = course_learners.course_id
     left join submissions_per_week
         on
             events_per_week.user_id = submissions_per_week.user_id

@@ -163,7 +163,9 @@ dated as (
         *,
         -- Week 1 starts at the course start, or at the learner's own
         -- enrolment when the course has no start date.
-        coalesce(course_starts_at, enrolled_at) as week_one_starts_at
+        coalesce(course_starts_at, enrolled_at) as week_one_starts_at,
+        -- Hashed once per learner-course; every learner key below derives from it.
+        {{ pseudonymous_id('user_id') }} as learner_id
 
     from learner_courses
 
@@ -173,8 +175,8 @@ final as (
 
     select
         ---------- ids
-        {{ composite_key(['user_id', 'course_id']) }} as learner_course_id,
-        {{ pseudonymous_id('user_id') }} as learner_id,
+        {{ composite_key(['learner_id', 'course_id']) }} as learner_course_id,
+        learner_id,
         user_id,
         course_id,
         ---------- strings

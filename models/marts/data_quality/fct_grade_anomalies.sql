@@ -27,7 +27,9 @@ final as (
         ---------- ids
         grade_id,
         grade_item_id,
-        user_id,
+        -- Anomalies are few: hashed per row, as in fct_log_quarantine.
+        {{ pseudonymous_id('user_id') }} as learner_id,
+        {{ moodle_user_id_if_pii('user_id') }} as moodle_user_id,
         course_id,
         ---------- strings
         reason,

@@ -58,7 +58,10 @@ final as (
         {{ composite_key(["coalesce(" ~ dbt.safe_cast('log_event_id', dbt.type_string()) ~ ", 'no id')", 'reason']) }}
             as quarantine_id,
         log_event_id,
-        user_id,
+        -- Quarantined rows are few: hashed per row, as in every other mart the
+        -- Moodle user id itself only with include_pii.
+        {{ pseudonymous_id('user_id') }} as learner_id,
+        {{ moodle_user_id_if_pii('user_id') }} as moodle_user_id,
         course_id,
         ---------- strings
         reason,

@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from moodle_analytics.event_catalogue import CATALOGUE_PATH
+from moodle_analytics.pseudonyms import build_secret, pseudonym
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 WEEK = 604800
@@ -65,7 +66,7 @@ TABLE_COLUMNS = {
         "courseid, realuserid, anonymous, objecttable, objectid, timecreated"
     ),
     "user": "id, username",
-    "course": "id, format, startdate, enddate",
+    "course": "id, format, idnumber, startdate, enddate",
     "course_sections": "course, section",
     "role_assignments": "userid, contextid, roleid",
     "context": "id, contextlevel, instanceid",
@@ -322,6 +323,16 @@ def round_half_away(values: pd.Series, digits: int) -> pd.Series:
     return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / 10**digits
 
 
+def learner_keys(tables: dict, weeks: pd.DataFrame) -> pd.Series:
+    """The marts' learner_course_id: the learner's pseudonym (hashed once per learner), course."""
+    courses = tables["course"]
+    front_page = courses.loc[courses["format"] == "site", "idnumber"]
+    secret = build_secret(front_page.iloc[0] if len(front_page) else None)
+    learners = weeks["userid"].drop_duplicates()
+    learner_ids = pd.Series([pseudonym(secret, user) for user in learners], index=learners.values)
+    return weeks["userid"].map(learner_ids) + "-" + weeks["courseid"].astype(str)
+
+
 def learner_week_features(tables: dict, settings: Settings, now: int) -> pd.DataFrame:
     learners = course_learners(tables, settings)
     events, as_of = learner_events(tables, learners, settings, now)
@@ -358,7 +369,7 @@ def learner_week_features(tables: dict, settings: Settings, now: int) -> pd.Data
     since = last_so_far.fillna(weeks["enrolled_at"])
     features = pd.DataFrame(
         {
-            "learner_course_id": weeks["userid"].astype(str) + "-" + weeks["courseid"].astype(str),
+            "learner_course_id": learner_keys(tables, weeks),
             "course_week_number": weeks["course_week_number"].astype("int64"),
             "events": weeks["events"],
             "read_events": weeks["read_events"],

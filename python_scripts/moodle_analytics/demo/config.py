@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from moodle_analytics.pseudonyms import new_secret
+
 WEEK = 7 * 24 * 3600
 DAY = 24 * 3600
 
@@ -36,6 +38,9 @@ class DemoConfig:
     # Injected bad log rows of each kind (bad time, unknown user, ...), so the
     # quarantine has something to catch. 0 for a clean database.
     anomalies_per_kind: int = 5
+    # The demo's own pseudonym secret, random per generated site (not from the
+    # seed: a public seed would make the demo's learner ids reversible).
+    pseudonym_secret: str = field(default_factory=new_secret, repr=False)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

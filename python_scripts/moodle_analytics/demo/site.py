@@ -23,6 +23,7 @@ import pandas as pd
 
 from moodle_analytics.demo.config import DAY, WEEK, DemoConfig
 from moodle_analytics.demo.tables import RowBuffer
+from moodle_analytics.pseudonyms import demo_marker
 
 GUEST_USER_ID = 1
 ADMIN_USER_ID = 2
@@ -461,7 +462,8 @@ class SiteBuilder:
             "guest", "Guest user", " ", created, auth="manual", email="root@localhost"
         )
         self.rows.new_user("admin", "Admin", "User", created, email="admin@example.edu")
-        # The front page is course 1, in category 0, format "site".
+        # The front page is course 1, in category 0, format "site"; its idnumber
+        # marks the demo site and carries its pseudonym secret (docs/privacy.md).
         self.rows.ids.next("course")
         self.rows.new_context(50, SITE_COURSE_ID, "/1")
         self.rows.add(
@@ -471,7 +473,7 @@ class SiteBuilder:
                 "category": 0,
                 "fullname": "Example University Moodle",
                 "shortname": "EUM",
-                "idnumber": "",
+                "idnumber": demo_marker(self.config.pseudonym_secret),
                 "summary": "",
                 "format": "site",
                 "startdate": 0,

@@ -14,10 +14,12 @@ import pandas as pd
 
 from moodle_analytics.demo.personas import PERSONA_NAMES
 from moodle_analytics.demo.simulate import Simulation
+from moodle_analytics.pseudonyms import pseudonym
 
 TRUTH_COLUMNS = {
     "user_id": "the learner's mdl_user.id",
     "course_id": "the course's mdl_course.id",
+    "learner_id": "the learner's pseudonymous learner_id under the demo's own secret",
     "course_idnumber": "the course's idnumber (code and term, e.g. DS101-2026FA)",
     "term_index": "0 for the oldest term, up to terms - 1 for the running one; -1 self-paced",
     "enrol_method": "manual, self (free track) or fee (paid track)",
@@ -62,6 +64,7 @@ def ground_truth(simulation: Simulation) -> pd.DataFrame:
         {
             "user_id": users,
             "course_id": lc["course_id"].astype(np.int64),
+            "learner_id": [pseudonym(world.config.pseudonym_secret, user) for user in users],
             "course_idnumber": course["course_idnumber"].to_numpy(dtype=object),
             "term_index": course["term_index"].to_numpy(dtype=np.int64),
             "enrol_method": lc["enrol_method"].astype(str),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from moodle_analytics import cli_options
+from moodle_analytics.pseudonyms import SECRET_VARIABLE, pseudonym
 from moodle_analytics.risk.backtest import ALL_COHORTS, plot_auc_by_week
 from moodle_analytics.risk.metrics import score_metrics
 
@@ -63,11 +65,22 @@ def read_ground_truth(path: Path) -> pd.DataFrame:
             f"ground truth {path} does not exist (moodle-demo-data --ground-truth writes it)"
         )
     truth = pd.read_csv(path)
-    needed = {"user_id", "course_id", "designed_dropout", "course_finished", "term_index"}
+    needed = {
+        "user_id",
+        "learner_id",
+        "course_id",
+        "designed_dropout",
+        "course_finished",
+        "term_index",
+    }
     missing = needed - set(truth.columns)
     if missing:
         raise ReportError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
-    truth["learner_course_id"] = truth["user_id"].astype(str) + "-" + truth["course_id"].astype(str)
+    # The marts' keys: the demo's own pseudonyms, or those of the secret the build was given.
+    secret = os.environ.get(SECRET_VARIABLE)
+    if secret:
+        truth["learner_id"] = [pseudonym(secret, user) for user in truth["user_id"]]
+    truth["learner_course_id"] = truth["learner_id"] + "-" + truth["course_id"].astype(str)
     return truth
 
 
