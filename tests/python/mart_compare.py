@@ -50,16 +50,20 @@ def comparable(
     return [columns[index] for index in keep], sorted(rows, key=sort_key)
 
 
-def same_value(left, right) -> bool:
+def same_value(left, right, relative_tolerance: float = RELATIVE_TOLERANCE) -> bool:
     if isinstance(left, float) or isinstance(right, float):
         if left is None or right is None:
             return left is right
-        return math.isclose(left, right, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
+        return math.isclose(left, right, rel_tol=relative_tolerance, abs_tol=ABSOLUTE_TOLERANCE)
     return type(left) is type(right) and left == right
 
 
 def differences(
-    columns: list[str], left: list[tuple], other_columns: list[str], right: list[tuple]
+    columns: list[str],
+    left: list[tuple],
+    other_columns: list[str],
+    right: list[tuple],
+    relative_tolerance: float = RELATIVE_TOLERANCE,
 ) -> list[str]:
     if columns != other_columns:
         return [f"columns differ: {columns} vs {other_columns}"]
@@ -68,7 +72,7 @@ def differences(
     found = []
     for left_row, right_row in zip(left, right, strict=True):
         for column, left_value, right_value in zip(columns, left_row, right_row, strict=True):
-            if not same_value(left_value, right_value):
+            if not same_value(left_value, right_value, relative_tolerance):
                 found.append(f"{column}: {left_value!r} vs {right_value!r}")
         if len(found) >= 5:
             break

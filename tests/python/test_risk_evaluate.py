@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 
 from dbt_project import PROJECT_DIR
 from moodle_analytics.dashboard import build_dashboard
+from moodle_analytics.dashboard.warehouse import Target
 from moodle_analytics.risk.evaluate import main
 
 pytestmark = pytest.mark.slow
@@ -113,7 +114,9 @@ def test_the_demo_outcomes_are_joined_measured_and_drawn(
     )
     assert np.isfinite(table.roc_auc).all()
 
-    page = build_dashboard(warehouse, directory / "page.html", source=built_demo.source)
+    page = build_dashboard(
+        Target("duckdb", warehouse, source=built_demo.source), directory / "page.html"
+    )
     section = next(s for s in page.sections if s.id == "risk-evaluation")
     assert section.available and 'data-chart="evaluation-auc"' in section.body
     assert "Outcome: <strong>did not pass</strong>" in section.body

@@ -47,6 +47,8 @@ DEMO_ARGS = ("--terms", "3", "--courses-per-term", "3", "--learners-per-course",
 BUILD_VARS = "{risk_models: [logistic_regression, decision_tree], risk_cv_folds: 3}"
 # Measurements of the run, not results.
 RUN_MEASUREMENTS = {"fit_seconds"}
+# Relative tolerance of the risk tables fitted on Spark's features against DuckDB's.
+MODEL_TOLERANCE = 1e-6
 CLASSIFIED_EVENTS = "int_log_events_classified"
 
 
@@ -192,7 +194,9 @@ def test_risk_scores_from_spark_features_equal_duckdb_python_models(builds: Buil
         columns = [column[0] for column in cursor.description]
         scored = comparable(columns, cursor.fetchall(), RUN_MEASUREMENTS)
     assert len(expected[1]) > 0
-    assert differences(*expected, *scored) == []
+    # The models are fitted anew on each engine's features, which agree within 1e-12;
+    # the solvers' iterations carry that noise to about 1e-9 of a probability.
+    assert differences(*expected, *scored, relative_tolerance=MODEL_TOLERANCE) == []
 
 
 def test_spark_registers_the_risk_scores(builds: Builds):

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         if recipients and not any(recipient.email for recipient in recipients):
             raise lists.ListError(
                 f"{spec.table} has no e-mail addresses: build the lists with "
-                "`make messages` (the action and outreach lists with include_pii)"
+                "include_pii: true (`make messages` does: the action and outreach lists)"
             )
         messages, skipped = render_messages(
             spec, recipients, template_set, formatting, site_name, sender
