@@ -13,7 +13,8 @@ column the model no longer has. The checks:
 - every actual column of every model, seed and source table has one;
 - every model has a key test: `unique` and `not_null` on one column (an
   enforced not_null or primary_key constraint counts as not_null), or a test
-  of a combination of columns being unique;
+  of a combination of columns being unique; a model that shows rows as
+  they come, with no key by design, says why in `meta.without_key_because`;
 - every macro has a description and every argument of its signature has one
   (an adapter implementation such as `duckdb__week_number` is covered by the
   documentation of the macro that dispatches to it);
@@ -333,7 +334,8 @@ def check_project(
         if not ok:
             report.findings.append(Finding("model description", name, "no description"))
         _check_columns(report, "model columns described", name, node, columns)
-        has_key = unique_id in keyed
+        meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+        has_key = unique_id in keyed or _described(meta.get("without_key_because"))
         key_tests.count(has_key)
         if not has_key:
             report.findings.append(

@@ -11,7 +11,6 @@ builds without one; no other site ever falls back to a default.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import re
@@ -20,6 +19,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from moodle_analytics import cli_options
+
+PROG = "moodle-pseudonym-secret"
 SECRET_VARIABLE = "MOODLE_PSEUDONYM_SECRET"
 SECRET_FILE_VARIABLE = "MOODLE_PSEUDONYM_SECRET_FILE"
 MINIMUM_SECRET_LENGTH = 32
@@ -83,11 +85,11 @@ def kept_secret(path: Path) -> str:
     return check_secret(secret, str(path))
 
 
-def site_secret() -> str:
+def site_secret(kept_in: Path | None = None) -> str:
     """The secret a build uses: MOODLE_PSEUDONYM_SECRET, else the kept file (made on first use)."""
     if os.environ.get(SECRET_VARIABLE):
         return check_secret(os.environ[SECRET_VARIABLE], SECRET_VARIABLE)
-    return kept_secret(secret_file())
+    return kept_secret(kept_in or secret_file())
 
 
 def build_secret(front_page_idnumber: str | None, environ: Mapping[str, str] = os.environ) -> str:
@@ -110,9 +112,9 @@ def pseudonym(secret: str, user_id: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="moodle-pseudonym-secret",
-        description=(
+    parser = cli_options.parser(
+        PROG,
+        (
             "Print the pseudonym secret of this site's builds: MOODLE_PSEUDONYM_SECRET if set, "
             "else the one kept in ~/.config/moodle-analytics/pseudonym_secret (or "
             "MOODLE_PSEUDONYM_SECRET_FILE), made there on first use. "
@@ -122,15 +124,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--path", action="store_true", help="print where the secret is kept instead"
     )
+    parser.add_argument(
+        "--file",
+        type=Path,
+        default=None,
+        help="keep the secret in this file (default: MOODLE_PSEUDONYM_SECRET_FILE, else "
+        "~/.config/moodle-analytics/pseudonym_secret)",
+    )
     options = parser.parse_args(argv)
     if options.path:
-        print(secret_file())
+        print(options.file or secret_file())
         return 0
     try:
-        print(site_secret())
+        print(site_secret(options.file))
     except SecretError as problem:
-        print(f"moodle-pseudonym-secret: {problem}", file=sys.stderr)
-        return 2
+        return cli_options.fail(PROG, problem)
     return 0
 
 

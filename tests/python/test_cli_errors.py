@@ -285,6 +285,8 @@ CASES = [
          lambda i: [i.file("outcomes.csv", "id,result\n1,pass\n"), "--learner-column", "id",
                     "--warehouse", i.warehouse, "--source", str(i.site.source),
                     "--plot", i.unwritable("auc.png")]),
+    case("moodle-pseudonym-secret", "cannot keep the pseudonym secret",
+         lambda i: ["--file", i.unwritable("pseudonym_secret")]),
     case("moodle-pg", "notes.duckdb is not a DuckDB database",
          lambda i: ["load", "--duckdb", i.text_duckdb]),
     case("moodle-pg", "--parquet-dir",
@@ -341,7 +343,12 @@ def test_bad_input_is_one_line_naming_it_and_loses_nothing(
 ):
     # Relative defaults (data/..., site/...) land in the test's directory, not the project.
     monkeypatch.chdir(tmp_path)
-    for name in ("MOODLE_SOURCE_DUCKDB", "MOODLE_ANALYTICS_DUCKDB", "MOODLE_PG_HOST"):
+    for name in (
+        "MOODLE_SOURCE_DUCKDB",
+        "MOODLE_ANALYTICS_DUCKDB",
+        "MOODLE_PG_HOST",
+        "MOODLE_PSEUDONYM_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     inputs = Inputs(tmp_path, site)
     argv = bad.argv(inputs)

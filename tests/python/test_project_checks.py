@@ -349,6 +349,9 @@ def _copy_project(destination: Path) -> Path:
         "tests",
     )
     shutil.copytree(PROJECT_DIR, destination, ignore=ignore)
+    # The demo's programmes, which the builds of the tests read (MOODLE_PROGRAMMES_DIR).
+    programmes = Path("python_scripts/moodle_analytics/demo/programmes")
+    shutil.copytree(PROJECT_DIR / programmes, destination / programmes)
     # Singular and generic tests belong to the project too.
     shutil.copytree(
         PROJECT_DIR / "tests", destination / "tests", ignore=shutil.ignore_patterns("python")
