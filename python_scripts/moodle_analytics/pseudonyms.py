@@ -72,17 +72,23 @@ def kept_secret(path: Path) -> str:
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # O_EXCL: two first runs at once never write two secrets.
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as kept:
-                kept.write(new_secret() + "\n")
-        secret = path.read_text().strip()
-    except FileExistsError:
+            _write_new_secret(path)
         secret = path.read_text().strip()
     except OSError as problem:
         reason = problem.strerror or problem
         raise SecretError(f"cannot keep the pseudonym secret in {path}: {reason}") from None
     return check_secret(secret, str(path))
+
+
+def _write_new_secret(path: Path) -> None:
+    """A new secret in `path` (mode 0600), unless another first run wrote one just before."""
+    try:
+        # O_EXCL: two first runs at once never write two secrets.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as kept:
+        kept.write(new_secret() + "\n")
 
 
 def site_secret(kept_in: Path | None = None) -> str:
