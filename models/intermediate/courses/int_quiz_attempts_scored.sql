@@ -28,14 +28,14 @@ final as (
         quiz_attempts.user_id,
         quizzes.course_id,
         quiz_attempts.quiz_id,
+        ---------- timestamps
+        quiz_attempts.finished_at,
         ---------- numerics
         quiz_attempts.attempt_number,
         quizzes.grading_method,
         case
             when quizzes.max_marks > 0 then quiz_attempts.marks / quizzes.max_marks
-        end as score_share,
-        ---------- timestamps
-        quiz_attempts.finished_at
+        end as score_share
 
     from quiz_attempts
     inner join quizzes
