@@ -242,6 +242,7 @@ def test_make_logs_report_takes_file_names_with_spaces(tmp_path: Path):
         f'#!/bin/sh\nfor a in "$@"; do echo "$a"; done > "{record}"\n'
     )
     (bin_dir / "moodle-dashboard").write_text("#!/bin/sh\n")
+    (bin_dir / "moodle-pseudonym-secret").write_text(f"#!/bin/sh\necho {'s' * 64}\n")
     for script in bin_dir.iterdir():
         script.chmod(0o755)
     (bin_dir / ".installed").touch()

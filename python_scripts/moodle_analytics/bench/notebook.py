@@ -387,7 +387,10 @@ def learner_week_features(tables: dict, settings: Settings, now: int) -> pd.Data
             "cumulative_minutes_on_task": round_half_away(
                 weeks["cumulative_seconds_on_task"] / 60.0, 1
             ),
-            "days_inactive_at_week_end": np.floor((measured_until - since) / DAY),
+            # Calendar days (UTC), an end at 23:59:59 closing its day (calendar_days_between).
+            "days_inactive_at_week_end": (
+                np.floor((measured_until + 1) / DAY) - np.floor(since / DAY)
+            ),
             "is_active": weeks["events"] > 0,
         }
     )
