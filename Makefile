@@ -103,8 +103,9 @@ lint: venv demo-data
 	$(BIN)/ruff format --check python_scripts tests models
 	$(BIN)/sqlfluff lint models macros tests analyses snapshots --processes 2
 
-# Two processes, whole modules to each (tests/python/conftest.py says what they share).
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# Three processes on two cores (the builds wait on servers, Spark and subprocesses half of
+# the time), whole modules to each (tests/python/conftest.py says what they share).
+PYTEST_ARGS ?= -n 3 --dist loadfile
 
 pytest: venv spark-venv metricflow-venv system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
