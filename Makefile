@@ -13,6 +13,9 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # The demo site's programmes (a site's own: set it to their directory, docs/actions.md).
 export MOODLE_PROGRAMMES_DIR ?= python_scripts/moodle_analytics/demo/programmes
+# A site's own build (a Logs download, a school's outcomes) is no demo: its programmes
+# are the ones the user names, else none.
+SITE_PROGRAMMES_DIR := $(if $(filter environment command line,$(origin MOODLE_PROGRAMMES_DIR)),$(MOODLE_PROGRAMMES_DIR),programmes)
 
 PG_ENV := $(DATA)/postgres.env
 MYSQL_ENV := $(DATA)/mysql.env
@@ -124,6 +127,7 @@ DEMO_OUTCOME_ARGS := --learner-column user_id --learner-key user_id --course-col
 	--course-key course_id --result-column outcome --fail-values failed,dropped_out,never_started \
 	--pass-values passed --only course_finished=True \
 	--outcome-name "did not pass (failed, dropped out or never started)"
+risk-evaluate: MOODLE_PROGRAMMES_DIR := $(if $(OUTCOMES),$(SITE_PROGRAMMES_DIR),$(MOODLE_PROGRAMMES_DIR))
 risk-evaluate: venv $(if $(OUTCOMES),,build)
 	$(BIN)/moodle-risk-evaluate $(or $(OUTCOMES),$(DATA)/demo_ground_truth.csv) \
 		$(if $(OUTCOMES),$(EVALUATE_ARGS),$(DEMO_OUTCOME_ARGS)) \
@@ -141,6 +145,7 @@ risk-evaluate: venv $(if $(OUTCOMES),,build)
 # the shell, not make, splits them: a name that is one existing file stays whole.
 TIMEZONE ?= UTC
 export FILES GRADES ROSTER
+logs-report: MOODLE_PROGRAMMES_DIR := $(SITE_PROGRAMMES_DIR)
 logs-report: venv
 	@test -n "$$FILES" || { echo 'usage: make logs-report FILES="course.csv ..." [TIMEZONE=Europe/Paris] [GRADES="grades.csv ..."] [ROSTER=learners.csv] [IMPORT_ARGS="..."]'; exit 2; }
 	mkdir -p $(DATA)
