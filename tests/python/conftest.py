@@ -1,6 +1,6 @@
 """Fixtures shared by the test suite.
 
-`make test` runs the suite in two processes (pytest-xdist, whole modules to a
+`make test` runs the suite in three processes (pytest-xdist, whole modules to a
 process). What every process needs and costs a build, the built demo, is built
 once under a lock and copied into each process's own directory, so no two
 processes ever open the same DuckDB file.
@@ -22,7 +22,7 @@ from dbt_project import PARSE_CACHE_VARIABLE, Workspace, generate_demo
 # The private PostgreSQL and MariaDB server fixtures.
 pytest_plugins = ["postgres_fixtures", "mysql_fixtures"]
 
-# Modules that take minutes start first, so the two processes end together.
+# Modules that take minutes start first, so the processes end together.
 LONGEST_FIRST = ("test_spark_build.py", "test_incremental_build.py", "test_postgres_build.py")
 
 
