@@ -106,9 +106,9 @@ lint: venv demo-data
 	$(BIN)/ruff format --check python_scripts tests models
 	$(BIN)/sqlfluff lint models macros tests analyses snapshots --processes 2
 
-# Three processes on two cores (the builds wait on servers, Spark and subprocesses half of
-# the time), whole modules to each (tests/python/conftest.py says what they share).
-PYTEST_ARGS ?= -n 3 --dist loadfile
+# Two processes, whole modules to each (tests/python/conftest.py says what they share);
+# three were slower on two cores (24.3 min against 22.2).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 pytest: venv spark-venv metricflow-venv system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
