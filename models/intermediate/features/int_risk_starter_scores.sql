@@ -206,7 +206,7 @@ cohort_medians as (
     from ordered_values
     where
         value_count >= {{ min_cohort }}
-        and value_position in (floor((value_count + 1) / 2.0), floor((value_count + 2) / 2.0))
+        and {{ is_middle_value('value_position', 'value_count') }}
     group by course_id, course_week_number, week_one_starts_at
 
 ),
