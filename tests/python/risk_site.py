@@ -82,6 +82,7 @@ def synthetic_features(
                             "deadlines_missing_share": missing / due,
                             "submissions_so_far": week - missing,
                             "quiz_attempts_so_far": week,
+                            "common_quizzes_attempted_so_far": week,
                             "quiz_average_so_far": float(
                                 np.clip(generator.normal(0.7 - 0.2 * dropout, 0.15), 0, 1)
                             ),

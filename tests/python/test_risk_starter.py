@@ -37,7 +37,7 @@ FIXTURE_COLUMNS = (
     "active_days_so_far",
     "days_since_last_activity",
     "submissions_so_far",
-    "quiz_attempts_so_far",
+    "common_quizzes_attempted_so_far",
     "deadlines_missing_share",
     "deadlines_late_share",
     "quiz_average_so_far",
@@ -91,8 +91,8 @@ def test_each_indicator_is_a_clipped_z_score_in_the_cohort_positive_when_worse()
 def test_the_raw_score_averages_the_groups_over_what_the_course_shows():
     features = five_learners()
     columns = starter_columns(features, min_cohort=5)
-    # Same quiz attempts for all, quiz average known for 3 of 5: left out.
-    assert columns["quiz_attempts_so_far_z"].isna().all()
+    # Same common quizzes attempted by all, quiz average known for 3 of 5: left out.
+    assert columns["common_quizzes_attempted_so_far_z"].isna().all()
     assert columns["quiz_average_so_far_z"].isna().all()
     week_two = features["course_week_number"] == 2
     engagement = columns.loc[week_two, [f"{name}_z" for name in ENGAGEMENT]].mean(axis=1)

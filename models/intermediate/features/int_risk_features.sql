@@ -32,6 +32,12 @@ learner_deadlines as (
 
 ),
 
+quiz_attempts as (
+
+    select * from {{ ref('int_quiz_attempts_scored') }}
+
+),
+
 -- Every feature of a week is as of its end, or of the as-of moment while
 -- the week is still running: nothing later may reach it.
 windowed_weeks as (
@@ -277,6 +283,50 @@ ranked as (
 
 ),
 
+-- A quiz says something of a learner who has not attempted it only once
+-- more than half of the cohort has: a quiz for one group (one per lab
+-- group) says nothing of the others, and neither a Logs download nor every
+-- site's restrictions say to whom a quiz was open.
+quiz_first_attempts as (
+
+    select
+        learner_course_id,
+        quiz_id,
+        min(finished_at) as first_finished_at
+
+    from quiz_attempts
+    where learner_course_id is not null
+    group by learner_course_id, quiz_id
+
+),
+
+cohort_quizzes_attempted as (
+
+    select
+        ranked.learner_week_id,
+        ranked.cohort_learners,
+        count(*) over ({{ cohort }}, quiz_first_attempts.quiz_id) as cohort_attempters
+
+    from ranked
+    inner join quiz_first_attempts
+        on
+            ranked.learner_course_id = quiz_first_attempts.learner_course_id
+            and ranked.observed_at > quiz_first_attempts.first_finished_at
+
+),
+
+common_quizzes_attempted as (
+
+    select
+        learner_week_id,
+        count(*) as common_quizzes_attempted
+
+    from cohort_quizzes_attempted
+    where 2 * cohort_attempters > cohort_learners
+    group by learner_week_id
+
+),
+
 cohort_values as (
 
     select
@@ -444,6 +494,8 @@ final as (
         ) as deadlines_missing_share,
         cast(ranked.cumulative_submissions as integer) as submissions_so_far,
         cast(ranked.cumulative_quiz_attempts as integer) as quiz_attempts_so_far,
+        cast(coalesce(common_quizzes_attempted.common_quizzes_attempted, 0) as integer)
+            as common_quizzes_attempted_so_far,
         cast(ranked.cumulative_quiz_average_score as {{ type_double() }}) as quiz_average_so_far,
         cast(cohort_medians.median_quiz_average as {{ type_double() }}) as course_median_quiz_average,
         cast(ranked.cumulative_forum_posts as integer) as forum_posts_so_far,
@@ -491,6 +543,8 @@ final as (
         ranked.course_ends_at as outcome_known_at
 
     from ranked
+    left join common_quizzes_attempted
+        on ranked.learner_week_id = common_quizzes_attempted.learner_week_id
     left join cohort_medians
         on
             ranked.course_id = cohort_medians.course_id

@@ -15,7 +15,7 @@
     ('active_week_share', 'lower', 'engagement', false),
     ('days_since_last_activity', 'higher', 'engagement', true),
     ('submissions_so_far', 'lower', 'coursework', true),
-    ('quiz_attempts_so_far', 'lower', 'coursework', true),
+    ('common_quizzes_attempted_so_far', 'lower', 'coursework', true),
     ('work_not_on_time_share', 'higher', 'coursework', false),
     ('quiz_average_so_far', 'lower', 'performance', false),
 ] %}
@@ -63,7 +63,7 @@ derived as (
         cast(active_days_so_far as {{ double }}) as active_days_so_far,
         cast(days_since_last_activity as {{ double }}) as days_since_last_activity,
         cast(submissions_so_far as {{ double }}) as submissions_so_far,
-        cast(quiz_attempts_so_far as {{ double }}) as quiz_attempts_so_far,
+        cast(common_quizzes_attempted_so_far as {{ double }}) as common_quizzes_attempted_so_far,
         cast(quiz_average_so_far as {{ double }}) as quiz_average_so_far,
         cast(
             sum(is_active_week) over (

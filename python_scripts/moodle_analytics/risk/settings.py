@@ -45,8 +45,8 @@ class RiskSettings:
     # Cross-validation fits run side by side on this many cores (0: all).
     fit_jobs: int = 0
     # The starter score's shipped calibration (risk_starter_calibration).
-    starter_intercept: float = -0.1853
-    starter_slope: float = 2.939
+    starter_intercept: float = -0.1956
+    starter_slope: float = 3.2094
 
     def __post_init__(self) -> None:
         checks = [

@@ -11,8 +11,10 @@ Eight indicators, in three equal groups:
 
   engagement   events so far, active days so far, share of weeks active so
                far, days since the last activity;
-  coursework   assignments handed in so far, quiz attempts so far, share of
-               due work not handed in on time (late counts half);
+  coursework   assignments handed in so far, quizzes attempted so far among
+               those more than half of the cohort has attempted (a quiz
+               for one group says nothing of the others), share of due
+               work not handed in on time (late counts half);
   performance  quiz average so far.
 
 Each indicator becomes the learner's distance from the cohort's mean in
@@ -63,7 +65,7 @@ INDICATORS = (
     Indicator("active_week_share", "lower", "engagement", is_count=False),
     Indicator("days_since_last_activity", "higher", "engagement", is_count=True),
     Indicator("submissions_so_far", "lower", "coursework", is_count=True),
-    Indicator("quiz_attempts_so_far", "lower", "coursework", is_count=True),
+    Indicator("common_quizzes_attempted_so_far", "lower", "coursework", is_count=True),
     Indicator("work_not_on_time_share", "higher", "coursework", is_count=False),
     Indicator("quiz_average_so_far", "lower", "performance", is_count=False),
 )
@@ -92,7 +94,7 @@ STARTER_INPUT_COLUMNS = (
     "active_days_so_far",
     "days_since_last_activity",
     "submissions_so_far",
-    "quiz_attempts_so_far",
+    "common_quizzes_attempted_so_far",
     "deadlines_missing_share",
     "deadlines_late_share",
     "quiz_average_so_far",
