@@ -38,6 +38,12 @@ PARSE_ENV_PREFIXES = ("DBT_", "MOODLE_", "ANALYTICS_", "DUCKDB_")
 # The demo site's programmes, which the builds of tests read unless a test says otherwise
 # (named relative to the project, as MOODLE_PROGRAMMES_DIR must be).
 DEMO_PROGRAMMES = "python_scripts/moodle_analytics/demo/programmes"
+# Two quick risk models and three folds: for builds that test something other than
+# the choice of model (the risk tests use the defaults).
+QUICK_RISK_VARS = (
+    "--vars",
+    "{risk_models: [logistic_regression, decision_tree], risk_cv_folds: 3}",
+)
 DEMO_PROGRAMMES_DIR = PROJECT_DIR / DEMO_PROGRAMMES
 
 

@@ -10,7 +10,7 @@ import time
 import duckdb
 import pytest
 
-from dbt_project import Workspace, generate_demo
+from dbt_project import QUICK_RISK_VARS, Workspace, generate_demo
 from log_rows import hold_back_log_rows, put_back_log_rows
 from mart_compare import comparable, differences
 from moodle_edits import apply_edits, choose_edits, edit_changed, witness
@@ -79,7 +79,7 @@ def test_incremental_run_after_new_rows_and_edits_equals_a_full_build(tmp_path):
     assert held > 500
 
     incremental.dbt("seed")
-    incremental.dbt("run")
+    incremental.dbt("run", *QUICK_RISK_VARS)
     before = incremental.query(
         "select count(*) from analytics_intermediate.int_log_events_classified"
     )[0][0]
@@ -90,7 +90,7 @@ def test_incremental_run_after_new_rows_and_edits_equals_a_full_build(tmp_path):
         apply_edits(site.source, edits)
     put_back_log_rows(incremental.source, tmp_path / "held_back.duckdb")
     started = time.perf_counter()
-    incremental.dbt("run")
+    incremental.dbt("run", *QUICK_RISK_VARS)
     print(f"incremental run after new rows and edits: {time.perf_counter() - started:.0f} s")
     after = incremental.query(
         "select count(*) from analytics_intermediate.int_log_events_classified"
@@ -98,7 +98,7 @@ def test_incremental_run_after_new_rows_and_edits_equals_a_full_build(tmp_path):
     assert after - before == held
 
     complete.dbt("seed")
-    complete.dbt("run")
+    complete.dbt("run", *QUICK_RISK_VARS)
     unchanged = [
         edit.kind
         for edit, before_edit in zip(edits, unedited, strict=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
-from dbt_project import Workspace
+from dbt_project import QUICK_RISK_VARS, Workspace
 from mart_compare import Mart, comparable, compare_builds, duckdb_table_rows, marts_of
 from moodle_analytics.moodle_db.tables import MOODLE_INT_LENGTHS, MOODLE_KEYS, MOODLE_TABLES
 from moodle_analytics.mysql import cli as mysql_cli
@@ -43,7 +43,6 @@ pytestmark = pytest.mark.mysql
 
 RUN_MEASUREMENTS = {"fit_seconds"}
 ANALYTICS = "analytics"
-BUILD_VARS = ("--vars", "{risk_models: [logistic_regression, decision_tree], risk_cv_folds: 3}")
 # Data and unit tests run on DuckDB in the built_demo suite; here the marts are held
 # to the DuckDB build instead.
 WITHOUT_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
@@ -102,11 +101,11 @@ def mysql_build(mysql_moodle: LoadedMySQL, tmp_path_factory) -> MySQLBuild:
     )
     before = moodle_fingerprints(mysql_moodle)
     started = time.perf_counter()
-    reference.dbt("build", *WITHOUT_TESTS, *BUILD_VARS)
+    reference.dbt("build", *WITHOUT_TESTS, *QUICK_RISK_VARS)
     duckdb_seconds = time.perf_counter() - started
     started = time.perf_counter()
     result = workspace.dbt(
-        "build", "--target", "duckdb_mysql", *WITHOUT_TESTS, *BUILD_VARS, check=False
+        "build", "--target", "duckdb_mysql", *WITHOUT_TESTS, *QUICK_RISK_VARS, check=False
     )
     seconds = time.perf_counter() - started
     print(

@@ -32,7 +32,7 @@ import pytest
 from psycopg2 import sql
 
 from analysis_queries import compile_analyses
-from dbt_project import Workspace
+from dbt_project import QUICK_RISK_VARS, Workspace
 from mart_compare import (
     Mart,
     comparable,
@@ -65,8 +65,6 @@ pytestmark = pytest.mark.postgres
 # Measurements of the run, not results: how long a model took to fit.
 RUN_MEASUREMENTS = {"fit_seconds"}
 ANALYTICS_DATABASE = "analytics"
-# The same settings on every build; two quick risk models keep the Python models short.
-BUILD_VARS = ("--vars", "{risk_models: [logistic_regression, decision_tree], risk_cv_folds: 3}")
 READER, BUILDER, BI = "moodle_reader", "moodle_builder", "moodle_bi"
 
 
@@ -204,7 +202,7 @@ def builds(pg_moodle: LoadedMoodle, tmp_path_factory) -> Builds:
     }
     for name, arguments in commands.items():
         started = time.perf_counter()
-        built.results[name] = getattr(built, name).dbt(*arguments, *BUILD_VARS, check=False)
+        built.results[name] = getattr(built, name).dbt(*arguments, *QUICK_RISK_VARS, check=False)
         built.seconds[name] = time.perf_counter() - started
     admin = pg_moodle.connect()
     try:
@@ -351,8 +349,8 @@ def rows_of_query(conn, query: str, leave_out=()) -> tuple[list[str], list[tuple
 def test_analyses_run_on_postgres_as_the_bi_role(builds: Builds):
     builds.require("duckdb")
     builds.require("postgres")
-    on_postgres = compile_analyses(builds.postgres, "--target", "postgres", *BUILD_VARS)
-    on_duckdb = compile_analyses(builds.duckdb, *BUILD_VARS)
+    on_postgres = compile_analyses(builds.postgres, "--target", "postgres", *QUICK_RISK_VARS)
+    on_duckdb = compile_analyses(builds.duckdb, *QUICK_RISK_VARS)
     # Analyses over the risk scores differ by design (Python models on DuckDB only).
     target = builds.duckdb.directory / "target"
     by_design = differing_by_design(

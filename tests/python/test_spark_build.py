@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_project import BIN_DIR, Workspace, generate_demo
+from dbt_project import BIN_DIR, QUICK_RISK_VARS, Workspace, generate_demo
 from log_rows import hold_back_log_rows, put_back_log_rows
 from mart_compare import (
     comparable,
@@ -43,8 +43,6 @@ from moodle_analytics.spark.risk_stage import RISK_TABLES, SparkBuild
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 DEMO_ARGS = ("--terms", "3", "--courses-per-term", "3", "--learners-per-course", "20")
-# The same settings on both builds; two quick risk models keep the Python stage short.
-BUILD_VARS = "{risk_models: [logistic_regression, decision_tree], risk_cv_folds: 3}"
 # Measurements of the run, not results.
 RUN_MEASUREMENTS = {"fit_seconds"}
 # Relative tolerance of the risk tables fitted on Spark's features against DuckDB's.
@@ -77,8 +75,7 @@ def moodle_spark(source: Path, spark_dir: Path) -> subprocess.CompletedProcess:
             "--spark-dir",
             str(spark_dir),
             "--skip-tests",
-            "--vars",
-            BUILD_VARS,
+            *QUICK_RISK_VARS,
         ],
         capture_output=True,
         text=True,
@@ -115,8 +112,7 @@ def builds(tmp_path_factory) -> Builds:
         "test",
         "--exclude-resource-type",
         "unit_test",
-        "--vars",
-        BUILD_VARS,
+        *QUICK_RISK_VARS,
     )
     return Builds(complete, spark_dir, runs, held_back, before, after)
 
