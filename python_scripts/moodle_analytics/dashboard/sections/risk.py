@@ -152,7 +152,9 @@ def intervention_queue(wh: Warehouse) -> str:
         return empty("Nobody in the queue: no learner needs contacting.")
     queue, rank = _ranked_learners(queue)
     body = _queue_by_course(queue) if "risk_band" in queue.columns else ""
-    first = queue[queue[rank] <= QUEUE_PER_COURSE]
+    # The first of each course on this page: on a teacher's page the course's ranks
+    # may skip the learners of groups the teacher does not teach.
+    first = queue[queue.groupby("course_label").cumcount() < QUEUE_PER_COURSE]
     spec: list[Column] = [
         ("course_label", "Course", None),
         (rank, "Rank", number),
