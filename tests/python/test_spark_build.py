@@ -19,6 +19,7 @@ compared with the DuckDB build's Python models instead.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_project import BIN_DIR, QUICK_RISK_VARS, Workspace, generate_demo
+from dbt_project import BIN_DIR, DEMO_PROGRAMMES, QUICK_RISK_VARS, Workspace, generate_demo
 from log_rows import hold_back_log_rows, put_back_log_rows
 from mart_compare import (
     comparable,
@@ -82,6 +83,8 @@ def moodle_spark(source: Path, spark_dir: Path, *options: str) -> subprocess.Com
         ],
         capture_output=True,
         text=True,
+        # The demo's programmes, as the DuckDB build reads them (whatever `make` exports).
+        env={**os.environ, "MOODLE_PROGRAMMES_DIR": DEMO_PROGRAMMES},
     )
 
 
