@@ -106,14 +106,17 @@ lint: venv demo-data
 	$(BIN)/ruff format --check python_scripts tests models
 	$(BIN)/sqlfluff lint models macros tests analyses snapshots --processes 2
 
-# Two processes, whole modules to each (tests/python/conftest.py says what they share);
-# three were slower on two cores (24.3 min against 22.2).
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# Three processes, whole modules to each (tests/python/conftest.py says what they
+# share): the tests wait on servers, Spark and subprocesses, so a third process
+# keeps two cores busy (docs/benchmark.md has the figures).
+PYTEST_ARGS ?= -n 3 --dist loadfile
 
 pytest: venv spark-venv metricflow-venv system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint pytest
+# Lint beside the tests, each one's output printed whole when it ends.
+test:
+	$(MAKE) --no-print-directory -j2 -Otarget lint pytest
 
 # Risk scores against the demo generator's designed truth (never seen by the models).
 risk-report: build

@@ -1,6 +1,6 @@
 """Fixtures shared by the test suite.
 
-`make test` runs the suite in two processes (pytest-xdist, whole modules to a
+`make test` runs the suite in three processes (pytest-xdist, whole modules to a
 process). What every process needs and costs a build, the built demo, is built
 once under a lock and copied into each process's own directory, so no two
 processes ever open the same DuckDB file.
