@@ -104,7 +104,7 @@ run: build docs dashboard
 lint: venv demo-data
 	$(BIN)/ruff check python_scripts tests models
 	$(BIN)/ruff format --check python_scripts tests models
-	$(BIN)/sqlfluff lint models macros tests analyses snapshots --processes 2
+	$(BIN)/sqlfluff lint models tests analyses snapshots --processes 2
 
 # Three processes, whole modules to each (tests/python/conftest.py says what they
 # share): the tests wait on servers, Spark and subprocesses, so a third process
@@ -114,9 +114,9 @@ PYTEST_ARGS ?= -n 3 --dist loadfile
 pytest: venv spark-venv metricflow-venv system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Lint beside the tests, each one's output printed whole when it ends.
+# Lint beside the tests.
 test:
-	$(MAKE) --no-print-directory -j2 -Otarget lint pytest
+	$(MAKE) --no-print-directory -j2 lint pytest
 
 # Risk scores against the demo generator's designed truth (never seen by the models).
 risk-report: build

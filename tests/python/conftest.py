@@ -22,8 +22,27 @@ from dbt_project import PARSE_CACHE_VARIABLE, Workspace, generate_demo
 # The private PostgreSQL and MariaDB server fixtures.
 pytest_plugins = ["postgres_fixtures", "mysql_fixtures"]
 
-# Modules that take minutes start first, so the processes end together.
-LONGEST_FIRST = ("test_spark_build.py", "test_incremental_build.py", "test_postgres_build.py")
+# Modules that take a minute or more, longest first (pytest --durations, three
+# processes): whole modules go to the processes in this order, so none is left
+# running a long module alone at the end.
+LONGEST_FIRST = (
+    "test_spark_build.py",
+    "test_postgres_build.py",
+    "test_optional_tables.py",
+    "test_incremental_build.py",
+    "test_mysql_build.py",
+    "test_project_checks.py",
+    "test_logs_report_build.py",
+    "test_bad_log_rows.py",
+    "test_risk_leakage.py",
+    "test_risk_fallback.py",
+    "test_risk_evaluate.py",
+    "test_risk_postgres.py",
+    "test_docs_site.py",
+    "test_dashboard.py",
+    "test_analyses.py",
+    "test_actions_programmes.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
