@@ -107,9 +107,10 @@ lint: venv demo-data
 	$(BIN)/sqlfluff lint models tests analyses snapshots --processes 2
 
 # Three processes, whole modules to each (tests/python/conftest.py says what they
-# share): the tests wait on servers, Spark and subprocesses, so a third process
-# keeps two cores busy (docs/benchmark.md has the figures).
-PYTEST_ARGS ?= -n 3 --dist loadfile
+# share and in which order they start; xdist would reorder them by test count): the
+# tests wait on servers, Spark and subprocesses, so a third process keeps two cores
+# busy (docs/benchmark.md has the figures).
+PYTEST_ARGS ?= -n 3 --dist loadfile --no-loadscope-reorder
 
 pytest: venv spark-venv metricflow-venv system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
