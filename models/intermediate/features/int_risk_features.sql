@@ -113,11 +113,7 @@ window_days as (
         day_windows.seconds_on_task
 
     from windowed_weeks
-    inner join day_windows
-        on
-            windowed_weeks.user_id = day_windows.user_id
-            and windowed_weeks.course_id = day_windows.course_id
-            and windowed_weeks.course_week_number = day_windows.course_week_number
+    inner join day_windows using (user_id, course_id, course_week_number)
     where windowed_weeks.observed_at = windowed_weeks.week_ends_at
 
     union all
@@ -327,81 +323,12 @@ common_quizzes_attempted as (
 
 ),
 
-cohort_values as (
-
-    select
-        course_id,
-        course_week_number,
-        week_one_starts_at,
-        'quiz_average' as metric_name,
-        cumulative_quiz_average_score as metric_value
-    from joined
-    where cumulative_quiz_average_score is not null
-    union all
-    select
-        course_id,
-        course_week_number,
-        week_one_starts_at,
-        'events_last_14_days' as metric_name,
-        events_last_14_days as metric_value
-    from joined
-    union all
-    select
-        course_id,
-        course_week_number,
-        week_one_starts_at,
-        'completion_share' as metric_name,
-        cumulative_completion_share as metric_value
-    from joined
-    where cumulative_completion_share is not null
-    union all
-    select
-        course_id,
-        course_week_number,
-        week_one_starts_at,
-        'forum_posts' as metric_name,
-        cumulative_forum_posts as metric_value
-    from joined
-
-),
-
-ordered_values as (
-
-    select
-        *,
-        row_number() over (
-            partition by course_id, course_week_number, week_one_starts_at, metric_name
-            order by metric_value
-        ) as value_position,
-        count(*) over (
-            partition by course_id, course_week_number, week_one_starts_at, metric_name
-        ) as value_count
-
-    from cohort_values
-
-),
-
--- Medians from the one or two middle values: portable to every engine.
-cohort_medians as (
-
-    select
-        course_id,
-        course_week_number,
-        week_one_starts_at,
-        avg(case when metric_name = 'quiz_average' then metric_value end) as median_quiz_average,
-        avg(case when metric_name = 'events_last_14_days' then metric_value end)
-            as median_events_last_14_days,
-        avg(case when metric_name = 'completion_share' then metric_value end)
-            as median_completion_share,
-        avg(case when metric_name = 'forum_posts' then metric_value end) as median_forum_posts
-
-    from ordered_values
-    where
-        value_count >= {{ min_cohort }}
-        and {{ is_middle_value('value_position', 'value_count') }}
-    group by course_id, course_week_number, week_one_starts_at
-
-),
+{{ cohort_medians('joined', [
+    ('cumulative_quiz_average_score', 'course_median_quiz_average'),
+    ('events_last_14_days', 'course_median_events_last_14_days'),
+    ('cumulative_completion_share', 'course_median_completion_share'),
+    ('cumulative_forum_posts', 'course_median_forum_posts'),
+], min_cohort) }},
 
 final as (
 
@@ -497,13 +424,13 @@ final as (
         cast(coalesce(common_quizzes_attempted.common_quizzes_attempted, 0) as integer)
             as common_quizzes_attempted_so_far,
         cast(ranked.cumulative_quiz_average_score as {{ type_double() }}) as quiz_average_so_far,
-        cast(cohort_medians.median_quiz_average as {{ type_double() }}) as course_median_quiz_average,
+        cast(cohort_medians.course_median_quiz_average as {{ type_double() }}) as course_median_quiz_average,
         cast(ranked.cumulative_forum_posts as integer) as forum_posts_so_far,
-        cast(cohort_medians.median_forum_posts as {{ type_double() }}) as course_median_forum_posts,
+        cast(cohort_medians.course_median_forum_posts as {{ type_double() }}) as course_median_forum_posts,
         cast(ranked.cumulative_activities_completed as integer) as activities_completed_so_far,
         cast(ranked.cumulative_completion_share as {{ type_double() }}) as completion_share_so_far,
-        cast(cohort_medians.median_completion_share as {{ type_double() }}) as course_median_completion_share,
-        cast(cohort_medians.median_events_last_14_days as {{ type_double() }})
+        cast(cohort_medians.course_median_completion_share as {{ type_double() }}) as course_median_completion_share,
+        cast(cohort_medians.course_median_events_last_14_days as {{ type_double() }})
             as course_median_events_last_14_days,
         cast(ranked.cohort_learners as integer) as cohort_learners,
         {%- for rank_name, feature_name in [
@@ -545,11 +472,7 @@ final as (
     from ranked
     left join common_quizzes_attempted
         on ranked.learner_week_id = common_quizzes_attempted.learner_week_id
-    left join cohort_medians
-        on
-            ranked.course_id = cohort_medians.course_id
-            and ranked.course_week_number = cohort_medians.course_week_number
-            and ranked.week_one_starts_at = cohort_medians.week_one_starts_at
+    left join cohort_medians using (course_id, course_week_number, week_one_starts_at)
 
 )
 

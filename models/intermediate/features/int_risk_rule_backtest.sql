@@ -59,34 +59,24 @@ labelled as (
 -- baseline); rule_based_served, the rule-based score where it is served.
 scored as (
 
+    {%- for score_name, score_column, condition in [
+        ('starter', 'starter_score', 'starter_score is not null'),
+        ('rule_based', 'rule_based_score', none),
+        ('rule_based_served', 'rule_based_score', 'starter_score is null'),
+    ] %}
     select
-        'starter' as score_name,
+        '{{ score_name }}' as score_name,
         learner_week_id,
         course_week_number,
         cohort_name,
-        starter_score as risk_score,
+        {{ score_column }} as risk_score,
         dropped_out
     from labelled
-    where starter_score is not null
-    union all
-    select
-        'rule_based' as score_name,
-        learner_week_id,
-        course_week_number,
-        cohort_name,
-        rule_based_score as risk_score,
-        dropped_out
-    from labelled
-    union all
-    select
-        'rule_based_served' as score_name,
-        learner_week_id,
-        course_week_number,
-        cohort_name,
-        rule_based_score as risk_score,
-        dropped_out
-    from labelled
-    where starter_score is null
+    {%- if condition %}
+    where {{ condition }}
+    {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
@@ -94,32 +84,21 @@ scored as (
 -- 'all') over all weeks (course_week_number null).
 grouped as (
 
+    {%- for cohort_name, course_week_number in [
+        ('cohort_name', 'course_week_number'),
+        ("'all'", 'course_week_number'),
+        ("'all'", 'null'),
+    ] %}
     select
         score_name,
-        cohort_name,
-        course_week_number,
+        {{ cohort_name }} as cohort_name,
+        {{ course_week_number }} as course_week_number,
         learner_week_id,
         risk_score,
         dropped_out
     from scored
-    union all
-    select
-        score_name,
-        'all' as cohort_name,
-        course_week_number,
-        learner_week_id,
-        risk_score,
-        dropped_out
-    from scored
-    union all
-    select
-        score_name,
-        'all' as cohort_name,
-        null as course_week_number,
-        learner_week_id,
-        risk_score,
-        dropped_out
-    from scored
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 

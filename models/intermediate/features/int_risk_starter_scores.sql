@@ -164,52 +164,7 @@ scored as (
 
 ),
 
-cohort_values as (
-
-    {%- for column, median_name in medians %}
-    select
-        course_id,
-        course_week_number,
-        week_one_starts_at,
-        '{{ median_name }}' as metric_name,
-        {{ column }} as metric_value
-    from shared
-    where {{ column }} is not null
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
-
-),
-
-ordered_values as (
-
-    select
-        *,
-        row_number() over (partition by {{ cohort }}, metric_name order by metric_value) as value_position,
-        count(*) over (partition by {{ cohort }}, metric_name) as value_count
-
-    from cohort_values
-
-),
-
--- Medians from the one or two middle values: portable to every engine.
-cohort_medians as (
-
-    select
-        course_id,
-        course_week_number,
-        week_one_starts_at,
-        {%- for column, median_name in medians %}
-        avg(case when metric_name = '{{ median_name }}' then metric_value end) as {{ median_name }}
-        {%- if not loop.last %},{% endif %}
-        {%- endfor %}
-
-    from ordered_values
-    where
-        value_count >= {{ min_cohort }}
-        and {{ is_middle_value('value_position', 'value_count') }}
-    group by course_id, course_week_number, week_one_starts_at
-
-),
+{{ cohort_medians('shared', medians, min_cohort) }},
 
 final as (
 
@@ -233,11 +188,7 @@ final as (
         ) as starter_score
 
     from scored
-    left join cohort_medians
-        on
-            scored.course_id = cohort_medians.course_id
-            and scored.course_week_number = cohort_medians.course_week_number
-            and scored.week_one_starts_at = cohort_medians.week_one_starts_at
+    left join cohort_medians using (course_id, course_week_number, week_one_starts_at)
 
 )
 
