@@ -17,12 +17,6 @@ users as (
 
 ),
 
-courses as (
-
-    select * from {{ ref('stg_moodle__courses') }}
-
-),
-
 final as (
 
     select
@@ -34,14 +28,11 @@ final as (
         ---------- strings
         users.username,
         users.email,
-        trim({{ dbt.concat(["coalesce(users.first_name, '')", "' '", "coalesce(users.last_name, '')"]) }}) as full_name,
-        courses.course_short_name
+        trim({{ dbt.concat(["coalesce(users.first_name, '')", "' '", "coalesce(users.last_name, '')"]) }}) as full_name
 
     from course_learners
     inner join users
         on course_learners.user_id = users.user_id
-    inner join courses
-        on course_learners.course_id = courses.course_id
 
 )
 
