@@ -11,27 +11,32 @@
 
 with
 
-outcomes as (
-
-    select * from {{ ref('int_learner_outcomes_matched') }}
-
-),
-
 risk_scores as (
 
     select * from {{ ref('fct_learner_risk_scores') }}
 
 ),
 
-matched as (
+outcomes as (
+
+    select * from {{ ref('int_learner_outcomes_matched') }}
+
+),
+
+joined as (
 
     select
-        learner_course_id,
-        outcome_name,
-        case when is_positive then 1 else 0 end as dropped_out
+        outcomes.outcome_name,
+        risk_scores.course_week_number,
+        {%- for name, column in scores %}
+        risk_scores.{{ column }},
+        {%- endfor %}
+        case when outcomes.is_positive then 1 else 0 end as dropped_out
 
-    from outcomes
-    where match_status = 'matched'
+    from risk_scores
+    inner join outcomes
+        on risk_scores.learner_course_id = outcomes.learner_course_id
+    where outcomes.match_status = 'matched'
 
 ),
 
@@ -40,14 +45,12 @@ scored as (
     {%- for name, column in scores %}
     select
         '{{ name }}' as score_name,
-        matched.outcome_name,
-        risk_scores.course_week_number,
-        matched.dropped_out,
-        risk_scores.{{ column }} as probability
-    from risk_scores
-    inner join matched
-        on risk_scores.learner_course_id = matched.learner_course_id
-    where risk_scores.{{ column }} is not null
+        outcome_name,
+        course_week_number,
+        dropped_out,
+        {{ column }} as probability
+    from joined
+    where {{ column }} is not null
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
