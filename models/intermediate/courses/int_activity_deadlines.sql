@@ -56,10 +56,7 @@ calendar_deadlines as (
         calendar_events.starts_at as due_at
 
     from calendar_events
-    left join activities
-        on
-            calendar_events.module_name = activities.module_name
-            and calendar_events.instance_id = activities.instance_id
+    left join activities using (module_name, instance_id)
     where
         calendar_events.course_id > 1
         and calendar_events.event_type in ('due', 'close', 'expectcompletionon', 'course')

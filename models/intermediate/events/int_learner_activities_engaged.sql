@@ -77,10 +77,7 @@ final as (
     from per_activity
     -- Used events are a learner's in their course: the pseudonymous keys come
     -- from the learner-course, joined on the integer keys once per activity.
-    inner join course_learners
-        on
-            per_activity.user_id = course_learners.user_id
-            and per_activity.course_id = course_learners.course_id
+    inner join course_learners using (user_id, course_id)
 
 )
 

@@ -98,10 +98,7 @@ final as (
         sessions.source_loaded_at
 
     from sessions
-    inner join course_learners
-        on
-            sessions.user_id = course_learners.user_id
-            and sessions.course_id = course_learners.course_id
+    inner join course_learners using (user_id, course_id)
 
 )
 

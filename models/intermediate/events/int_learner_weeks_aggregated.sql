@@ -150,15 +150,8 @@ final as (
     from events_per_week
     -- Used events are a learner's in their course: the pseudonymous keys come
     -- from the learner-course, joined on the integer keys once per week.
-    inner join course_learners
-        on
-            events_per_week.user_id = course_learners.user_id
-            and events_per_week.course_id = course_learners.course_id
-    left join submissions_per_week
-        on
-            events_per_week.user_id = submissions_per_week.user_id
-            and events_per_week.course_id = submissions_per_week.course_id
-            and events_per_week.course_week_number = submissions_per_week.course_week_number
+    inner join course_learners using (user_id, course_id)
+    left join submissions_per_week using (user_id, course_id, course_week_number)
 
 )
 

@@ -312,10 +312,7 @@ stored_events as (
         stored_rows.created_at < first_new_rows.first_new_at as is_context
 
     from {{ this }} as stored_rows
-    inner join first_new_rows
-        on
-            stored_rows.user_id = first_new_rows.user_id
-            and stored_rows.course_id = first_new_rows.course_id
+    inner join first_new_rows using (user_id, course_id)
     left join classified
         on stored_rows.log_event_id = classified.log_event_id
     where

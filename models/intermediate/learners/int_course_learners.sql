@@ -136,20 +136,14 @@ learner_courses as (
         coalesce(expected_weeks.sections, {{ var('weeks_when_no_end_date') }}) as weeks_without_end_date
 
     from learner_roles
-    inner join enrolment_per_course
-        on
-            learner_roles.user_id = enrolment_per_course.user_id
-            and learner_roles.course_id = enrolment_per_course.course_id
+    inner join enrolment_per_course using (user_id, course_id)
+    left join staff_roles using (user_id, course_id)
     inner join users
         on learner_roles.user_id = users.user_id
     inner join courses
         on learner_roles.course_id = courses.course_id
     left join expected_weeks
         on learner_roles.course_id = expected_weeks.course_id
-    left join staff_roles
-        on
-            learner_roles.user_id = staff_roles.user_id
-            and learner_roles.course_id = staff_roles.course_id
     where
         staff_roles.user_id is null
         and not users.is_guest

@@ -121,14 +121,8 @@ final as (
         course_completions.completed_at
 
     from course_learners
-    left join course_grades
-        on
-            course_learners.user_id = course_grades.user_id
-            and course_learners.course_id = course_grades.course_id
-    left join quiz_averages
-        on
-            course_learners.user_id = quiz_averages.user_id
-            and course_learners.course_id = quiz_averages.course_id
+    left join course_grades using (user_id, course_id)
+    left join quiz_averages using (user_id, course_id)
     left join course_completions
         on
             course_learners.user_id = course_completions.user_id

@@ -100,10 +100,7 @@ final as (
         activities_engaged.last_engaged_at
 
     from learner_due_dates
-    left join activities_engaged
-        on
-            learner_due_dates.learner_course_id = activities_engaged.learner_course_id
-            and learner_due_dates.course_module_id = activities_engaged.course_module_id
+    left join activities_engaged using (learner_course_id, course_module_id)
     left join activities_recorded
         on
             learner_due_dates.user_id = activities_recorded.user_id

@@ -91,10 +91,7 @@ graded as (
         end as grade_share
 
     from quiz_weeks
-    inner join attempts_summarised
-        on
-            quiz_weeks.learner_week_id = attempts_summarised.learner_week_id
-            and quiz_weeks.quiz_id = attempts_summarised.quiz_id
+    inner join attempts_summarised using (learner_week_id, quiz_id)
     left join attempts_so_far as first_attempts
         on
             attempts_summarised.learner_week_id = first_attempts.learner_week_id

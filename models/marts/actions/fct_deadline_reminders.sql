@@ -95,18 +95,12 @@ open_reminders as (
         user_contacts.is_email_stopped
 
     from due_soon
-    inner join active_enrolments
-        on
-            due_soon.user_id = active_enrolments.user_id
-            and due_soon.course_id = active_enrolments.course_id
+    inner join active_enrolments using (user_id, course_id)
+    left join activities_recorded using (user_id, course_module_id)
     inner join activities
         on due_soon.course_module_id = activities.course_module_id
     inner join user_contacts
         on due_soon.user_id = user_contacts.user_id
-    left join activities_recorded
-        on
-            due_soon.user_id = activities_recorded.user_id
-            and due_soon.course_module_id = activities_recorded.course_module_id
     where
         (due_soon.first_handed_in_at is null or due_soon.first_handed_in_at > due_soon.reminded_at)
         and not coalesce(activities_recorded.has_undated_hand_in, false)

@@ -76,12 +76,9 @@ joined as (
         learner_courses.final_grade_share >= offerings.pass_grade_share as is_grade_passing
 
     from learner_courses
+    left join enrolment_summary using (user_id, course_id)
     inner join offerings
         on learner_courses.course_id = offerings.course_id
-    left join enrolment_summary
-        on
-            learner_courses.user_id = enrolment_summary.user_id
-            and learner_courses.course_id = enrolment_summary.course_id
 
 ),
 

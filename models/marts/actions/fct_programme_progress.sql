@@ -151,12 +151,9 @@ final as (
         learners.last_activity_at
 
     from summary
+    inner join learners using (programme_code, learner_id)
     inner join programmes
         on summary.programme_code = programmes.programme_code
-    inner join learners
-        on
-            summary.programme_code = learners.programme_code
-            and summary.learner_id = learners.learner_id
     inner join latest_track
         on
             summary.programme_code = latest_track.programme_code

@@ -176,10 +176,7 @@ figures as (
         end as pr_auc
 
     from plain
-    inner join curves
-        on
-            plain.score_name = curves.score_name
-            and plain.course_week_number = curves.course_week_number
+    inner join curves using (score_name, course_week_number)
 
 ),
 
