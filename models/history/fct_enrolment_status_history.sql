@@ -44,6 +44,8 @@ dated as (
 
     select
         {{ pseudonymous_id('userid') }} as learner_id,
+        userid as user_id,
+        courseid as course_id,
         *
 
     from snapshot_versions
@@ -56,9 +58,9 @@ final as (
         ---------- ids
         {{ composite_key(['dated.id', 'dated.version_number']) }} as enrolment_version_id,
         dated.id as user_enrolment_id,
-        {{ composite_key(['dated.learner_id', 'dated.courseid']) }} as learner_course_id,
+        {{ composite_key(['dated.learner_id', 'dated.course_id']) }} as learner_course_id,
         dated.learner_id,
-        dated.courseid as course_id,
+        dated.course_id,
         ---------- strings
         case
             when dated.is_removed then 'removed'
@@ -86,14 +88,8 @@ final as (
         dated.observed_at
 
     from dated
-    left join course_learners
-        on
-            dated.userid = course_learners.user_id
-            and dated.courseid = course_learners.course_id
-    left join staff_courses
-        on
-            dated.userid = staff_courses.user_id
-            and dated.courseid = staff_courses.course_id
+    left join course_learners using (user_id, course_id)
+    left join staff_courses using (user_id, course_id)
     -- A staff member's enrolment is not a learner's history.
     where staff_courses.user_id is null
 
