@@ -47,8 +47,7 @@ final as (
         courses.has_completion_tracking
 
     from course_comparison
-    inner join courses
-        on course_comparison.course_id = courses.course_id
+    inner join courses using (course_id)
     where {{ filters | join(' and ') }}
 
 )

@@ -49,8 +49,7 @@ final as (
         teacher_comparison.weekly_active_share
 
     from teacher_comparison
-    left join courses_taught
-        on teacher_comparison.staff_id = courses_taught.staff_id
+    left join courses_taught using (staff_id)
     where teacher_comparison.learners_taught >= {{ min_learners }}
 
 )

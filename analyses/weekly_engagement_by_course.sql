@@ -48,8 +48,7 @@ final as (
         course_weeks.week_starts_at
 
     from course_weeks
-    inner join courses
-        on course_weeks.course_id = courses.course_id
+    inner join courses using (course_id)
     where {{ filters | join(' and ') }}
 
 )

@@ -43,8 +43,7 @@ select
     from_weeks.events as events_in_mart,
     from_days.events as events_in_days
 from from_weekly_aggregates
-left join from_weeks
-    on from_weekly_aggregates.learner_course_id = from_weeks.learner_course_id
+left join from_weeks using (learner_course_id)
 left join from_days
     on
         from_weekly_aggregates.user_id = from_days.user_id

@@ -67,8 +67,7 @@ final as (
         learner_versions.observed_at
 
     from learner_versions
-    inner join history_learners
-        on learner_versions.learner_id = history_learners.learner_id
+    inner join history_learners using (learner_id)
 
 )
 

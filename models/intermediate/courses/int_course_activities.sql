@@ -87,12 +87,9 @@ final as (
         course_modules.completion_expected_at
 
     from course_modules
-    inner join modules
-        on course_modules.module_id = modules.module_id
-    inner join courses
-        on course_modules.course_id = courses.course_id
-    left join course_sections
-        on course_modules.course_section_id = course_sections.course_section_id
+    inner join modules using (module_id)
+    inner join courses using (course_id)
+    left join course_sections using (course_section_id)
     left join instances
         on
             modules.module_name = instances.module_name

@@ -61,10 +61,8 @@ final as (
         courses.ends_at
 
     from courses
-    left join categories
-        on courses.category_id = categories.category_id
-    left join course_pass_shares
-        on courses.course_id = course_pass_shares.course_id
+    left join categories using (category_id)
+    left join course_pass_shares using (course_id)
     where not courses.is_site_front_page
 
 )

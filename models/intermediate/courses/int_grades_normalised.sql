@@ -39,8 +39,7 @@ scaled as (
         {{ pass_grade_share('grade_items') }} as set_pass_share
 
     from grades
-    inner join grade_items
-        on grades.grade_item_id = grade_items.grade_item_id
+    inner join grade_items using (grade_item_id)
     -- Only value grades (gradetype 1) are numbers on a scale from min to max.
     where grades.final_grade is not null and grade_items.grade_type = 1
 

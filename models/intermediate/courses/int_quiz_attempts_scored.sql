@@ -38,8 +38,7 @@ final as (
         end as score_share
 
     from quiz_attempts
-    inner join quizzes
-        on quiz_attempts.quiz_id = quizzes.quiz_id
+    inner join quizzes using (quiz_id)
     left join course_learners
         on
             quiz_attempts.user_id = course_learners.user_id

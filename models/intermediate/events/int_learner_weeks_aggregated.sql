@@ -54,8 +54,7 @@ submissions as (
         max(activities.due_at) as due_at
 
     from events_in_scope
-    left join activities
-        on events_in_scope.course_module_id = activities.course_module_id
+    left join activities using (course_module_id)
     where events_in_scope.is_assignment_submission
     group by
         events_in_scope.user_id,

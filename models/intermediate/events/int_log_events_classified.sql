@@ -118,8 +118,7 @@ numbered as (
         cast(1 as {{ dbt.type_bigint() }}) as copies
 
     from new_log_events
-    left join repeated_ids
-        on new_log_events.log_event_id = repeated_ids.log_event_id
+    left join repeated_ids using (log_event_id)
     where repeated_ids.log_event_id is null
 
     union all
@@ -133,8 +132,7 @@ numbered as (
         repeated_ids.copies
 
     from new_log_events
-    inner join repeated_ids
-        on new_log_events.log_event_id = repeated_ids.log_event_id
+    inner join repeated_ids using (log_event_id)
 
 ),
 
@@ -172,12 +170,10 @@ judged as (
         end as reason
 
     from numbered
-    left join users
-        on numbered.user_id = users.user_id
+    left join users using (user_id)
     left join users as related_users
         on numbered.related_user_id = related_users.user_id
-    left join courses
-        on numbered.course_id = courses.course_id
+    left join courses using (course_id)
     left join course_learners
         on
             numbered.user_id = course_learners.user_id
@@ -212,8 +208,7 @@ described as (
         coalesce(event_catalogue.counts_as_activity, judged.education_level = 2) as counts_as_activity
 
     from judged
-    left join event_catalogue
-        on judged.event_name = event_catalogue.event_name
+    left join event_catalogue using (event_name)
     where judged.reason <> 'after_as_of'
 
 ),
@@ -313,8 +308,7 @@ stored_events as (
 
     from {{ this }} as stored_rows
     inner join first_new_rows using (user_id, course_id)
-    left join classified
-        on stored_rows.log_event_id = classified.log_event_id
+    left join classified using (log_event_id)
     where
         stored_rows.disposition = 'used'
         and stored_rows.created_at >= {{ add_seconds('first_new_rows.first_new_at', -session_gap_seconds) }}
@@ -427,8 +421,7 @@ final as (
         {{ run_started_timestamp() }} as loaded_at
 
     from rows_to_write
-    left join learner_events
-        on rows_to_write.log_event_id = learner_events.log_event_id
+    left join learner_events using (log_event_id)
     where not rows_to_write.is_context
 
 )

@@ -247,12 +247,9 @@ joined as (
         end as days_since_expected_start
 
     from windowed_weeks
-    inner join learner_courses
-        on windowed_weeks.learner_course_id = learner_courses.learner_course_id
-    left join recent_activity
-        on windowed_weeks.learner_week_id = recent_activity.learner_week_id
-    left join deadlines_so_far
-        on windowed_weeks.learner_week_id = deadlines_so_far.learner_week_id
+    inner join learner_courses using (learner_course_id)
+    left join recent_activity using (learner_week_id)
+    left join deadlines_so_far using (learner_week_id)
 
 ),
 
@@ -470,8 +467,7 @@ final as (
         ranked.course_ends_at as outcome_known_at
 
     from ranked
-    left join common_quizzes_attempted
-        on ranked.learner_week_id = common_quizzes_attempted.learner_week_id
+    left join common_quizzes_attempted using (learner_week_id)
     left join cohort_medians using (course_id, course_week_number, week_one_starts_at)
 
 )

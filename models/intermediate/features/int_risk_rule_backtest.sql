@@ -46,8 +46,7 @@ labelled as (
         end as cohort_name
 
     from rule_scores
-    inner join features
-        on rule_scores.learner_week_id = features.learner_week_id
+    inner join features using (learner_week_id)
     inner join courses
         on rule_scores.course_id = courses.course_id
     where features.is_outcome_known and features.is_dropout is not null

@@ -35,8 +35,7 @@ with_starter as (
         starter_scores.course_median_submissions
 
     from features
-    inner join starter_scores
-        on features.learner_week_id = starter_scores.learner_week_id
+    inner join starter_scores using (learner_week_id)
 
 ),
 
@@ -448,8 +447,7 @@ final as (
         segmented.observed_at
 
     from segmented
-    left join top_reasons
-        on segmented.learner_week_id = top_reasons.learner_week_id
+    left join top_reasons using (learner_week_id)
 
 )
 

@@ -138,12 +138,9 @@ learner_courses as (
     from learner_roles
     inner join enrolment_per_course using (user_id, course_id)
     left join staff_roles using (user_id, course_id)
-    inner join users
-        on learner_roles.user_id = users.user_id
-    inner join courses
-        on learner_roles.course_id = courses.course_id
-    left join expected_weeks
-        on learner_roles.course_id = expected_weeks.course_id
+    inner join users using (user_id)
+    inner join courses using (course_id)
+    left join expected_weeks using (course_id)
     where
         staff_roles.user_id is null
         and not users.is_guest

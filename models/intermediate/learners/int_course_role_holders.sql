@@ -31,10 +31,8 @@ final as (
         role_assignments.assigned_at
 
     from role_assignments
-    inner join contexts
-        on role_assignments.context_id = contexts.context_id
-    inner join roles
-        on role_assignments.role_id = roles.role_id
+    inner join contexts using (context_id)
+    inner join roles using (role_id)
     where contexts.context_level = 50
 
 )

@@ -34,8 +34,7 @@ final as (
         min(role_holders.assigned_at) as assigned_at
 
     from role_holders
-    inner join courses
-        on role_holders.course_id = courses.course_id
+    inner join courses using (course_id)
     where role_holders.role_short_name in {{ sql_list(var('staff_role_shortnames')) }}
     group by role_holders.user_id, role_holders.course_id, role_holders.role_short_name, courses.group_mode
 

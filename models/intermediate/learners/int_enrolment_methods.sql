@@ -38,8 +38,7 @@ final as (
         coalesce(enrolment_tracks.is_certificate_eligible, false) as is_certificate_eligible
 
     from enrolment_methods
-    left join enrolment_tracks
-        on enrolment_methods.enrolment_plugin = enrolment_tracks.enrolment_plugin
+    left join enrolment_tracks using (enrolment_plugin)
 
 )
 

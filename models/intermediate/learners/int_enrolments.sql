@@ -37,8 +37,7 @@ final as (
         not user_enrolments.is_suspended and enrolment_methods.is_enabled as is_enabled
 
     from user_enrolments
-    inner join enrolment_methods
-        on user_enrolments.enrolment_method_id = enrolment_methods.enrolment_method_id
+    inner join enrolment_methods using (enrolment_method_id)
 
 )
 

@@ -23,10 +23,8 @@ final as (
         peers.user_id as peer_user_id
 
     from group_members as members
-    inner join group_members as peers
-        on members.group_id = peers.group_id
-    inner join course_groups
-        on members.group_id = course_groups.group_id
+    inner join group_members as peers using (group_id)
+    inner join course_groups using (group_id)
 
 )
 

@@ -85,8 +85,7 @@ records as (
         false as is_complete
 
     from forum_posts
-    inner join forum_discussions
-        on forum_posts.discussion_id = forum_discussions.discussion_id
+    inner join forum_discussions using (discussion_id)
     inner join activities
         on
             activities.module_name = 'forum'
@@ -124,8 +123,7 @@ final as (
         min(case when records.is_hand_in then records.recorded_at end) as first_recorded_hand_in_at
 
     from records
-    inner join activities
-        on records.course_module_id = activities.course_module_id
+    inner join activities using (course_module_id)
     group by records.user_id, activities.course_id, records.course_module_id
 
 )

@@ -60,8 +60,7 @@ quiz_table_shares as (
         end as grade_share
 
     from quiz_grades
-    inner join quizzes
-        on quiz_grades.quiz_id = quizzes.quiz_id
+    inner join quizzes using (quiz_id)
     where quizzes.max_grade > 0 and quiz_grades.grade is not null
 
 ),

@@ -117,14 +117,10 @@ joined as (
         engagement.social_breadth_score
 
     from course_learners
-    left join weeks_summary
-        on course_learners.learner_course_id = weeks_summary.learner_course_id
-    left join engagement
-        on course_learners.learner_course_id = engagement.learner_course_id
-    left join learner_grades
-        on course_learners.learner_course_id = learner_grades.learner_course_id
-    left join deadline_summary
-        on course_learners.learner_course_id = deadline_summary.learner_course_id
+    left join weeks_summary using (learner_course_id)
+    left join engagement using (learner_course_id)
+    left join learner_grades using (learner_course_id)
+    left join deadline_summary using (learner_course_id)
 
 ),
 

@@ -56,8 +56,7 @@ learner_due_dates as (
         activity_due_dates.due_at
 
     from course_learners
-    inner join activity_due_dates
-        on course_learners.course_id = activity_due_dates.course_id
+    inner join activity_due_dates using (course_id)
     -- Deadlines that passed before the learner enrolled do not apply.
     where
         activity_due_dates.preference = 1

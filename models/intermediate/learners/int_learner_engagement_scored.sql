@@ -60,8 +60,7 @@ inquiry_scores as (
         / nullif(sum(potential_levels.max_social_breadth), 0) as social_breadth_score
 
     from course_learners
-    inner join activities
-        on course_learners.course_id = activities.course_id
+    inner join activities using (course_id)
     inner join potential_levels
         on activities.module_name = potential_levels.activity_type
     left join activities_engaged
@@ -85,10 +84,8 @@ final as (
         first_activity.first_activity_at
 
     from course_learners
-    left join inquiry_scores
-        on course_learners.learner_course_id = inquiry_scores.learner_course_id
-    left join first_activity
-        on course_learners.learner_course_id = first_activity.learner_course_id
+    left join inquiry_scores using (learner_course_id)
+    left join first_activity using (learner_course_id)
 
 )
 

@@ -91,10 +91,8 @@ weeks as (
         coalesce(weekly_activity.social_breadth, 0) as social_breadth
 
     from spine
-    left join weekly_activity
-        on spine.learner_week_id = weekly_activity.learner_week_id
-    left join quiz_grades_per_week
-        on spine.learner_week_id = quiz_grades_per_week.learner_week_id
+    left join weekly_activity using (learner_week_id)
+    left join quiz_grades_per_week using (learner_week_id)
     left join tracked_activities
         on spine.course_id = tracked_activities.course_id
 

@@ -31,8 +31,7 @@ final as (
         trim({{ dbt.concat(["coalesce(users.first_name, '')", "' '", "coalesce(users.last_name, '')"]) }}) as full_name
 
     from course_learners
-    inner join users
-        on course_learners.user_id = users.user_id
+    inner join users using (user_id)
 
 )
 

@@ -128,8 +128,7 @@ claims as (
         count(*) as usable_rows
 
     from learner_matches
-    inner join keyed_outcomes
-        on learner_matches.outcome_row_number = keyed_outcomes.outcome_row_number
+    inner join keyed_outcomes using (outcome_row_number)
     where learner_matches.learners_found = 1 and keyed_outcomes.outcome_problem is null
     group by learner_matches.learner_course_id
 
@@ -154,12 +153,9 @@ statuses as (
         end as match_status
 
     from keyed_outcomes
-    left join course_matches
-        on keyed_outcomes.outcome_row_number = course_matches.outcome_row_number
-    left join learner_matches
-        on keyed_outcomes.outcome_row_number = learner_matches.outcome_row_number
-    left join claims
-        on learner_matches.learner_course_id = claims.learner_course_id
+    left join course_matches using (outcome_row_number)
+    left join learner_matches using (outcome_row_number)
+    left join claims using (learner_course_id)
 
 ),
 

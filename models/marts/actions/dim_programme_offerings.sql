@@ -131,10 +131,8 @@ final as (
         matched.ends_at
 
     from matched
-    inner join programmes
-        on matched.programme_code = programmes.programme_code
-    inner join programme_sizes
-        on matched.programme_code = programme_sizes.programme_code
+    inner join programmes using (programme_code)
+    inner join programme_sizes using (programme_code)
     left join open_paid_methods
         on
             matched.course_id = open_paid_methods.course_id

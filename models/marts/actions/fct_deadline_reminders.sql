@@ -97,10 +97,8 @@ open_reminders as (
     from due_soon
     inner join active_enrolments using (user_id, course_id)
     left join activities_recorded using (user_id, course_module_id)
-    inner join activities
-        on due_soon.course_module_id = activities.course_module_id
-    inner join user_contacts
-        on due_soon.user_id = user_contacts.user_id
+    inner join activities using (course_module_id)
+    inner join user_contacts using (user_id)
     where
         (due_soon.first_handed_in_at is null or due_soon.first_handed_in_at > due_soon.reminded_at)
         and not coalesce(activities_recorded.has_undated_hand_in, false)

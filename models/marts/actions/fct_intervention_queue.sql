@@ -78,8 +78,7 @@ at_risk as (
         learner_courses.user_id
 
     from risk_scores
-    inner join learner_courses
-        on risk_scores.learner_course_id = learner_courses.learner_course_id
+    inner join learner_courses using (learner_course_id)
     where
         risk_scores.is_latest_week
         and risk_scores.risk_band in {{ sql_list(var('intervention_risk_bands')) }}
@@ -154,8 +153,7 @@ facts as (
         ) as days_inactive
 
     from at_risk
-    inner join courses
-        on at_risk.course_id = courses.course_id
+    inner join courses using (course_id)
     left join next_deadlines
         on
             at_risk.learner_course_id = next_deadlines.learner_course_id
@@ -244,8 +242,7 @@ learner_owners as (
         owners.staff_id
 
     from ranked
-    inner join owners
-        on ranked.course_id = owners.course_id
+    inner join owners using (course_id)
     left join group_members_paired
         on
             owners.course_id = group_members_paired.course_id
@@ -276,8 +273,7 @@ owned as (
         ) as teacher_order
 
     from ranked
-    left join learner_owners
-        on ranked.learner_course_id = learner_owners.learner_course_id
+    left join learner_owners using (learner_course_id)
 
 ),
 
@@ -325,8 +321,7 @@ final as (
         {{ as_of() }} as queued_at
 
     from owned
-    inner join user_contacts
-        on owned.user_id = user_contacts.user_id
+    inner join user_contacts using (user_id)
 
 )
 

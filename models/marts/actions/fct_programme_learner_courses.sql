@@ -77,8 +77,7 @@ joined as (
 
     from learner_courses
     left join enrolment_summary using (user_id, course_id)
-    inner join offerings
-        on learner_courses.course_id = offerings.course_id
+    inner join offerings using (course_id)
 
 ),
 

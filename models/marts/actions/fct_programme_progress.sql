@@ -79,8 +79,7 @@ learner_course_grid as (
         case when per_course.course_code is not null then 1 else 0 end as is_taken
 
     from learners
-    inner join programme_courses
-        on learners.programme_code = programme_courses.programme_code
+    inner join programme_courses using (programme_code)
     left join per_course
         on
             learners.programme_code = per_course.programme_code
@@ -152,8 +151,7 @@ final as (
 
     from summary
     inner join learners using (programme_code, learner_id)
-    inner join programmes
-        on summary.programme_code = programmes.programme_code
+    inner join programmes using (programme_code)
     inner join latest_track
         on
             summary.programme_code = latest_track.programme_code

@@ -41,8 +41,7 @@ teachers as (
             as teacher_full_names
 
     from course_staff
-    inner join user_contacts
-        on course_staff.user_id = user_contacts.user_id
+    inner join user_contacts using (user_id)
     where course_staff.role_short_name in ('editingteacher', 'teacher')
     group by course_staff.course_id
 
@@ -109,12 +108,9 @@ joined as (
         cast(learner_outcomes.pass_rate as {{ type_double() }}) as pass_rate
 
     from courses
-    left join teachers
-        on courses.course_id = teachers.course_id
-    left join activity_counts
-        on courses.course_id = activity_counts.course_id
-    left join learner_outcomes
-        on courses.course_id = learner_outcomes.course_id
+    left join teachers using (course_id)
+    left join activity_counts using (course_id)
+    left join learner_outcomes using (course_id)
 
 ),
 

@@ -48,8 +48,7 @@ final as (
         user_contacts.last_access_at
 
     from learners
-    inner join user_contacts
-        on learners.user_id = user_contacts.user_id
+    inner join user_contacts using (user_id)
 
 )
 

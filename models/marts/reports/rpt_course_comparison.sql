@@ -70,10 +70,8 @@ compared as (
         punctuality.social_breadth_score
 
     from courses
-    left join engagement
-        on courses.course_id = engagement.course_id
-    left join punctuality
-        on courses.course_id = punctuality.course_id
+    left join engagement using (course_id)
+    left join punctuality using (course_id)
     where courses.learners > 0
 
 ),

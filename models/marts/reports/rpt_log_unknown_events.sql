@@ -24,8 +24,7 @@ unknown_events as (
         max(classified_events.created_at) as last_logged_at
 
     from classified_events
-    left join event_catalogue
-        on classified_events.event_name = event_catalogue.event_name
+    left join event_catalogue using (event_name)
     where event_catalogue.event_name is null
     group by classified_events.event_name
 

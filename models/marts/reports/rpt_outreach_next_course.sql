@@ -88,8 +88,7 @@ candidates as (
         next_course_history.offerings_taken
 
     from progress
-    inner join next_course_history
-        on progress.programme_learner_id = next_course_history.programme_learner_id
+    inner join next_course_history using (programme_learner_id)
     where
         progress.courses_passed > 0
         and not progress.has_passed_every_course
@@ -104,8 +103,7 @@ email_stopped as (
     select count(distinct candidates.learner_id) as learners_left_out
 
     from candidates
-    inner join user_contacts
-        on candidates.learner_id = user_contacts.learner_id
+    inner join user_contacts using (learner_id)
     where
         user_contacts.is_email_stopped
         and not user_contacts.is_suspended
@@ -148,8 +146,7 @@ final as (
             candidates.programme_code = programme_courses.programme_code
             and candidates.next_course_code = programme_courses.course_code
     -- The learner's Moodle account: learner_id is its pseudonym.
-    inner join user_contacts
-        on candidates.learner_id = user_contacts.learner_id
+    inner join user_contacts using (learner_id)
     left join next_offerings
         on
             candidates.programme_code = next_offerings.programme_code

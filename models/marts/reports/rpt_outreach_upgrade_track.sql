@@ -43,8 +43,7 @@ candidates as (
         offerings.paid_track_currency
 
     from programme_learner_courses
-    inner join offerings
-        on programme_learner_courses.programme_offering_id = offerings.programme_offering_id
+    inner join offerings using (programme_offering_id)
     where
         programme_learner_courses.is_in_progress
         and programme_learner_courses.has_active_enrolment
@@ -82,8 +81,7 @@ email_stopped as (
     select count(distinct per_learner_course.learner_id) as learners_left_out
 
     from per_learner_course
-    inner join user_contacts
-        on per_learner_course.learner_id = user_contacts.learner_id
+    inner join user_contacts using (learner_id)
     where user_contacts.is_email_stopped
 
 ),
@@ -121,8 +119,7 @@ final as (
 
     from per_learner_course
     -- The learner's Moodle account: learner_id is its pseudonym.
-    inner join user_contacts
-        on per_learner_course.learner_id = user_contacts.learner_id
+    inner join user_contacts using (learner_id)
     cross join email_stopped
     where not user_contacts.is_email_stopped
 

@@ -75,12 +75,9 @@ final as (
         cast(avg(courses.weekly_active_share) as {{ type_double() }}) as weekly_active_share
 
     from teachers
-    inner join user_contacts
-        on teachers.user_id = user_contacts.user_id
-    left join courses
-        on teachers.course_id = courses.course_id
-    left join learner_courses
-        on teachers.course_id = learner_courses.course_id
+    inner join user_contacts using (user_id)
+    left join courses using (course_id)
+    left join learner_courses using (course_id)
     group by teachers.staff_id
 
 )

@@ -34,8 +34,7 @@ joined as (
         case when outcomes.is_positive then 1 else 0 end as dropped_out
 
     from risk_scores
-    inner join outcomes
-        on risk_scores.learner_course_id = outcomes.learner_course_id
+    inner join outcomes using (learner_course_id)
     where outcomes.match_status = 'matched'
 
 ),

@@ -76,10 +76,8 @@ joined as (
         matched.dropped_out
 
     from risk_scores
-    inner join matched
-        on risk_scores.learner_course_id = matched.learner_course_id
-    inner join features
-        on risk_scores.learner_week_id = features.learner_week_id
+    inner join matched using (learner_course_id)
+    inner join features using (learner_week_id)
 
 ),
 

@@ -118,8 +118,7 @@ final as (
 
     from overall
     cross join history
-    left join early
-        on overall.score_name = early.score_name
+    left join early using (score_name)
 
 )
 
