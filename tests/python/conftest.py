@@ -1,23 +1,19 @@
-"""Fixtures shared by the test suite.
+"""Fixtures shared by the test suite, and the order its modules start in.
 
 `make test` runs the suite in three processes (pytest-xdist, whole modules to a
-process). What every process needs and costs a build, the built demo, is built
-once under a lock and copied into each process's own directory, so no two
-processes ever open the same DuckDB file.
+process); what more than one module builds is built once (shared_builds.py).
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from dbt_project import PARSE_CACHE_VARIABLE, Workspace, generate_demo
+from shared_builds import built_once, session_root
 
 # The private PostgreSQL and MariaDB server fixtures.
 pytest_plugins = ["postgres_fixtures", "mysql_fixtures"]
@@ -53,23 +49,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
-def session_root(tmp_path_factory) -> Path:
-    """The session's temporary directory, shared by every test process."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
-@contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    """Hold a lock on `path` that other test processes wait for."""
-    with path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def shared_dbt_parse(tmp_path_factory) -> Iterator[Path]:
     """One directory of dbt parses for the session's workspaces (dbt_project.py)."""
@@ -82,14 +61,11 @@ def shared_dbt_parse(tmp_path_factory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def built_demo(tmp_path_factory) -> Workspace:
     """The default demo site, built once with `dbt build` (every data test passing)."""
-    shared = session_root(tmp_path_factory) / "built_demo_shared"
-    with exclusive(shared.with_suffix(".lock")):
-        if not (shared / "built").exists():
-            shutil.rmtree(shared, ignore_errors=True)
-            generate_demo(shared).dbt("build")
-            (shared / "built").touch()
-    own = tmp_path_factory.mktemp("built_demo")
-    shutil.copytree(shared, own, dirs_exist_ok=True)
+
+    def build(directory: Path) -> None:
+        generate_demo(directory).dbt("build")
+
+    own = built_once(tmp_path_factory, "built_demo", build)
     return Workspace(
         directory=own,
         source=own / "moodle_source.duckdb",

@@ -7,6 +7,8 @@ A plugin module; tests/python/conftest.py registers it with
 * ``pg_server_factory``: call it for more clusters; each is stopped after the test.
 * ``pg_demo_source``: a small demo site (DuckDB file plus Parquet copies), made once
   per session.
+* ``pg_demo_reference``: that site built on DuckDB (models, seeds and snapshots; the
+  quick risk models), once per session: what the other engines' marts equal.
 * ``pg_moodle``: ``pg_server`` with the demo loaded into database ``moodle``.
 """
 
@@ -19,10 +21,15 @@ from pathlib import Path
 
 import pytest
 
+from dbt_project import QUICK_RISK_VARS, Workspace
 from moodle_analytics.postgres.load import LoadResult, load_moodle
 from moodle_analytics.postgres.server import PostgresError, PostgresServer
+from shared_builds import built_once
 
 DEMO_ARGS = ("--learners-per-course", "20", "--no-progress")
+# Data and unit tests run on DuckDB in the built_demo suite; builds that are compared
+# with another engine's run models, seeds and snapshots only.
+WITHOUT_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
 @dataclass
@@ -30,6 +37,16 @@ class DemoSource:
     duckdb: Path
     parquet_dir: Path
     ground_truth: Path
+
+
+@dataclass
+class ReferenceBuild:
+    workspace: Workspace
+    result: subprocess.CompletedProcess
+
+    def require(self) -> None:
+        if self.result.returncode != 0:
+            pytest.fail(f"the DuckDB build failed:\n{self.result.stdout[-5000:]}", pytrace=False)
 
 
 @dataclass
@@ -53,14 +70,18 @@ def start_server(**kwargs) -> PostgresServer:
         pytest.fail(f"could not start a private PostgreSQL server: {error}", pytrace=False)
 
 
-def generate_demo(directory: Path, *args: str) -> DemoSource:
-    """Run moodle-demo-data into ``directory``; extra ``args`` override DEMO_ARGS."""
-    directory.mkdir(parents=True, exist_ok=True)
-    source = DemoSource(
+def demo_source(directory: Path) -> DemoSource:
+    return DemoSource(
         directory / "moodle_source.duckdb",
         directory / "parquet",
         directory / "demo_ground_truth.csv",
     )
+
+
+def generate_demo(directory: Path, *args: str) -> DemoSource:
+    """Run moodle-demo-data into ``directory``; extra ``args`` override DEMO_ARGS."""
+    directory.mkdir(parents=True, exist_ok=True)
+    source = demo_source(directory)
     command = [
         sys.executable,
         "-m",
@@ -102,7 +123,37 @@ def pg_server_factory():
 
 @pytest.fixture(scope="session")
 def pg_demo_source(tmp_path_factory) -> DemoSource:
-    return generate_demo(tmp_path_factory.mktemp("pg_demo"))
+    return demo_source(built_once(tmp_path_factory, "pg_demo", generate_demo))
+
+
+def reference_workspace(directory: Path, source: DemoSource) -> Workspace:
+    return Workspace(
+        directory=directory,
+        source=source.duckdb,
+        warehouse=directory / "moodle_analytics.duckdb",
+        ground_truth=source.ground_truth,
+    )
+
+
+@pytest.fixture(scope="module")
+def pg_demo_reference(tmp_path_factory, pg_demo_source: DemoSource) -> ReferenceBuild:
+    """The module's own copy of the DuckDB build of ``pg_demo_source``, built once."""
+
+    def build(directory: Path) -> None:
+        result = reference_workspace(directory, pg_demo_source).dbt(
+            "build", *WITHOUT_TESTS, *QUICK_RISK_VARS, check=False
+        )
+        (directory / "build_output.txt").write_text(result.stdout)
+        (directory / "build_returncode.txt").write_text(str(result.returncode))
+
+    own = built_once(tmp_path_factory, "pg_demo_reference", build)
+    result = subprocess.CompletedProcess(
+        ["dbt", "build"],
+        int((own / "build_returncode.txt").read_text()),
+        (own / "build_output.txt").read_text(),
+        "",
+    )
+    return ReferenceBuild(reference_workspace(own, pg_demo_source), result)
 
 
 @pytest.fixture(scope="module")

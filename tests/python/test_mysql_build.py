@@ -1,9 +1,10 @@
 """The project on a MySQL/MariaDB Moodle site: the duckdb_mysql target, serving, parity.
 
 The small demo the PostgreSQL tests use is loaded into a private MariaDB server
-as Moodle's installer creates its tables on MySQL, and built twice:
+as Moodle's installer creates its tables on MySQL; two builds:
 
-* ``duckdb``: the default target, reading the demo's DuckDB file;
+* ``duckdb``: the default target, reading the demo's DuckDB file (the
+  ``pg_demo_reference`` build, which the PostgreSQL tests compare with too);
 * ``duckdb_mysql``: DuckDB attaches the Moodle database read-only as the reader
   login, builds in a local file in a directory that does not exist yet (a fresh
   clone has no data/), and publishes the marts to the "analytics" database as
@@ -37,15 +38,13 @@ from moodle_analytics.mysql import cli as mysql_cli
 from moodle_analytics.mysql.check import MySQLSettings, configure, execute, query
 from moodle_analytics.mysql.server import write_env_file
 from mysql_fixtures import LOGINS, LoadedMySQL
+from postgres_fixtures import WITHOUT_TESTS, ReferenceBuild
 
 pytest_plugins = ["mysql_fixtures"]
 pytestmark = pytest.mark.mysql
 
 RUN_MEASUREMENTS = {"fit_seconds"}
 ANALYTICS = "analytics"
-# Data and unit tests run on DuckDB in the built_demo suite; here the marts are held
-# to the DuckDB build instead.
-WITHOUT_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
 @dataclass
@@ -78,13 +77,13 @@ def moodle_fingerprints(loaded: LoadedMySQL) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def mysql_build(mysql_moodle: LoadedMySQL, tmp_path_factory) -> MySQLBuild:
+def mysql_build(
+    mysql_moodle: LoadedMySQL, pg_demo_reference: ReferenceBuild, tmp_path_factory
+) -> MySQLBuild:
+    pg_demo_reference.require()
+    reference = pg_demo_reference.workspace
     root = tmp_path_factory.mktemp("mysql_build")
     source = mysql_moodle.source
-    (root / "duckdb").mkdir()
-    reference = Workspace(
-        root / "duckdb", source.duckdb, root / "duckdb" / "warehouse.duckdb", source.ground_truth
-    )
     reader, builder = LOGINS.reader, LOGINS.builder
     warehouse = root / "fresh" / "data" / "moodle_analytics_mysql.duckdb"
     workspace = Workspace(
@@ -101,17 +100,13 @@ def mysql_build(mysql_moodle: LoadedMySQL, tmp_path_factory) -> MySQLBuild:
     )
     before = moodle_fingerprints(mysql_moodle)
     started = time.perf_counter()
-    reference.dbt("build", *WITHOUT_TESTS, *QUICK_RISK_VARS)
-    duckdb_seconds = time.perf_counter() - started
-    started = time.perf_counter()
     result = workspace.dbt(
         "build", "--target", "duckdb_mysql", *WITHOUT_TESTS, *QUICK_RISK_VARS, check=False
     )
     seconds = time.perf_counter() - started
     print(
         f"\nMariaDB: loaded {mysql_moodle.result.total_rows:,} rows in "
-        f"{mysql_moodle.load_seconds:.1f} s; build duckdb {duckdb_seconds:.1f} s, "
-        f"duckdb_mysql {seconds:.1f} s"
+        f"{mysql_moodle.load_seconds:.1f} s; build duckdb_mysql {seconds:.1f} s"
     )
     after = moodle_fingerprints(mysql_moodle)
     return MySQLBuild(mysql_moodle, reference, workspace, result, seconds, before, after)

@@ -3,7 +3,8 @@ and the dashboard and message lists read from each target.
 
 One small demo site is built three ways, once per session:
 
-* ``duckdb``: the default target, reading the demo's DuckDB file;
+* ``duckdb``: the default target, reading the demo's DuckDB file (the
+  ``pg_demo_reference`` build, which the MySQL tests compare with too);
 * ``postgres``: dbt-postgres inside the Moodle database, as a build role that may
   create schemas but cannot write a Moodle table;
 * ``duckdb_pg``: DuckDB attaching the Moodle database as the read-only reader role,
@@ -57,7 +58,7 @@ from moodle_analytics.postgres.duckdb_plugin import create_secret_sql
 from moodle_analytics.postgres.load import ensure_database
 from moodle_analytics.postgres.roles import create_bi_role, create_build_role, create_reader_role
 from moodle_analytics.postgres.server import PostgresServer, write_env_file
-from postgres_fixtures import LoadedMoodle
+from postgres_fixtures import WITHOUT_TESTS, LoadedMoodle, ReferenceBuild
 
 pytest_plugins = ["postgres_fixtures"]
 pytestmark = pytest.mark.postgres
@@ -123,7 +124,7 @@ def moodle_fingerprints(conn) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def builds(pg_moodle: LoadedMoodle, tmp_path_factory) -> Builds:
+def builds(pg_moodle: LoadedMoodle, pg_demo_reference: ReferenceBuild, tmp_path_factory) -> Builds:
     server = pg_moodle.server
     admin = pg_moodle.connect()
     try:
@@ -160,7 +161,7 @@ def builds(pg_moodle: LoadedMoodle, tmp_path_factory) -> Builds:
     built = Builds(
         moodle=pg_moodle,
         passwords=passwords,
-        duckdb=workspace("duckdb", {}),
+        duckdb=pg_demo_reference.workspace,
         postgres=workspace(
             "postgres",
             {
@@ -179,26 +180,12 @@ def builds(pg_moodle: LoadedMoodle, tmp_path_factory) -> Builds:
         ),
         moodle_before=before,
     )
+    built.results["duckdb"] = pg_demo_reference.result
     # Data and unit tests run on DuckDB in the built_demo suite, and here on dbt-postgres,
     # whose SQL differs; the DuckDB builds are checked by comparing their marts.
     commands = {
-        "duckdb": (
-            "build",
-            "--exclude-resource-type",
-            "test",
-            "--exclude-resource-type",
-            "unit_test",
-        ),
         "postgres": ("build", "--target", "postgres"),
-        "duckdb_pg": (
-            "build",
-            "--target",
-            "duckdb_pg",
-            "--exclude-resource-type",
-            "test",
-            "--exclude-resource-type",
-            "unit_test",
-        ),
+        "duckdb_pg": ("build", "--target", "duckdb_pg", *WITHOUT_TESTS),
     }
     for name, arguments in commands.items():
         started = time.perf_counter()
