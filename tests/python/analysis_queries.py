@@ -20,9 +20,9 @@ def analysis_names() -> list[str]:
 def compile_analyses(
     workspace: Workspace, *dbt_args: str, variables: dict | None = None
 ) -> dict[str, str]:
-    """Every analysis compiled for the workspace, by name. With `variables`, compiled
-    into a target directory of its own, so the workspace's partial parse is kept."""
-    target = workspace.directory / ("target" if variables is None else "analyses-with-vars")
+    """Every analysis compiled for the workspace, by name, into a target directory of
+    its own: the build's artifacts (run_results.json) stay what the build wrote."""
+    target = workspace.directory / ("analyses" if variables is None else "analyses-with-vars")
     command = ["compile", "--select", "resource_type:analysis", *dbt_args]
     if variables is not None:
         command += ["--vars", json.dumps(variables)]
