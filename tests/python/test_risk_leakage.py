@@ -54,9 +54,12 @@ def test_week_w_features_and_scores_do_not_change_when_later_events_arrive(built
     )
     # The fits of the full build, found again only for identical training rows.
     shutil.copytree(built_demo.directory / "risk_model_store", tmp_path / "risk_model_store")
-    earlier.dbt("seed")
     earlier.dbt(
-        "run",
+        "build",
+        "--resource-type",
+        "seed",
+        "--resource-type",
+        "model",
         "-s",
         "+int_risk_starter_scores",
         "+fct_learner_risk_scores",
