@@ -134,19 +134,19 @@ fingerprinted as (
 compared as (
 
     select
-        coalesce(fingerprinted.context_id, stored.context_id) as context_id,
-        coalesce(fingerprinted.context_scope, stored.context_scope) as context_scope,
-        coalesce(fingerprinted.user_id, stored.user_id) as user_id,
-        coalesce(fingerprinted.course_id, stored.course_id) as course_id,
-        coalesce(fingerprinted.course_module_id, stored.course_module_id) as course_module_id,
+        stored_contexts.changed_at as stored_changed_at,
+        coalesce(fingerprinted.context_id, stored_contexts.context_id) as context_id,
+        coalesce(fingerprinted.context_scope, stored_contexts.context_scope) as context_scope,
+        coalesce(fingerprinted.user_id, stored_contexts.user_id) as user_id,
+        coalesce(fingerprinted.course_id, stored_contexts.course_id) as course_id,
+        coalesce(fingerprinted.course_module_id, stored_contexts.course_module_id) as course_module_id,
         coalesce(fingerprinted.context_fingerprint, 'gone') as context_fingerprint,
-        stored.changed_at as stored_changed_at,
-        coalesce(stored.context_fingerprint <> coalesce(fingerprinted.context_fingerprint, 'gone'), true)
+        coalesce(stored_contexts.context_fingerprint <> coalesce(fingerprinted.context_fingerprint, 'gone'), true)
             as is_changed
 
     from fingerprinted
-    full outer join {{ this }} as stored
-        on fingerprinted.context_id = stored.context_id
+    full outer join {{ this }} as stored_contexts
+        on fingerprinted.context_id = stored_contexts.context_id
 
 ),
 
