@@ -103,28 +103,28 @@ def builds(tmp_path_factory) -> Builds:
     spark_source = root / "spark_source.duckdb"
     shutil.copy(complete.source, spark_source)
     held_back = hold_back_log_rows(spark_source, root / "held_back.duckdb")
-    # The DuckDB build of the complete site runs beside Spark's (its own files).
-    duckdb_build = ThreadPoolExecutor(max_workers=1).submit(
-        complete.dbt,
-        "build",
-        "--exclude-resource-type",
-        "test",
-        "--exclude-resource-type",
-        "unit_test",
-        *QUICK_RISK_VARS,
-    )
-
     spark_dir = root / "spark"
-    # The first run builds only what the incremental models need: the second
-    # (the whole project) is the one compared with DuckDB.
-    runs = [moodle_spark(spark_source, spark_dir, "--select", INCREMENTAL_MODELS)]
     classified = spark_dir / "warehouse" / "analytics_intermediate.db" / CLASSIFIED_EVENTS
-    before = partition_files(classified)
-    put_back_log_rows(spark_source, root / "held_back.duckdb")
-    if runs[0].returncode == 0:
-        runs.append(moodle_spark(spark_source, spark_dir))
-    after = partition_files(classified)
-    duckdb_build.result()
+    # The DuckDB build of the complete site runs beside Spark's (its own files).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        duckdb_build = pool.submit(
+            complete.dbt,
+            "build",
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+            *QUICK_RISK_VARS,
+        )
+        # The first run builds only what the incremental models need: the second
+        # (the whole project) is the one compared with DuckDB.
+        runs = [moodle_spark(spark_source, spark_dir, "--select", INCREMENTAL_MODELS)]
+        before = partition_files(classified)
+        put_back_log_rows(spark_source, root / "held_back.duckdb")
+        if runs[0].returncode == 0:
+            runs.append(moodle_spark(spark_source, spark_dir))
+        after = partition_files(classified)
+        duckdb_build.result()
     return Builds(complete, spark_dir, runs, held_back, before, after)
 
 
