@@ -107,9 +107,8 @@ lint: venv demo-data
 	$(BIN)/sqlfluff lint models tests analyses snapshots --processes 2
 
 # Three processes, whole modules to each (tests/python/conftest.py says what they
-# share and in which order they start; xdist would reorder them by test count): the
-# tests wait on servers, Spark and subprocesses, so a third process keeps two cores
-# busy (docs/benchmark.md has the figures).
+# share and in which order they start; xdist would reorder them by test count). Both
+# cores stay busy throughout; docs/benchmark.md has the figures.
 PYTEST_ARGS ?= -n 3 --dist loadfile --no-loadscope-reorder
 
 pytest: venv spark-venv metricflow-venv system-packages

@@ -45,6 +45,9 @@ QUICK_RISK_VARS = (
     "{risk_models: [logistic_regression, decision_tree], risk_cv_folds: 3}",
 )
 DEMO_PROGRAMMES_DIR = PROJECT_DIR / DEMO_PROGRAMMES
+# Data and unit tests run on DuckDB in the built_demo suite; builds that are compared
+# with another engine's run models, seeds and snapshots only.
+WITHOUT_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
 @dataclass

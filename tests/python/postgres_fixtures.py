@@ -21,15 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from dbt_project import QUICK_RISK_VARS, Workspace
+from dbt_project import QUICK_RISK_VARS, WITHOUT_TESTS, Workspace
 from moodle_analytics.postgres.load import LoadResult, load_moodle
 from moodle_analytics.postgres.server import PostgresError, PostgresServer
 from shared_builds import built_once
 
 DEMO_ARGS = ("--learners-per-course", "20", "--no-progress")
-# Data and unit tests run on DuckDB in the built_demo suite; builds that are compared
-# with another engine's run models, seeds and snapshots only.
-WITHOUT_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
 @dataclass

@@ -31,14 +31,14 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
-from dbt_project import QUICK_RISK_VARS, Workspace
+from dbt_project import QUICK_RISK_VARS, WITHOUT_TESTS, Workspace
 from mart_compare import Mart, comparable, compare_builds, duckdb_table_rows, marts_of
 from moodle_analytics.moodle_db.tables import MOODLE_INT_LENGTHS, MOODLE_KEYS, MOODLE_TABLES
 from moodle_analytics.mysql import cli as mysql_cli
 from moodle_analytics.mysql.check import MySQLSettings, configure, execute, query
 from moodle_analytics.mysql.server import write_env_file
 from mysql_fixtures import LOGINS, LoadedMySQL
-from postgres_fixtures import WITHOUT_TESTS, ReferenceBuild
+from postgres_fixtures import ReferenceBuild
 
 pytest_plugins = ["mysql_fixtures"]
 pytestmark = pytest.mark.mysql

@@ -33,7 +33,7 @@ import pytest
 from psycopg2 import sql
 
 from analysis_queries import compile_analyses
-from dbt_project import QUICK_RISK_VARS, Workspace
+from dbt_project import QUICK_RISK_VARS, WITHOUT_TESTS, Workspace
 from mart_compare import (
     Mart,
     comparable,
@@ -58,7 +58,7 @@ from moodle_analytics.postgres.duckdb_plugin import create_secret_sql
 from moodle_analytics.postgres.load import ensure_database
 from moodle_analytics.postgres.roles import create_bi_role, create_build_role, create_reader_role
 from moodle_analytics.postgres.server import PostgresServer, write_env_file
-from postgres_fixtures import WITHOUT_TESTS, LoadedMoodle, ReferenceBuild
+from postgres_fixtures import LoadedMoodle, ReferenceBuild
 
 pytest_plugins = ["postgres_fixtures"]
 pytestmark = pytest.mark.postgres

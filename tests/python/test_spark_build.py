@@ -30,7 +30,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_project import BIN_DIR, DEMO_PROGRAMMES, QUICK_RISK_VARS, Workspace, generate_demo
+from dbt_project import (
+    BIN_DIR,
+    DEMO_PROGRAMMES,
+    QUICK_RISK_VARS,
+    WITHOUT_TESTS,
+    Workspace,
+    generate_demo,
+)
 from log_rows import hold_back_log_rows, put_back_log_rows
 from mart_compare import (
     comparable,
@@ -107,15 +114,7 @@ def builds(tmp_path_factory) -> Builds:
     classified = spark_dir / "warehouse" / "analytics_intermediate.db" / CLASSIFIED_EVENTS
     # The DuckDB build of the complete site runs beside Spark's (its own files).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        duckdb_build = pool.submit(
-            complete.dbt,
-            "build",
-            "--exclude-resource-type",
-            "test",
-            "--exclude-resource-type",
-            "unit_test",
-            *QUICK_RISK_VARS,
-        )
+        duckdb_build = pool.submit(complete.dbt, "build", *WITHOUT_TESTS, *QUICK_RISK_VARS)
         # The first run builds only what the incremental models need: the second
         # (the whole project) is the one compared with DuckDB.
         runs = [moodle_spark(spark_source, spark_dir, "--select", INCREMENTAL_MODELS)]
